@@ -1,0 +1,45 @@
+import { installAlertmanager } from './alertmanager.js';
+import { installChromium } from './chromium.js';
+import { installCollector } from './collector.js';
+import { installHelm } from './helm.js';
+import { installKafka } from './kafka.js';
+import { progress } from './log.js';
+import { installPrometheus } from './prometheus.js';
+import { installDebianPackages } from './system.js';
+
+/** Every component the test bed can install, by name. */
+export const components: Record<string, () => Promise<unknown>> = {
+  // One apt transaction for all Debian packages is much faster than one per component.
+  debian: () =>
+    installDebianPackages('debian', [
+      { name: 'prometheus', provides: '/usr/bin/prometheus' },
+      { name: 'prometheus-alertmanager', provides: '/usr/bin/prometheus-alertmanager' },
+      { name: 'chromium', provides: '/usr/bin/chromium' },
+      { name: 'kcat', provides: '/usr/bin/kcat' },
+    ]),
+  prometheus: installPrometheus,
+  alertmanager: installAlertmanager,
+  chromium: installChromium,
+  kafka: installKafka,
+  collector: installCollector,
+  helm: installHelm,
+};
+
+/**
+ * Installs the named components (all by default). Each failure is reported with its reason and
+ * the rest still install; the returned list names the ones that failed.
+ */
+export async function installAll(names = Object.keys(components)): Promise<string[]> {
+  const failed: string[] = [];
+  for (const name of names) {
+    const install = components[name];
+    if (!install) throw new Error(`unknown test bed component "${name}"; known: ${Object.keys(components).join(', ')}`);
+    try {
+      await install();
+    } catch (error) {
+      failed.push(name);
+      progress(name, `install FAILED: ${(error as Error).message}`);
+    }
+  }
+  return failed;
+}

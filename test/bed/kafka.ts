@@ -1,0 +1,173 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { withHeartbeat } from './log.js';
+import { cachePath, repoRoot } from './paths.js';
+import { freePort } from './ports.js';
+import { run, startServer, type RunningServer } from './process.js';
+import { javaMajorVersion, requireCommand } from './system.js';
+
+const pomPath = join(repoRoot, 'test', 'bed', 'kafka', 'pom.xml');
+
+/** The broker version the pom pins. */
+export function kafkaVersion(): string {
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(pomPath, 'utf8'));
+  if (!match?.[1]) throw new Error(`${pomPath}: no <kafka.version> property`);
+  return match[1];
+}
+
+function libsDir(): string {
+  const hash = createHash('sha256').update(readFileSync(pomPath)).digest('hex').slice(0, 12);
+  return cachePath('kafka', `${kafkaVersion()}-${hash}`, 'libs');
+}
+
+/** Resolves the broker jars from Maven Central into the cache, once per pom content. */
+export async function installKafka(): Promise<string> {
+  const major = await javaMajorVersion();
+  if (major < 17) throw new Error(`the Kafka ${kafkaVersion()} broker needs Java 17 or newer; java on PATH is ${major}`);
+  const libs = libsDir();
+  if (existsSync(libs)) return libs;
+  requireCommand('mvn', 'resolving the Kafka broker jars needs Maven (apt-get install maven)');
+  const scratch = `${libs}.partial-${process.pid}`;
+  rmSync(scratch, { recursive: true, force: true });
+  try {
+    await withHeartbeat('kafka', `resolving Kafka ${kafkaVersion()} jars from Maven Central`, () =>
+      run('mvn', [
+        '-q',
+        '-B',
+        '-f',
+        pomPath,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${scratch}`,
+        '-DincludeScope=runtime',
+      ]),
+    );
+    mkdirSync(dirname(libs), { recursive: true });
+    renameSync(scratch, libs);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return libs;
+}
+
+export interface KafkaBroker extends RunningServer {
+  /** `127.0.0.1:port` of the PLAINTEXT listener. */
+  bootstrap: string;
+  /** Creates topics (waiting for their leaders); existing ones are left as they are. */
+  createTopics(topics: ITopicConfig[]): Promise<void>;
+  /** A kafkajs client for this broker. */
+  client(clientId?: string): Kafka;
+}
+
+/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. */
+const newClusterId = (): string => randomBytes(16).toString('base64url');
+
+const log4jConfig = `rootLogger.level=INFO
+rootLogger.appenderRef.stdout.ref=STDOUT
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+logger.noisy.name=org.apache.kafka.clients
+logger.noisy.level=WARN
+`;
+
+/**
+ * A single-node KRaft broker (broker and controller in one JVM, 512 MiB heap) on loopback ports of
+ * its own, with fresh storage that is deleted on stop.
+ */
+export async function startKafka(options: { topics?: ITopicConfig[] } = {}): Promise<KafkaBroker> {
+  const libs = await installKafka();
+  const port = await freePort();
+  const controllerPort = await freePort();
+  const bootstrap = `127.0.0.1:${port}`;
+  const classpath = `${libs}/*`;
+  const jvm = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
+
+  const server = await startServer({
+    name: 'kafka',
+    command: 'java',
+    prepare: async (dir) => {
+      const properties = [
+        'process.roles=broker,controller',
+        'node.id=1',
+        `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
+        `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+        'controller.listener.names=CONTROLLER',
+        'inter.broker.listener.name=PLAINTEXT',
+        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        `log.dirs=${join(dir, 'data')}`,
+        'num.partitions=1',
+        'offsets.topic.replication.factor=1',
+        'offsets.topic.num.partitions=1',
+        'transaction.state.log.replication.factor=1',
+        'transaction.state.log.min.isr=1',
+        'share.coordinator.state.topic.replication.factor=1',
+        'share.coordinator.state.topic.min.isr=1',
+        'group.initial.rebalance.delay.ms=0',
+        'auto.create.topics.enable=false',
+      ];
+      writeFileSync(join(dir, 'server.properties'), properties.join('\n') + '\n');
+      writeFileSync(join(dir, 'log4j2.properties'), log4jConfig);
+      await run('java', [
+        ...jvm,
+        `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '--cluster-id',
+        newClusterId(),
+        '--standalone',
+        '--config',
+        join(dir, 'server.properties'),
+      ]);
+    },
+    args: (dir) => [
+      ...jvm,
+      `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+      `-Dkafka.logs.dir=${join(dir, 'logs')}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      join(dir, 'server.properties'),
+    ],
+    ready: async (log) => log().includes('Kafka Server started') && (await acceptsConnections(port)),
+    readyTimeoutMs: 90_000,
+  });
+
+  const client = (clientId = 'twinops-test'): Kafka =>
+    new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.WARN, retry: { retries: 5 } });
+
+  const createTopics = async (topics: ITopicConfig[]): Promise<void> => {
+    const admin = client('twinops-bed-admin').admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics, waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  try {
+    if (options.topics?.length) await createTopics(options.topics);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { ...server, bootstrap, createTopics, client };
+}
+
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once('error', () => resolveConnect(false));
+  });
+}

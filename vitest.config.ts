@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+// One run covers every workspace; each project keeps its own settings.
+export default defineConfig({
+  test: {
+    projects: ['exporter', 'test'],
+  },
+});
