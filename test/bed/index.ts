@@ -22,5 +22,7 @@ export {
   type PrometheusSample,
 } from './prometheus.js';
 export { freePort } from './ports.js';
+export { serveHttp, readBody, type LoopbackServer } from './http.js';
+export { waitFor } from './wait.js';
 export { reapStaleInstances, run, type RunningServer } from './process.js';
 export { installAll, components } from './install.js';

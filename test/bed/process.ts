@@ -56,6 +56,8 @@ export function isAlive(pid: number): boolean {
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  // kill(-0) would signal our own group and kill(-1) everything we may: never let a bad record do that.
+  if (!Number.isInteger(pid) || pid <= 1) return;
   try {
     process.kill(-pid, signal);
   } catch {
