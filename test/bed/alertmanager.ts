@@ -10,7 +10,9 @@ export const amtoolBinary = '/usr/bin/amtool';
 
 /** Debian's Alertmanager (with amtool). */
 export function installAlertmanager(): Promise<void> {
-  return installDebianPackages('alertmanager', [{ name: 'prometheus-alertmanager', provides: alertmanagerBinary }]);
+  return installDebianPackages('alertmanager', [
+    { name: 'prometheus-alertmanager', provides: alertmanagerBinary },
+  ]);
 }
 
 export interface AlertmanagerServer extends RunningServer {
@@ -20,7 +22,9 @@ export interface AlertmanagerServer extends RunningServer {
 }
 
 /** Runs Alertmanager with the given config (an object, or a file path), checked by amtool first. */
-export async function startAlertmanager(config: Record<string, unknown> | { path: string }): Promise<AlertmanagerServer> {
+export async function startAlertmanager(
+  config: Record<string, unknown> | { path: string },
+): Promise<AlertmanagerServer> {
   await installAlertmanager();
   const port = await freePort();
   const address = `127.0.0.1:${port}`;

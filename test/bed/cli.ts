@@ -24,10 +24,14 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'start': {
-      const starters: Record<string, () => Promise<RunningServer & { bootstrap?: string; url?: string }>> = {
+      const starters: Record<
+        string,
+        () => Promise<RunningServer & { bootstrap?: string; url?: string }>
+      > = {
         kafka: () => startKafka(),
         prometheus: () => startPrometheus(),
-        alertmanager: () => startAlertmanager({ route: { receiver: 'null' }, receivers: [{ name: 'null' }] }),
+        alertmanager: () =>
+          startAlertmanager({ route: { receiver: 'null' }, receivers: [{ name: 'null' }] }),
       };
       const start = starters[rest[0] ?? ''];
       if (!start) {
@@ -44,7 +48,9 @@ async function main(): Promise<number> {
       return 0;
     }
     default:
-      console.error('usage: npm run bed -- install [component…] | clean | start kafka|prometheus|alertmanager');
+      console.error(
+        'usage: npm run bed -- install [component…] | clean | start kafka|prometheus|alertmanager',
+      );
       return 2;
   }
 }

@@ -15,7 +15,8 @@ interface Manifest {
 }
 
 function readManifest(): { text: string; manifest: Manifest } {
-  if (!existsSync(collectorManifest)) throw new Error(`collector manifest missing: ${collectorManifest}`);
+  if (!existsSync(collectorManifest))
+    throw new Error(`collector manifest missing: ${collectorManifest}`);
   const text = readFileSync(collectorManifest, 'utf8');
   const manifest = parse(text) as Manifest;
   if (!manifest?.dist?.name || !manifest.dist.version) {
@@ -49,8 +50,10 @@ export async function installCollector(): Promise<string> {
   const scratch = `${dirname(binary)}.partial-${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
   try {
-    await withHeartbeat('collector', `building ${manifest.dist.name} ${builderVersion} (minutes on first run)`, () =>
-      run(builder, ['--config', collectorManifest, '--output-path', scratch]),
+    await withHeartbeat(
+      'collector',
+      `building ${manifest.dist.name} ${builderVersion} (minutes on first run)`,
+      () => run(builder, ['--config', collectorManifest, '--output-path', scratch]),
     );
     mkdirSync(dirname(dirname(binary)), { recursive: true });
     rmSync(dirname(binary), { recursive: true, force: true });
@@ -63,7 +66,10 @@ export async function installCollector(): Promise<string> {
 }
 
 /** `otelcol validate`: resolves if the collector accepts the config, else throws its message. */
-export async function validateCollectorConfig(configPath: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+export async function validateCollectorConfig(
+  configPath: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
   const binary = await installCollector();
   await run(binary, ['validate', '--config', configPath], { env: { ...process.env, ...env } });
 }

@@ -8,10 +8,18 @@ import { requireCommand } from './system.js';
  * `go install module@version` into `binDir`, cached: a present binary is reused. It installs into
  * a scratch dir and renames, so an interrupted build never leaves a half-written binary behind.
  */
-export async function goInstall(component: string, moduleAtVersion: string, binDir: string, binary: string): Promise<string> {
+export async function goInstall(
+  component: string,
+  moduleAtVersion: string,
+  binDir: string,
+  binary: string,
+): Promise<string> {
   const target = join(binDir, binary);
   if (existsSync(target)) return target;
-  requireCommand('go', `building ${moduleAtVersion} needs the Go toolchain (https://go.dev/doc/install or the machine image)`);
+  requireCommand(
+    'go',
+    `building ${moduleAtVersion} needs the Go toolchain (https://go.dev/doc/install or the machine image)`,
+  );
   const scratch = `${binDir}.partial-${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });

@@ -10,7 +10,12 @@ export const HELM_VERSION = 'v3.22.0';
 
 /** Builds helm from its Go module once per version; returns the binary's path. */
 export function installHelm(): Promise<string> {
-  return goInstall('helm', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`, cachePath('helm', HELM_VERSION), 'helm');
+  return goInstall(
+    'helm',
+    `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`,
+    cachePath('helm', HELM_VERSION),
+    'helm',
+  );
 }
 
 /** Runs helm with a private home so it never reads or writes the user's helm settings. */

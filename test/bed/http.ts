@@ -8,7 +8,9 @@ export interface LoopbackServer {
 }
 
 /** A throwaway HTTP server on a free loopback port, for scrape targets and webhook receivers. */
-export function serveHttp(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<LoopbackServer> {
+export function serveHttp(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<LoopbackServer> {
   const server: Server = createServer(handler);
   return new Promise((resolveServer, reject) => {
     server.once('error', reject);

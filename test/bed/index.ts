@@ -3,7 +3,12 @@
  * and started on loopback with their own ports and data dirs. Every start waits for readiness and
  * every handle has stop(); a watchdog stops a server whose test process was killed.
  */
-export { startAlertmanager, installAlertmanager, amtoolBinary, type AlertmanagerServer } from './alertmanager.js';
+export {
+  startAlertmanager,
+  installAlertmanager,
+  amtoolBinary,
+  type AlertmanagerServer,
+} from './alertmanager.js';
 export { launchBrowser, installChromium, chromiumBinary } from './chromium.js';
 export {
   installCollector,

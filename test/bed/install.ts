@@ -33,7 +33,10 @@ export async function installAll(names = Object.keys(components)): Promise<strin
   const failed: string[] = [];
   for (const name of names) {
     const install = components[name];
-    if (!install) throw new Error(`unknown test bed component "${name}"; known: ${Object.keys(components).join(', ')}`);
+    if (!install)
+      throw new Error(
+        `unknown test bed component "${name}"; known: ${Object.keys(components).join(', ')}`,
+      );
     try {
       await install();
     } catch (error) {

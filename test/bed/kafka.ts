@@ -26,7 +26,10 @@ function libsDir(): string {
 /** Resolves the broker jars from Maven Central into the cache, once per pom content. */
 export async function installKafka(): Promise<string> {
   const major = await javaMajorVersion();
-  if (major < 17) throw new Error(`the Kafka ${kafkaVersion()} broker needs Java 17 or newer; java on PATH is ${major}`);
+  if (major < 17)
+    throw new Error(
+      `the Kafka ${kafkaVersion()} broker needs Java 17 or newer; java on PATH is ${major}`,
+    );
   const libs = libsDir();
   if (existsSync(libs)) return libs;
   requireCommand('mvn', 'resolving the Kafka broker jars needs Maven (apt-get install maven)');
@@ -135,7 +138,8 @@ export async function startKafka(options: { topics?: ITopicConfig[] } = {}): Pro
       'kafka.Kafka',
       join(dir, 'server.properties'),
     ],
-    ready: async (log) => log().includes('Kafka Server started') && (await acceptsConnections(port)),
+    ready: async (log) =>
+      log().includes('Kafka Server started') && (await acceptsConnections(port)),
     readyTimeoutMs: 90_000,
   });
 
@@ -153,12 +157,32 @@ export async function startKafka(options: { topics?: ITopicConfig[] } = {}): Pro
   };
 
   try {
+    await warmGroupCoordinator(bootstrap);
     if (options.topics?.length) await createTopics(options.topics);
   } catch (error) {
     await server.stop();
     throw error;
   }
   return { ...server, bootstrap, createTopics, client };
+}
+
+/**
+ * The first consumer group on a new broker creates __consumer_offsets, and until its partition
+ * loads every client's group calls fail and retry noisily. Asking for a coordinator once, quietly,
+ * does that work before any test runs.
+ */
+async function warmGroupCoordinator(bootstrap: string): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'twinops-bed-warmup',
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    await admin.describeGroups(['twinops-bed-warmup']);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 function acceptsConnections(port: number): Promise<boolean> {

@@ -13,7 +13,11 @@ export async function withHeartbeat<T>(
   const started = Date.now();
   progress(component, `${what}…`);
   const timer = setInterval(
-    () => progress(component, `${what}: still working (${Math.round((Date.now() - started) / 1000)} s)`),
+    () =>
+      progress(
+        component,
+        `${what}: still working (${Math.round((Date.now() - started) / 1000)} s)`,
+      ),
     everyMs,
   );
   try {

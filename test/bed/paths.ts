@@ -10,7 +10,8 @@ export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url))
  * TWINOPS_CACHE overrides; otherwise XDG_CACHE_HOME or ~/.cache is used.
  */
 export const cacheRoot =
-  process.env.TWINOPS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'twinops');
+  process.env.TWINOPS_CACHE ??
+  join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'twinops');
 
 /** Running servers keep their data dirs, logs and pid records here; stale ones are reaped. */
 export const runRoot = process.env.TWINOPS_RUN_DIR ?? join(tmpdir(), 'twinops-bed');

@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runRoot } from './paths.js';
@@ -173,7 +182,9 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   });
   if (spawnError || child.pid === undefined) {
     rmSync(instanceDir, { recursive: true, force: true });
-    throw new Error(`${spec.name}: cannot start ${spec.command}: ${spawnError?.message ?? 'no pid'}`);
+    throw new Error(
+      `${spec.name}: cannot start ${spec.command}: ${spawnError?.message ?? 'no pid'}`,
+    );
   }
   const pid = child.pid;
 
@@ -187,7 +198,12 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
     { detached: true, stdio: 'ignore' },
   );
   watchdog.unref();
-  const record: InstanceRecord = { name: spec.name, owner: process.pid, pid, watchdog: watchdog.pid ?? 0 };
+  const record: InstanceRecord = {
+    name: spec.name,
+    owner: process.pid,
+    pid,
+    watchdog: watchdog.pid ?? 0,
+  };
   writeFileSync(recordFile(instanceDir), JSON.stringify(record));
 
   let stopped = false;
@@ -209,13 +225,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       await stop();
       throw new Error(`${spec.name} ${exit} before it was ready. Its log:\n${tail(output, 30)}`);
     }
-    let ready = false;
-    try {
-      ready = await spec.ready(log);
-    } catch {
-      ready = false;
-    }
-    if (ready) break;
+    if (await spec.ready(log).catch(() => false)) break;
     if (Date.now() > deadline) {
       const output = log();
       await stop();

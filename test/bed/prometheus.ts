@@ -68,8 +68,13 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   });
   const query = async (promql: string): Promise<PrometheusSample[]> => {
     const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = (await response.json()) as { status: string; error?: string; data?: { result: PrometheusSample[] } };
-    if (body.status !== 'success' || !body.data) throw new Error(`query ${promql} failed: ${body.error ?? response.status}`);
+    const body = (await response.json()) as {
+      status: string;
+      error?: string;
+      data?: { result: PrometheusSample[] };
+    };
+    if (body.status !== 'success' || !body.data)
+      throw new Error(`query ${promql} failed: ${body.error ?? response.status}`);
     return body.data.result;
   };
   return { ...server, url, query };

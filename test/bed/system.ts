@@ -30,14 +30,22 @@ export interface DebianPackage {
  * Installs the Debian packages whose files are missing, refreshing the package lists once if the
  * first attempt cannot find them. Present packages cost nothing, so this is the cache check too.
  */
-export async function installDebianPackages(component: string, packages: DebianPackage[]): Promise<void> {
+export async function installDebianPackages(
+  component: string,
+  packages: DebianPackage[],
+): Promise<void> {
   const missing = packages.filter((pkg) => !existsSync(pkg.provides)).map((pkg) => pkg.name);
   if (missing.length === 0) return;
   const hint = `apt-get install -y ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
-    throw new Error(`${missing.join(', ')} not installed and this user cannot install them: run \`${hint}\` as root`);
+    throw new Error(
+      `${missing.join(', ')} not installed and this user cannot install them: run \`${hint}\` as root`,
+    );
   }
-  requireCommand('apt-get', `this test bed needs Debian's apt-get to install ${missing.join(', ')}`);
+  requireCommand(
+    'apt-get',
+    `this test bed needs Debian's apt-get to install ${missing.join(', ')}`,
+  );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = (): Promise<unknown> =>
     run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
@@ -51,13 +59,18 @@ export async function installDebianPackages(component: string, packages: DebianP
   });
   const stillMissing = packages.filter((pkg) => !existsSync(pkg.provides));
   if (stillMissing.length > 0) {
-    throw new Error(`after ${hint}, still missing: ${stillMissing.map((p) => p.provides).join(', ')}`);
+    throw new Error(
+      `after ${hint}, still missing: ${stillMissing.map((p) => p.provides).join(', ')}`,
+    );
   }
 }
 
 /** The major version of the `java` on PATH, or a clear error when there is none. */
 export async function javaMajorVersion(): Promise<number> {
-  requireCommand('java', 'the Kafka broker needs Java 17 or newer (apt-get install openjdk-17-jre-headless)');
+  requireCommand(
+    'java',
+    'the Kafka broker needs Java 17 or newer (apt-get install openjdk-17-jre-headless)',
+  );
   const { stderr } = await run('java', ['-version']);
   const match = /version "(\d+)(?:\.(\d+))?/.exec(stderr);
   if (!match) throw new Error(`cannot read the Java version from: ${stderr.trim()}`);

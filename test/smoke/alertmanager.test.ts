@@ -56,8 +56,8 @@ describe('Alertmanager (real) routing an alert to a receiver', () => {
   });
 
   it('refuses an invalid config before starting', async () => {
-    await expect(startAlertmanager({ route: { receiver: 'nobody' }, receivers: [] })).rejects.toThrow(
-      /amtool check-config/,
-    );
+    await expect(
+      startAlertmanager({ route: { receiver: 'nobody' }, receivers: [] }),
+    ).rejects.toThrow(/amtool check-config/);
   });
 });

@@ -2,17 +2,23 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort, startCollector, validateCollectorConfig, waitFor } from '../bed/index.js';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
+const fixture = (name: string): string =>
+  fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 
 describe('OpenTelemetry Collector (built from pipelines/otelcol-builder.yaml)', () => {
   it('passes validate on a good config', async () => {
     await expect(
-      validateCollectorConfig(fixture('collector-smoke.yaml'), { HEALTH_PORT: '13133', OTLP_PORT: '4318' }),
+      validateCollectorConfig(fixture('collector-smoke.yaml'), {
+        HEALTH_PORT: '13133',
+        OTLP_PORT: '4318',
+      }),
     ).resolves.toBeUndefined();
   });
 
   it('fails validate on a config naming a component it lacks, saying which', async () => {
-    await expect(validateCollectorConfig(fixture('collector-broken.yaml'))).rejects.toThrow(/no_such_exporter/);
+    await expect(validateCollectorConfig(fixture('collector-broken.yaml'))).rejects.toThrow(
+      /no_such_exporter/,
+    );
   });
 
   it('runs the config and passes an OTLP/HTTP metric through', async () => {
@@ -30,7 +36,9 @@ describe('OpenTelemetry Collector (built from pipelines/otelcol-builder.yaml)', 
         body: JSON.stringify({
           resourceMetrics: [
             {
-              resource: { attributes: [{ key: 'twin.asset.id', value: { stringValue: 'pump-7' } }] },
+              resource: {
+                attributes: [{ key: 'twin.asset.id', value: { stringValue: 'pump-7' } }],
+              },
               scopeMetrics: [
                 {
                   metrics: [

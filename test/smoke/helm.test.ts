@@ -7,7 +7,9 @@ const chart = join(repoRoot, 'charts', 'twinops');
 
 describe('helm (built from its Go module) rendering the twinops chart', () => {
   it('lints the chart strictly', async () => {
-    await expect(helm(['lint', '--strict', chart])).resolves.toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    await expect(helm(['lint', '--strict', chart])).resolves.toMatch(
+      /1 chart\(s\) linted, 0 chart\(s\) failed/,
+    );
   });
 
   it('renders the exporter Deployment and Service with values applied', async () => {

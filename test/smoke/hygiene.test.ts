@@ -18,15 +18,22 @@ async function deadPid(): Promise<number> {
 
 describe('test bed hygiene: a killed test leaves nothing behind', () => {
   it('stops the server of a test process killed with SIGKILL', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', hangScript], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const started = await new Promise<{ pid: number; instanceDir: string }>((resolveLine, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes('\n')) resolveLine(JSON.parse(out.split('\n')[0] ?? '') as { pid: number; instanceDir: string });
-      });
-      child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
+    const child = spawn(process.execPath, ['--import', 'tsx', hangScript], {
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const started = await new Promise<{ pid: number; instanceDir: string }>(
+      (resolveLine, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n'))
+            resolveLine(
+              JSON.parse(out.split('\n')[0] ?? '') as { pid: number; instanceDir: string },
+            );
+        });
+        child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
+      },
+    );
     expect(isAlive(started.pid)).toBe(true);
 
     child.kill('SIGKILL');

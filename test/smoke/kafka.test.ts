@@ -41,7 +41,11 @@ describe('Kafka broker (KRaft, real) with kafkajs', () => {
         topic: 'bed.smoke',
         messages: [{ key: 'pump-7', value: 'hello twin', headers: { 'twin.command.id': 'c-1' } }],
       });
-      await expect(received).resolves.toEqual({ key: 'pump-7', value: 'hello twin', header: 'c-1' });
+      await expect(received).resolves.toEqual({
+        key: 'pump-7',
+        value: 'hello twin',
+        header: 'c-1',
+      });
     } finally {
       await consumer.disconnect();
       await producer.disconnect();

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveHttp, startPrometheus, waitFor, type LoopbackServer, type PrometheusServer } from '../bed/index.js';
+import {
+  serveHttp,
+  startPrometheus,
+  waitFor,
+  type LoopbackServer,
+  type PrometheusServer,
+} from '../bed/index.js';
 
 describe('Prometheus (real) scraping a target', () => {
   let target: LoopbackServer;
@@ -13,7 +19,9 @@ describe('Prometheus (real) scraping a target', () => {
       res.end(`# TYPE twin_bed_smoke_total counter\ntwin_bed_smoke_total{asset_class="pump"} 42\n`);
     });
     prometheus = await startPrometheus({
-      scrapeConfigs: [{ job_name: 'smoke', static_configs: [{ targets: [`127.0.0.1:${target.port}`] }] }],
+      scrapeConfigs: [
+        { job_name: 'smoke', static_configs: [{ targets: [`127.0.0.1:${target.port}`] }] },
+      ],
     });
   });
   afterAll(async () => {
