@@ -49,13 +49,13 @@ export async function installCollector(): Promise<string> {
   );
   const scratch = `${dirname(binary)}.partial-${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
   try {
     await withHeartbeat(
       'collector',
       `building ${manifest.dist.name} ${builderVersion} (minutes on first run)`,
       () => run(builder, ['--config', collectorManifest, '--output-path', scratch]),
     );
-    mkdirSync(dirname(dirname(binary)), { recursive: true });
     rmSync(dirname(binary), { recursive: true, force: true });
     mkdirSync(dirname(binary));
     renameSync(join(scratch, manifest.dist.name), binary);
