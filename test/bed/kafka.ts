@@ -7,7 +7,7 @@ import { withHeartbeat } from './log.js';
 import { cachePath, repoRoot } from './paths.js';
 import { freePort } from './ports.js';
 import { run, startServer, type RunningServer } from './process.js';
-import { javaMajorVersion, requireCommand } from './system.js';
+import { installDebianPackages, javaMajorVersion, requireCommand } from './system.js';
 
 const pomPath = join(repoRoot, 'test', 'bed', 'kafka', 'pom.xml');
 
@@ -25,6 +25,10 @@ function libsDir(): string {
 
 /** Resolves the broker jars from Maven Central into the cache, once per pom content. */
 export async function installKafka(): Promise<string> {
+  await installDebianPackages('kafka', [
+    { name: 'openjdk-17-jre-headless', provides: '/usr/bin/java', command: 'java' },
+    { name: 'maven', provides: '/usr/bin/mvn', command: 'mvn' },
+  ]);
   const major = await javaMajorVersion();
   if (major < 17)
     throw new Error(

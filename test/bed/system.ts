@@ -20,11 +20,16 @@ export function requireCommand(command: string, howToGet: string): string {
   return found;
 }
 
-/** A Debian package and the file that proves it is installed. */
+/** A Debian package and the file that proves it is installed (or a command found on PATH). */
 export interface DebianPackage {
   name: string;
   provides: string;
+  /** When set, the package is wanted only if this command is not on PATH already. */
+  command?: string;
 }
+
+const isPresent = (pkg: DebianPackage): boolean =>
+  existsSync(pkg.provides) || (pkg.command !== undefined && which(pkg.command) !== undefined);
 
 /**
  * Installs the Debian packages whose files are missing, refreshing the package lists once if the
@@ -34,7 +39,7 @@ export async function installDebianPackages(
   component: string,
   packages: DebianPackage[],
 ): Promise<void> {
-  const missing = packages.filter((pkg) => !existsSync(pkg.provides)).map((pkg) => pkg.name);
+  const missing = packages.filter((pkg) => !isPresent(pkg)).map((pkg) => pkg.name);
   if (missing.length === 0) return;
   const hint = `apt-get install -y ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
@@ -57,7 +62,7 @@ export async function installDebianPackages(
       await install();
     }
   });
-  const stillMissing = packages.filter((pkg) => !existsSync(pkg.provides));
+  const stillMissing = packages.filter((pkg) => !isPresent(pkg));
   if (stillMissing.length > 0) {
     throw new Error(
       `after ${hint}, still missing: ${stillMissing.map((p) => p.provides).join(', ')}`,

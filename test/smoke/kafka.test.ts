@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKafka, type KafkaBroker } from '../bed/index.js';
+import { run, startKafka, type KafkaBroker } from '../bed/index.js';
 
 describe('Kafka broker (KRaft, real) with kafkajs', () => {
   let broker: KafkaBroker;
@@ -50,6 +50,13 @@ describe('Kafka broker (KRaft, real) with kafkajs', () => {
       await consumer.disconnect();
       await producer.disconnect();
     }
+  });
+
+  it('is seen the same by an independent client (kcat)', async () => {
+    const { stdout } = await run('kcat', ['-b', broker.bootstrap, '-L', '-J', '-t', 'bed.smoke']);
+    const metadata = JSON.parse(stdout) as { topics: { topic: string; partitions: unknown[] }[] };
+    expect(metadata.topics).toEqual([expect.objectContaining({ topic: 'bed.smoke' })]);
+    expect(metadata.topics[0]?.partitions).toHaveLength(3);
   });
 
   it('refuses a second topic of the same name (the broker, not a stub, answers)', async () => {
