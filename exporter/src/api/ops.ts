@@ -19,9 +19,7 @@ export function buildOpsServer(registry: Registry, isReady: () => boolean): Fast
   return app;
 }
 
-/** A registry with the Node process metrics (CPU, memory, event loop lag) under the twinops prefix. */
-export function processRegistry(): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'twinops_exporter_' });
-  return registry;
+/** The Node process metrics (CPU, memory, event loop lag) of the exporter itself. */
+export function registerProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry, prefix: 'twin_exporter_' });
 }

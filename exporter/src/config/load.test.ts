@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  applyEnvironment,
+  configFromDocument,
+  defaultConfig,
+  loadConfigFile,
+} from './index.js';
+
+const example = fileURLToPath(new URL('../../config.example.yaml', import.meta.url));
+
+function problemsOf(action: () => unknown): string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('exporter configuration', () => {
+  it('takes the defaults from an empty document', () => {
+    expect(configFromDocument(null)).toEqual(defaultConfig);
+    expect(configFromDocument({})).toEqual(defaultConfig);
+  });
+
+  it('accepts the commented example, which sits on the default ports', () => {
+    const config = loadConfigFile(example);
+    expect(config.server).toEqual(defaultConfig.server);
+    expect(config.state.retentionMs).toBe(24 * 3_600_000);
+    expect(config.sli.freshness.classes).toEqual({ pump: { staleAfterMs: 30_000 } });
+    expect(config.sli.divergence.rules[3]).toEqual({
+      property: 'config',
+      tolerance: { kind: 'hash' },
+      graceMs: 120_000,
+    });
+    expect(config.sli.prediction.rules).toHaveLength(2);
+  });
+
+  it('converts durations', () => {
+    const config = configFromDocument({
+      sli: { evaluationInterval: '500ms', prediction: { expireAfter: '1.5m' } },
+    });
+    expect(config.sli.evaluationIntervalMs).toBe(500);
+    expect(config.sli.prediction.expireAfterMs).toBe(90_000);
+  });
+
+  it('names every bad key with what is wrong', () => {
+    const problems = problemsOf(() =>
+      configFromDocument({
+        server: { otlpPort: 70000, color: 'blue' },
+        state: { retention: 'forever' },
+        sli: { divergence: { defaultTolerance: { kind: 'fuzzy' } } },
+        ingest: { kafka: { topics: [{ name: 'x', signal: 'traces' }] } },
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'server.otlpPort: must be <= 65535',
+        'server: unknown key "color"',
+        'state.retention: must be a duration such as 500ms, 30s, 5m or 24h',
+        'ingest.kafka.topics.0.signal: must be one of metrics, logs',
+      ]),
+    );
+    expect(problems.some((p) => p.startsWith('sli.divergence.defaultTolerance'))).toBe(true);
+  });
+
+  it('reports a YAML syntax error and a missing file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twinops-config-'));
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'server:\n  host: [unclosed\n');
+    expect(problemsOf(() => loadConfigFile(broken))[0]).toMatch(/^not valid YAML/);
+    expect(problemsOf(() => loadConfigFile(join(dir, 'absent.yaml')))[0]).toMatch(
+      /^cannot read the file/,
+    );
+  });
+
+  it('lets the environment override addresses, naming a bad variable', () => {
+    const config = applyEnvironment(defaultConfig, {
+      TWINOPS_HOST: '127.0.0.1',
+      TWINOPS_OTLP_PORT: '14318',
+      TWINOPS_KAFKA_ENABLED: 'true',
+      TWINOPS_KAFKA_BROKERS: 'k1:9092, k2:9092',
+      TWINOPS_SNAPSHOT_PATH: ':memory:',
+    });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', otlpPort: 14318, metricsPort: 9464 });
+    expect(config.ingest.kafka).toMatchObject({ enabled: true, brokers: ['k1:9092', 'k2:9092'] });
+    expect(config.state.snapshot.path).toBe(':memory:');
+    expect(
+      problemsOf(() =>
+        applyEnvironment(defaultConfig, { TWINOPS_API_PORT: 'x', TWINOPS_KAFKA_ENABLED: 'yes' }),
+      ),
+    ).toEqual([
+      'TWINOPS_API_PORT="x" is not a port (an integer from 0 to 65535; 0 picks a free one)',
+      'TWINOPS_KAFKA_ENABLED="yes" must be true or false',
+    ]);
+  });
+});

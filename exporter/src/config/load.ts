@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse } from 'yaml';
+import schema from '../../schemas/config.schema.json' with { type: 'json' };
+import { parseDuration } from './duration.js';
+import type { DivergenceRule, ExporterConfig, ToleranceRule } from './types.js';
+
+/** Thrown with every problem found, each naming the key (or variable) at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The configuration file as written: durations as text, every key optional. */
+interface ConfigFile {
+  server?: Partial<ExporterConfig['server']>;
+  ingest?: Partial<Omit<ExporterConfig['ingest'], 'kafka'>> & {
+    kafka?: Partial<ExporterConfig['ingest']['kafka']>;
+  };
+  state?: Partial<Omit<ExporterConfig['state'], 'retentionMs' | 'snapshot'>> & {
+    retention?: string;
+    snapshot?: { path?: string; interval?: string };
+  };
+  sli?: {
+    syncLatencyThresholdsSeconds?: number[];
+    convergenceThresholdsSeconds?: number[];
+    evaluationInterval?: string;
+    freshness?: { staleAfter?: string; classes?: Record<string, { staleAfter: string }> };
+    divergence?: {
+      grace?: string;
+      defaultTolerance?: ToleranceRule;
+      rules?: (Omit<DivergenceRule, 'graceMs'> & { grace?: string })[];
+    };
+    prediction?: {
+      matchWindow?: string;
+      expireAfter?: string;
+      rules?: ExporterConfig['sli']['prediction']['rules'];
+    };
+    vettedModels?: { name: string; version: string }[];
+  };
+  metrics?: { perAsset?: Partial<ExporterConfig['metrics']['perAsset']> };
+}
+
+/** The embedded default: one process, OTLP/HTTP on the architecture's ports, no Kafka. */
+export const defaultConfig: ExporterConfig = {
+  server: { host: '0.0.0.0', otlpPort: 4318, metricsPort: 9464, apiPort: 8787 },
+  ingest: {
+    maxBodyBytes: 8 * 1024 * 1024,
+    maxConcurrentRequests: 32,
+    retryAfterSeconds: 1,
+    kafka: {
+      enabled: false,
+      brokers: ['127.0.0.1:9092'],
+      clientId: 'twinops-exporter',
+      groupId: 'twinops-exporter',
+      topics: [
+        { name: 'twin.telemetry.metrics', signal: 'metrics', encoding: 'otlp_proto' },
+        { name: 'twin.telemetry.logs', signal: 'logs', encoding: 'otlp_proto' },
+      ],
+    },
+  },
+  state: {
+    maxAssets: 1_000_000,
+    maxPropertiesPerAsset: 64,
+    maxPendingPredictions: 16,
+    retentionMs: 24 * 3_600_000,
+    historyLength: 32,
+    snapshot: { path: 'twinops-state.db', intervalMs: 10_000 },
+  },
+  sli: {
+    syncLatencyThresholdsSeconds: [1, 5, 30],
+    convergenceThresholdsSeconds: [10, 60, 300],
+    evaluationIntervalMs: 5_000,
+    freshness: { staleAfterMs: 60_000, classes: {} },
+    divergence: { graceMs: 30_000, defaultTolerance: { kind: 'absolute', epsilon: 0 }, rules: [] },
+    prediction: { matchWindowMs: 2_000, expireAfterMs: 300_000, rules: [] },
+    vettedModels: [],
+  },
+  metrics: { perAsset: { enabled: false, maxAssets: 100 } },
+};
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validate = ajv.compile<ConfigFile>(schema);
+
+/** `/sli/freshness/staleAfter` → `sli.freshness.staleAfter`, with ajv's message made plain. */
+function describe(error: ErrorObject): string {
+  const key = error.instancePath.slice(1).replaceAll('/', '.') || '(top level)';
+  if (error.keyword === 'additionalProperties') {
+    return `${key}: unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+  }
+  if (error.keyword === 'pattern' && error.schemaPath.includes('duration')) {
+    return `${key}: must be a duration such as 500ms, 30s, 5m or 24h`;
+  }
+  if (error.keyword === 'enum') {
+    return `${key}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  }
+  return `${key}: ${error.message ?? 'is invalid'}`;
+}
+
+/** Validates a parsed config document and applies the defaults. */
+export function configFromDocument(document: unknown, source = 'config'): ExporterConfig {
+  const file = document ?? {};
+  if (!validate(file)) {
+    // oneOf failures repeat each branch's complaint: keep one line per distinct problem.
+    const problems = [
+      ...new Set((validate.errors ?? []).filter((e) => e.keyword !== 'oneOf').map(describe)),
+    ];
+    throw new ConfigError(source, problems);
+  }
+  const d = defaultConfig;
+  const duration = (text: string | undefined, fallback: number): number =>
+    text === undefined ? fallback : parseDuration(text);
+  const { server, ingest, state, sli, metrics } = file;
+  return {
+    server: { ...d.server, ...server },
+    ingest: { ...d.ingest, ...ingest, kafka: { ...d.ingest.kafka, ...ingest?.kafka } },
+    state: {
+      maxAssets: state?.maxAssets ?? d.state.maxAssets,
+      maxPropertiesPerAsset: state?.maxPropertiesPerAsset ?? d.state.maxPropertiesPerAsset,
+      maxPendingPredictions: state?.maxPendingPredictions ?? d.state.maxPendingPredictions,
+      retentionMs: duration(state?.retention, d.state.retentionMs),
+      historyLength: state?.historyLength ?? d.state.historyLength,
+      snapshot: {
+        path: state?.snapshot?.path ?? d.state.snapshot.path,
+        intervalMs: duration(state?.snapshot?.interval, d.state.snapshot.intervalMs),
+      },
+    },
+    sli: {
+      syncLatencyThresholdsSeconds:
+        sli?.syncLatencyThresholdsSeconds ?? d.sli.syncLatencyThresholdsSeconds,
+      convergenceThresholdsSeconds:
+        sli?.convergenceThresholdsSeconds ?? d.sli.convergenceThresholdsSeconds,
+      evaluationIntervalMs: duration(sli?.evaluationInterval, d.sli.evaluationIntervalMs),
+      freshness: {
+        staleAfterMs: duration(sli?.freshness?.staleAfter, d.sli.freshness.staleAfterMs),
+        classes: Object.fromEntries(
+          Object.entries(sli?.freshness?.classes ?? {}).map(([name, c]) => [
+            name,
+            { staleAfterMs: parseDuration(c.staleAfter) },
+          ]),
+        ),
+      },
+      divergence: {
+        graceMs: duration(sli?.divergence?.grace, d.sli.divergence.graceMs),
+        defaultTolerance: sli?.divergence?.defaultTolerance ?? d.sli.divergence.defaultTolerance,
+        rules: (sli?.divergence?.rules ?? []).map(({ grace, ...rule }) =>
+          grace === undefined ? rule : { ...rule, graceMs: parseDuration(grace) },
+        ),
+      },
+      prediction: {
+        matchWindowMs: duration(sli?.prediction?.matchWindow, d.sli.prediction.matchWindowMs),
+        expireAfterMs: duration(sli?.prediction?.expireAfter, d.sli.prediction.expireAfterMs),
+        rules: sli?.prediction?.rules ?? d.sli.prediction.rules,
+      },
+      vettedModels: sli?.vettedModels ?? d.sli.vettedModels,
+    },
+    metrics: { perAsset: { ...d.metrics.perAsset, ...metrics?.perAsset } },
+  };
+}
+
+/** Reads and validates a YAML config file (a YAML syntax error names its line). */
+export function loadConfigFile(path: string): ExporterConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read the file: ${(error as Error).message}`]);
+  }
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    throw new ConfigError(path, [`not valid YAML: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  return configFromDocument(document, path);
+}
+
+/**
+ * Addresses and secrets come from the environment in deployments (Helm, systemd): these
+ * variables override the file. A bad value is an error naming the variable.
+ */
+export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv): ExporterConfig {
+  const problems: string[] = [];
+  const port = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > 65535) {
+      problems.push(
+        `${name}="${raw}" is not a port (an integer from 0 to 65535; 0 picks a free one)`,
+      );
+      return fallback;
+    }
+    return value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    problems.push(`${name}="${raw}" must be true or false`);
+    return fallback;
+  };
+  const brokers = env.TWINOPS_KAFKA_BROKERS?.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers?.some((b) => !/^[^\s:]+:[0-9]+$/.test(b))) {
+    problems.push(
+      `TWINOPS_KAFKA_BROKERS="${env.TWINOPS_KAFKA_BROKERS}" must be host:port[,host:port…]`,
+    );
+  }
+  const result: ExporterConfig = {
+    ...config,
+    server: {
+      host: env.TWINOPS_HOST?.trim() || config.server.host,
+      otlpPort: port('TWINOPS_OTLP_PORT', config.server.otlpPort),
+      metricsPort: port('TWINOPS_METRICS_PORT', config.server.metricsPort),
+      apiPort: port('TWINOPS_API_PORT', config.server.apiPort),
+    },
+    ingest: {
+      ...config.ingest,
+      kafka: {
+        ...config.ingest.kafka,
+        enabled: flag('TWINOPS_KAFKA_ENABLED', config.ingest.kafka.enabled),
+        brokers: brokers?.length ? brokers : config.ingest.kafka.brokers,
+      },
+    },
+    state: {
+      ...config.state,
+      snapshot: {
+        ...config.state.snapshot,
+        path: env.TWINOPS_SNAPSHOT_PATH ?? config.state.snapshot.path,
+      },
+    },
+  };
+  if (problems.length) throw new ConfigError('the environment', problems);
+  return result;
+}

@@ -1,0 +1,222 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFromDocument } from '../config/index.js';
+import { startExporter, type RunningExporter } from '../exporter.js';
+
+const config = configFromDocument({
+  server: { host: '127.0.0.1', otlpPort: 0, metricsPort: 0, apiPort: 0 },
+  ingest: { maxBodyBytes: 64 * 1024, maxConcurrentRequests: 4 },
+  state: { snapshot: { path: ':memory:' } },
+});
+
+const nowNs = (): string => `${BigInt(Date.now()) * 1_000_000n}`;
+
+/** An OTLP/JSON metrics request: one pump with one gauge point per given time. */
+function metricsJson(
+  times: string[],
+  resource: Record<string, string> = { 'twin.asset.id': 'pump-1', 'twin.asset.class': 'pump' },
+) {
+  return {
+    resourceMetrics: [
+      {
+        resource: {
+          attributes: Object.entries(resource).map(([key, v]) => ({
+            key,
+            value: { stringValue: v },
+          })),
+        },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'temperature',
+                gauge: {
+                  dataPoints: times.map((t) => ({
+                    timeUnixNano: t,
+                    asDouble: 21.5,
+                    attributes: [{ key: 'twin.source', value: { stringValue: 'physical' } }],
+                  })),
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function nested(depth: number): unknown {
+  let value: unknown = { stringValue: 'leaf' };
+  for (let i = 0; i < depth; i++) value = { arrayValue: { values: [value] } };
+  return value;
+}
+
+describe('OTLP/HTTP ingest: every kind of input gets the documented answer', () => {
+  let exporter: RunningExporter;
+  let url: string;
+  beforeAll(async () => {
+    exporter = await startExporter(config);
+    url = exporter.urls.otlp;
+  });
+  afterAll(async () => exporter?.close());
+
+  const post = (path: string, body: BodyInit, headers: Record<string, string>) =>
+    fetch(`${url}${path}`, { method: 'POST', body, headers });
+  const postJson = (body: unknown, path = '/v1/metrics') =>
+    post(path, JSON.stringify(body), { 'Content-Type': 'application/json' });
+
+  it('accepts a good JSON request and answers in JSON with no partial success', async () => {
+    const response = await postJson(metricsJson([nowNs()]));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({});
+  });
+
+  it('accepts gzip and answers protobuf to protobuf', async () => {
+    const response = await post('/v1/metrics', gzipSync(Buffer.alloc(0)), {
+      'Content-Type': 'application/x-protobuf',
+      'Content-Encoding': 'gzip',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/x-protobuf');
+  });
+
+  const table: { name: string; send: () => Promise<Response>; status: number; message: RegExp }[] =
+    [
+      {
+        name: 'truncated protobuf',
+        send: () =>
+          post('/v1/metrics', Buffer.from([0x0a, 0x20, 0x0a]), {
+            'Content-Type': 'application/x-protobuf',
+          }),
+        status: 400,
+        message: /protobuf/i,
+      },
+      {
+        name: 'JSON that is not JSON',
+        send: () =>
+          post('/v1/metrics', '{"resourceMetrics": [', { 'Content-Type': 'application/json' }),
+        status: 400,
+        message: /JSON/,
+      },
+      {
+        name: 'wrong types',
+        send: () => postJson({ resourceMetrics: 5 }),
+        status: 400,
+        message: /resourceMetrics/,
+      },
+      {
+        name: 'deep nesting',
+        send: () =>
+          postJson(
+            {
+              resourceLogs: [
+                {
+                  resource: {},
+                  scopeLogs: [{ logRecords: [{ timeUnixNano: nowNs(), body: nested(1000) }] }],
+                },
+              ],
+            },
+            '/v1/logs',
+          ),
+        status: 400,
+        message: /nesting|deep/i,
+      },
+      {
+        name: 'a body over the size limit',
+        send: () =>
+          post('/v1/metrics', Buffer.alloc(65 * 1024, 1), {
+            'Content-Type': 'application/x-protobuf',
+          }),
+        status: 413,
+        message: /65536 bytes/,
+      },
+      {
+        name: 'a gzip bomb (small compressed, huge inflated)',
+        send: () =>
+          post('/v1/metrics', gzipSync(Buffer.alloc(10 * 1024 * 1024)), {
+            'Content-Type': 'application/x-protobuf',
+            'Content-Encoding': 'gzip',
+          }),
+        status: 413,
+        message: /once decompressed/,
+      },
+      {
+        name: 'an unsupported content type',
+        send: () => post('/v1/metrics', 'hello', { 'Content-Type': 'text/plain' }),
+        status: 415,
+        message: /Content-Type must be/,
+      },
+      {
+        name: 'an unsupported content encoding',
+        send: () =>
+          post('/v1/metrics', 'x', {
+            'Content-Type': 'application/json',
+            'Content-Encoding': 'br',
+          }),
+        status: 415,
+        message: /Content-Encoding "br"/,
+      },
+    ];
+  for (const row of table) {
+    it(`refuses ${row.name} with ${row.status} and a Status naming the problem`, async () => {
+      const response = await row.send();
+      expect(response.status).toBe(row.status);
+      const text = Buffer.from(await response.arrayBuffer()).toString('latin1');
+      expect(text).toMatch(row.message);
+    });
+  }
+
+  it('keeps the good points of a request and reports the bad ones in partial_success', async () => {
+    const body = metricsJson([nowNs(), 'not-a-time', '0']);
+    body.resourceMetrics.push(
+      metricsJson([nowNs()], { 'twin.asset.class': 'pump' }).resourceMetrics[0]!,
+    );
+    const response = await postJson(body);
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as {
+      partialSuccess: { rejectedDataPoints: string | number; errorMessage: string };
+    };
+    expect(Number(answer.partialSuccess.rejectedDataPoints)).toBe(3);
+    expect(answer.partialSuccess.errorMessage).toMatch(/bad_timestamp/);
+    expect(answer.partialSuccess.errorMessage).toMatch(/missing_asset_id/);
+  });
+
+  it('answers 429 with Retry-After when too many requests are in flight, then recovers', async () => {
+    const slow = Array.from({ length: 8 }, () => {
+      const controller = new AbortController();
+      const body = new ReadableStream({ start: () => undefined }); // never ends: holds a slot
+      const request = fetch(`${url}/v1/metrics`, {
+        method: 'POST',
+        body,
+        headers: { 'Content-Type': 'application/json' },
+        signal: controller.signal,
+        duplex: 'half',
+      } as RequestInit).catch(() => undefined);
+      return { controller, request };
+    });
+    await new Promise((resolveSoon) => setTimeout(resolveSoon, 300));
+    const refused = await postJson(metricsJson([nowNs()]));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    for (const s of slow) s.controller.abort();
+    await Promise.all(slow.map((s) => s.request));
+    await new Promise((resolveSoon) => setTimeout(resolveSoon, 300));
+    expect((await postJson(metricsJson([nowNs()]))).status).toBe(200);
+  });
+
+  it('still serves after all of that, and counted each refusal by reason', async () => {
+    expect((await postJson(metricsJson([nowNs()]))).status).toBe(200);
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(
+      /twin_exporter_ingest_refused_total\{transport="otlp_http",reason="malformed"\} 4/,
+    );
+    expect(metrics).toMatch(
+      /twin_exporter_ingest_refused_total\{transport="otlp_http",reason="too_large"\} 2/,
+    );
+    expect(metrics).toMatch(
+      /twin_exporter_ingest_rejected_points_total\{transport="otlp_http",reason="bad_timestamp"\} 2/,
+    );
+  });
+});
