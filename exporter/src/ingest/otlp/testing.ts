@@ -1,0 +1,96 @@
+/**
+ * Test helpers: OTLP requests written once in their OTLP/JSON form (camelCase, 64-bit integers as
+ * strings, doubles like NaN as strings) and encoded either way, so one fixture checks both paths.
+ */
+import protobuf from 'protobufjs';
+import type { Encoding, Signal } from '../../model.js';
+import { otlpRoot } from './decode.js';
+
+export const encodings: readonly Encoding[] = ['otlp_proto', 'otlp_json'];
+
+const requestTypes = {
+  metrics: otlpRoot.lookupType('opentelemetry.proto.ExportMetricsServiceRequest'),
+  logs: otlpRoot.lookupType('opentelemetry.proto.ExportLogsServiceRequest'),
+};
+
+/** Encodes a request given in OTLP/JSON form. */
+export function encode(signal: Signal, encoding: Encoding, request: object): Uint8Array {
+  if (encoding === 'otlp_json') return Buffer.from(JSON.stringify(request));
+  const type = requestTypes[signal];
+  return type.encode(type.fromObject(request)).finish();
+}
+
+export type JsonValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string | number }
+  | { doubleValue: number | string }
+  | { bytesValue: string }
+  | { arrayValue: { values: JsonValue[] } }
+  | { kvlistValue: { values: { key: string; value: JsonValue }[] } }
+  | Record<string, never>;
+
+export interface JsonKeyValue {
+  key: string;
+  value: JsonValue;
+}
+
+/** Attributes from a plain object: strings, booleans, integers (bigint or integer number), doubles. */
+export function attributes(
+  values: Record<string, string | number | bigint | boolean | JsonValue>,
+): JsonKeyValue[] {
+  return Object.entries(values).map(([key, value]) => ({ key, value: anyValue(value) }));
+}
+
+export function anyValue(value: string | number | bigint | boolean | JsonValue): JsonValue {
+  switch (typeof value) {
+    case 'string':
+      return { stringValue: value };
+    case 'boolean':
+      return { boolValue: value };
+    case 'bigint':
+      return { intValue: String(value) };
+    case 'number':
+      return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
+    default:
+      return value;
+  }
+}
+
+export const pumpResource = (assetId = 'pump-1', extra: Record<string, string | number> = {}) => ({
+  attributes: attributes({
+    'service.name': 'gateway',
+    'twin.asset.id': assetId,
+    'twin.asset.class': 'pump',
+    'twin.site': 'plant-a',
+    ...extra,
+  }),
+});
+
+/** A protobuf field holding `bytes` (a length-delimited field). */
+export function delimited(field: number, bytes: Uint8Array): Uint8Array {
+  return protobuf.Writer.create()
+    .uint32((field << 3) | 2)
+    .bytes(bytes)
+    .finish();
+}
+
+/**
+ * A protobuf ExportLogsServiceRequest whose only log body nests `depth` AnyValues (arrays), built
+ * by hand: protobufjs refuses to encode objects nested that deep.
+ */
+export function deepLogBodyProtobuf(depth: number): Uint8Array {
+  let value = delimited(1, Buffer.from('leaf')); // AnyValue { string_value }
+  for (let level = 1; level < depth; level++) value = delimited(5, delimited(1, value)); // array_value.values
+  const logRecord = delimited(5, value); // LogRecord.body
+  return delimited(1, delimited(2, delimited(2, logRecord))); // resource_logs.scope_logs.log_records
+}
+
+/** The same request in OTLP/JSON. */
+export function deepLogBodyJson(depth: number): Uint8Array {
+  let value: JsonValue = { stringValue: 'leaf' };
+  for (let level = 1; level < depth; level++) value = { arrayValue: { values: [value] } };
+  return Buffer.from(
+    JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: value }] }] }] }),
+  );
+}
