@@ -6,7 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
  * /healthz (the process is alive) and /readyz (it can serve).
  */
 export function buildOpsServer(registry: Registry, isReady: () => boolean): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 });
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (isReady()) return { status: 'ready' };

@@ -29,7 +29,7 @@ const idParams = {
  * actuals. Every request is counted by route and status class for the availability SLI.
  */
 export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 });
   const requests = new Counter({
     name: 'twin_api_requests_total',
     help: 'Twin API requests by route and response code (the availability SLI).',

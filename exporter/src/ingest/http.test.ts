@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromDocument } from '../config/index.js';
@@ -156,7 +157,7 @@ describe('OTLP/HTTP ingest: every kind of input gets the documented answer', () 
             'Content-Encoding': 'br',
           }),
         status: 415,
-        message: /Content-Encoding "br"/,
+        message: /Content-Encoding \\?"br\\?" is not supported/,
       },
     ];
   for (const row of table) {
@@ -184,24 +185,21 @@ describe('OTLP/HTTP ingest: every kind of input gets the documented answer', () 
   });
 
   it('answers 429 with Retry-After when too many requests are in flight, then recovers', async () => {
-    const slow = Array.from({ length: 8 }, () => {
-      const controller = new AbortController();
-      const body = new ReadableStream({ start: () => undefined }); // never ends: holds a slot
-      const request = fetch(`${url}/v1/metrics`, {
+    // Requests whose bodies never finish hold their slots, as slow clients would.
+    const slow = Array.from({ length: 4 }, () => {
+      const request = httpRequest(`${url}/v1/metrics`, {
         method: 'POST',
-        body,
-        headers: { 'Content-Type': 'application/json' },
-        signal: controller.signal,
-        duplex: 'half',
-      } as RequestInit).catch(() => undefined);
-      return { controller, request };
+        headers: { 'Content-Type': 'application/json', 'Content-Length': '1000' },
+      });
+      request.on('error', () => undefined);
+      request.write('{');
+      return request;
     });
     await new Promise((resolveSoon) => setTimeout(resolveSoon, 300));
     const refused = await postJson(metricsJson([nowNs()]));
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
-    for (const s of slow) s.controller.abort();
-    await Promise.all(slow.map((s) => s.request));
+    for (const request of slow) request.destroy();
     await new Promise((resolveSoon) => setTimeout(resolveSoon, 300));
     expect((await postJson(metricsJson([nowNs()]))).status).toBe(200);
   });

@@ -48,7 +48,11 @@ export function buildOtlpHttpServer(
   telemetry: IngestTelemetry,
   options: OtlpHttpOptions,
 ): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: options.maxBodyBytes,
+  });
   let inflight = 0;
 
   // Bodies arrive as raw bytes; decoding is ours, per the content type.
@@ -109,17 +113,21 @@ export function buildOtlpHttpServer(
     inflight += 1;
     telemetry.queueDepth.set({ transport: 'otlp_http' }, inflight);
     (request as FastifyRequest & { receivedMs: number }).receivedMs = Date.now();
-  });
-  app.addHook('onResponse', async (request) => {
-    if ((request as FastifyRequest & { receivedMs?: number }).receivedMs !== undefined) {
+    // 'close' fires once the response is sent or the client goes away mid-body: either frees the slot.
+    response.raw.once('close', () => {
       inflight -= 1;
       telemetry.queueDepth.set({ transport: 'otlp_http' }, inflight);
-    }
+    });
   });
 
   app.setErrorHandler(
     (error: Error & { statusCode?: number; code?: string }, request, response) => {
       if (error instanceof Refusal) return refuse(request, response, error);
+      if (error.message === 'aborted' || error.code === 'ECONNRESET') {
+        // The client went away mid-body: nothing to answer, and nothing malformed about it.
+        telemetry.refused.inc({ transport: 'otlp_http', reason: 'aborted' });
+        return response;
+      }
       if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
         return refuse(
           request,

@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort } from '../bed/ports.js';
+import { repoRoot } from '../bed/paths.js';
+import { httpOk, startServer, type RunningServer } from '../bed/process.js';
+
+export interface ExporterProcess extends RunningServer {
+  otlpUrl: string;
+  metricsUrl: string;
+  apiUrl: string;
+  /** `127.0.0.1:port` of /metrics, for a Prometheus scrape config. */
+  metricsTarget: string;
+  /** The config file it was started with (to start it again the same way). */
+  configPath: string;
+}
+
+/**
+ * Runs the exporter as its own process through its CLI (`twinops-exporter --config FILE`), the
+ * way users run it, on free loopback ports. `config` is the YAML document minus `server`.
+ */
+export async function startExporterProcess(
+  config: Record<string, unknown>,
+  options: { configPath?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ExporterProcess> {
+  const [otlpPort, metricsPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  let configPath = options.configPath ?? '';
+  const server = await startServer({
+    name: 'exporter',
+    command: process.execPath,
+    env: { ...process.env, ...options.env },
+    prepare: (dir) => {
+      configPath ||= join(dir, 'exporter.yaml');
+      const document = { ...config, server: { host: '127.0.0.1', otlpPort, metricsPort, apiPort } };
+      writeFileSync(configPath, stringify(document));
+    },
+    args: () => [join(repoRoot, 'exporter', 'bin', 'twinops-exporter.mjs'), '--config', configPath],
+    ready: () => httpOk(`http://127.0.0.1:${metricsPort}/readyz`),
+  });
+  return {
+    ...server,
+    otlpUrl: `http://127.0.0.1:${otlpPort}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    metricsTarget: `127.0.0.1:${metricsPort}`,
+    configPath,
+  };
+}
