@@ -1,0 +1,149 @@
+/**
+ * Benchmark of the twin state: heap bytes per asset, `apply` throughput, `evaluate` time and the
+ * time to render /metrics at 10k, 100k and 1M assets (3 properties each, physical and twin).
+ * Run with `--expose-gc` for exact heap figures. The /metrics time must stay flat: a scrape
+ * never walks the assets.
+ */
+import { Registry } from 'prom-client';
+import type { TwinPoint } from '../model.js';
+import { registerTwinMetrics } from '../sli/metrics.js';
+import { snapshotFromChunks, snapshotToChunks, TwinEngine } from './engine.js';
+import { testConfig } from './fixtures.js';
+
+const classes = ['pump', 'valve', 'compressor', 'fan', 'chiller', 'boiler', 'meter', 'motor'];
+const properties = ['flow', 'pressure', 'temperature'];
+const sites = Array.from({ length: 20 }, (_, i) => `site-${i}`);
+/** Points per apply call, like one OTLP request. */
+const batchSize = 1_200;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function heapUsed(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** One round of points for assets [from, to): each property's physical and twin value. */
+function batch(from: number, to: number, round: number, t: number): TwinPoint[] {
+  const points: TwinPoint[] = [];
+  for (let i = from; i < to; i++) {
+    const assetId = `asset-${i}`;
+    const assetClass = classes[i % classes.length] as string;
+    const site = sites[i % sites.length];
+    for (let p = 0; p < properties.length; p++) {
+      const property = properties[p] as string;
+      const value = ((i * 7 + p * 13 + round) % 1000) / 10;
+      for (const source of ['physical', 'twin'] as const) {
+        points.push({
+          assetId,
+          assetClass,
+          site,
+          source,
+          property,
+          value: source === 'physical' ? value : value + 0.1,
+          sourceTimeMs: source === 'physical' ? t - 250 : t - 100,
+          model: undefined,
+          targetTimeMs: undefined,
+          desiredVersion: undefined,
+          reportedVersion: undefined,
+        });
+      }
+    }
+  }
+  return points;
+}
+
+/** Applies one round to every asset; returns the seconds spent inside `apply`. */
+function applyRound(engine: TwinEngine, assets: number, round: number, t: number): number {
+  const perBatch = batchSize / (properties.length * 2);
+  let seconds = 0;
+  for (let from = 0; from < assets; from += perBatch) {
+    const points = batch(from, Math.min(assets, from + perBatch), round, t);
+    const start = performance.now();
+    engine.apply(points, t);
+    seconds += (performance.now() - start) / 1000;
+  }
+  return seconds;
+}
+
+async function renderMs(registry: Registry): Promise<{ ms: number; lines: number }> {
+  let text = await registry.metrics(); // warm up
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    text = await registry.metrics();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[2] as number, lines: text.split('\n').length };
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function benchSize(assets: number, steadyRounds: number): Promise<string[]> {
+  const config = testConfig({
+    // The exporter's defaults where they matter for size: history 32, 64 properties allowed.
+    state: {
+      maxAssets: assets,
+      historyLength: 32,
+      maxPropertiesPerAsset: 64,
+      retentionMs: 86_400_000,
+    },
+  });
+  const t0 = Date.now();
+  const before = heapUsed();
+  const engine = new TwinEngine(config);
+  const applySeconds = applyRound(engine, assets, 0, t0);
+  const filled = heapUsed();
+  const points = assets * properties.length * 2;
+
+  const evaluateStart = performance.now();
+  engine.evaluate(t0 + 1_000);
+  const evaluateMs = performance.now() - evaluateStart;
+
+  const registry = new Registry();
+  registerTwinMetrics(registry, engine);
+  const render = await renderMs(registry);
+
+  const lines = [
+    `twin state ${fmt(assets)} assets × ${properties.length} properties (physical + twin): ` +
+      `${fmt((filled - before) / assets)} B/asset heap after the first value of each; ` +
+      `apply ${fmt(points / applySeconds / 1e6, 2)} M points/s; evaluate ${fmt(evaluateMs, 1)} ms; ` +
+      `/metrics ${fmt(render.ms, 2)} ms (${render.lines} lines)`,
+  ];
+
+  if (steadyRounds > 0) {
+    let seconds = 0;
+    for (let round = 1; round <= steadyRounds; round++) {
+      seconds += applyRound(engine, assets, round, t0 + round * 1_000);
+    }
+    const steady = heapUsed();
+    lines.push(
+      `  after ${steadyRounds} more rounds (history rings of 32 full): ` +
+        `${fmt((steady - before) / assets)} B/asset heap; ` +
+        `apply ${fmt((points * steadyRounds) / seconds / 1e6, 2)} M points/s (updates)`,
+    );
+  }
+
+  const snapshotStart = performance.now();
+  const chunks = snapshotToChunks(engine.snapshot());
+  const snapshotMs = performance.now() - snapshotStart;
+  const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
+  const restoreStart = performance.now();
+  TwinEngine.restore(snapshotFromChunks(chunks), config);
+  lines.push(
+    `  snapshot: ${fmt(bytes / assets)} B/asset of JSON (${fmt(bytes / 2 ** 20)} MiB), ` +
+      `snapshot+stringify ${fmt(snapshotMs)} ms, parse+restore ${fmt(performance.now() - restoreStart)} ms`,
+  );
+  return lines;
+}
+
+export async function benchState(): Promise<string[]> {
+  const lines = gc ? [] : ['(no --expose-gc: heap figures are rough heapUsed deltas)'];
+  lines.push(...(await benchSize(10_000, 16)));
+  lines.push(...(await benchSize(100_000, 16)));
+  lines.push(...(await benchSize(1_000_000, 0)));
+  return lines;
+}

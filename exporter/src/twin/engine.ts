@@ -1,0 +1,518 @@
+/**
+ * The twin engine: applies normalized points to the twin state (the hot path), evaluates the
+ * time-based verdicts (freshness, divergence after grace, prediction expiry, eviction) on a
+ * timer, and answers the twin API's reads. The SLI math lives in `../sli/` as pure functions;
+ * this file decides when to call it and keeps the aggregates the metrics expose.
+ */
+import type { PropertyValue, TwinPoint } from '../model.js';
+import {
+  applyDesired,
+  applyReported,
+  emptyVersionState,
+  oldestUnconvergedAgeSeconds,
+} from '../sli/convergence.js';
+import { isDiverged, toleranceFor, withinTolerance } from '../sli/divergence.js';
+import { isFresh } from '../sli/freshness.js';
+import { observe, type HistogramData } from '../sli/histogram.js';
+import { isClockSkewed, syncLatencySeconds } from '../sli/latency.js';
+import {
+  classify,
+  isExpired,
+  matchesTarget,
+  resolveScoringRule,
+  scoreRegression,
+  type ScoringRule,
+} from '../sli/prediction.js';
+import {
+  readAsset,
+  readHistory,
+  readPredictions,
+  listAssets,
+  type AssetPage,
+  type AssetQuery,
+  type AssetView,
+  type PredictionQuery,
+  type ScoredPredictionView,
+} from './reads.js';
+import { restoreState, snapshotState, type TwinSnapshot } from './snapshot.js';
+import {
+  AssetState,
+  HistoryRing,
+  limits,
+  PendingPrediction,
+  sourceIndex,
+  TwinState,
+  type ClassState,
+  type HistoryEntry,
+  type ModelVersionState,
+  type PredictionSeries,
+  type PropertyState,
+  type ScoredPrediction,
+  type Side,
+  type TwinEngineConfig,
+} from './state.js';
+
+export { snapshotFromChunks, snapshotToChunks, type TwinSnapshot } from './snapshot.js';
+export type { TwinEngineConfig } from './state.js';
+
+/** What the metrics read at scrape time: per-class and per-model aggregates, never assets. */
+export type TwinAggregates = Pick<
+  TwinState,
+  | 'classes'
+  | 'models'
+  | 'tracked'
+  | 'evictions'
+  | 'rejectedOverLimit'
+  | 'latencyBounds'
+  | 'convergenceBounds'
+>;
+
+export type EvictionReason = 'retention' | 'cap';
+
+export class TwinEngine {
+  private readonly state: TwinState;
+
+  /** `state` is for `restore` only. */
+  constructor(config: TwinEngineConfig, state?: TwinState) {
+    this.state = state ?? new TwinState(config);
+  }
+
+  /** Rebuilds an engine from `snapshot()`, under a possibly changed configuration. */
+  static restore(snapshot: TwinSnapshot, config: TwinEngineConfig): TwinEngine {
+    const engine = new TwinEngine(config, restoreState(snapshot, config));
+    const { state } = engine;
+    // A lowered cap takes effect at once, least recently seen first.
+    while (state.assets.size > config.state.maxAssets && state.recency.oldest) {
+      engine.evict(state.recency.oldest, 'cap');
+    }
+    // Rules or tolerances may have changed: re-judge every property's agreement now.
+    for (const asset of state.assets.values()) {
+      for (const prop of asset.props) engine.updateDifference(prop);
+    }
+    return engine;
+  }
+
+  get config(): TwinEngineConfig {
+    return this.state.config;
+  }
+
+  /** The aggregates, for the metrics exposition (read them, do not change them). */
+  get aggregates(): TwinAggregates {
+    return this.state;
+  }
+
+  get assetCount(): number {
+    return this.state.assets.size;
+  }
+
+  /**
+   * The hot path: applies one batch of points received at `receivedMs`. Returns how many it
+   * rejected as `over_limit` (see StateConfig.maxPropertiesPerAsset and `limits`).
+   */
+  apply(points: readonly TwinPoint[], receivedMs: number): number {
+    let rejected = 0;
+    for (const point of points) if (!this.applyPoint(point, receivedMs)) rejected++;
+    this.state.rejectedOverLimit += rejected;
+    return rejected;
+  }
+
+  /**
+   * The periodic pass (every evaluationIntervalMs): evicts assets past retention, then judges each
+   * remaining asset's freshness and divergence, expires predictions, and refreshes the per-class
+   * gauges, so that a scrape never has to walk the assets.
+   */
+  evaluate(nowMs: number): void {
+    const { state } = this;
+    for (const cls of state.classes.values()) {
+      cls.stale = 0;
+      cls.diverged = 0;
+      cls.oldestUnconvergedAgeSeconds = 0;
+    }
+    const { retentionMs } = state.config.state;
+    for (const asset of state.assets.values()) {
+      if (nowMs - asset.lastSeenMs > retentionMs) {
+        // The class gauges were reset above: clear the verdicts so eviction does not subtract them.
+        asset.stale = false;
+        asset.diverged = false;
+        this.evict(asset, 'retention');
+        continue;
+      }
+      const cls = asset.cls;
+      const fresh = isFresh(nowMs, asset.newestPhysicalMs(), cls.staleAfterMs);
+      asset.stale = !fresh;
+      cls.freshnessChecks++;
+      if (fresh) cls.freshnessGood++;
+      else cls.stale++;
+
+      let comparable = false;
+      let diverged = false;
+      for (const prop of asset.props) {
+        if (prop.physical !== undefined && prop.twin !== undefined) {
+          comparable = true;
+          if (isDiverged(prop.differsSinceMs, nowMs, prop.spec.graceMs)) diverged = true;
+        }
+        if (prop.pending) this.expirePredictions(prop, nowMs);
+      }
+      asset.diverged = diverged;
+      if (diverged) cls.diverged++;
+      if (comparable) {
+        cls.divergenceChecks++;
+        if (!diverged) cls.divergenceGood++;
+      }
+      if (asset.versions && asset.versions.unconverged.length > 0) {
+        const age = oldestUnconvergedAgeSeconds(asset.versions, nowMs);
+        if (age > cls.oldestUnconvergedAgeSeconds) cls.oldestUnconvergedAgeSeconds = age;
+      }
+    }
+  }
+
+  // ---- the read side (the twin API) ----
+
+  listAssets(query: AssetQuery, nowMs: number): AssetPage {
+    return listAssets(this.state, query, nowMs);
+  }
+
+  asset(id: string, nowMs: number): AssetView | undefined {
+    return readAsset(this.state, id, nowMs);
+  }
+
+  history(assetId: string, property: string): HistoryEntry[] | undefined {
+    return readHistory(this.state, assetId, property);
+  }
+
+  predictions(query: PredictionQuery): ScoredPredictionView[] {
+    return readPredictions(this.state, query);
+  }
+
+  /** The complete state and every SLI aggregate, as plain JSON-serializable data. */
+  snapshot(): TwinSnapshot {
+    return snapshotState(this.state);
+  }
+
+  // ---- applying one point ----
+
+  /** Returns false when the point is rejected (over a limit). */
+  private applyPoint(point: TwinPoint, receivedMs: number): boolean {
+    const { state } = this;
+    const cls = state.classFor(point.assetClass);
+    if (!cls) return false;
+    const spec = state.specFor(cls, point.property);
+    if (!spec) return false;
+
+    let model: ModelVersionState | undefined;
+    let series: PredictionSeries | undefined;
+    if (point.source === 'model') {
+      // (A prediction without a model never gets here: the normalizer rejects it as missing_model.)
+      model = point.model && state.modelVersion(point.model.name, point.model.version);
+      if (!model) return false;
+      const rule = this.scoringRuleFor(model.name, spec.name, point.value);
+      series = rule && state.seriesFor(model, spec.name, rule);
+      if (rule && !series) return false;
+    }
+
+    let asset = state.assets.get(point.assetId);
+    let prop: PropertyState | undefined;
+    if (asset) {
+      if (asset.cls !== cls) this.reclassify(asset, cls);
+      prop = asset.property(spec);
+      if (!prop && asset.props.length >= state.config.state.maxPropertiesPerAsset) return false;
+    } else {
+      if (state.config.state.maxPropertiesPerAsset < 1) return false;
+      asset = this.admit(point.assetId, cls, receivedMs);
+    }
+    prop ??= asset.addProperty(spec);
+
+    this.see(asset, point, receivedMs);
+    switch (point.source) {
+      case 'physical':
+        if (this.observe(prop, 'physical', point, receivedMs)) this.updateDifference(prop);
+        if (prop.pending) this.scorePending(asset, prop, point.value, point.sourceTimeMs);
+        break;
+      case 'twin':
+        if (this.observe(prop, 'twin', point, receivedMs)) this.updateDifference(prop);
+        break;
+      case 'model':
+        if (model) {
+          model.predictions++;
+          if (series) this.predict(asset, prop, series, point);
+        }
+        break;
+    }
+    if (point.desiredVersion !== undefined || point.reportedVersion !== undefined) {
+      this.applyVersions(asset, point);
+    }
+    return true;
+  }
+
+  /** Counts the point, its sync latency and clock skew, and marks the asset as just seen. */
+  private see(asset: AssetState, point: TwinPoint, receivedMs: number): void {
+    const cls = asset.cls;
+    const i = sourceIndex[point.source];
+    cls.points[i] = (cls.points[i] as number) + 1;
+    if (isClockSkewed(receivedMs, point.sourceTimeMs)) {
+      cls.clockSkewPoints[i] = (cls.clockSkewPoints[i] as number) + 1;
+    }
+    const latency = syncLatencySeconds(receivedMs, point.sourceTimeMs);
+    observe(cls.syncLatency[i] as HistogramData, latency);
+    if (asset.tracked) {
+      const tracked = this.state.tracked.get(asset.id);
+      if (tracked) tracked.lastSyncLatencySeconds = latency;
+    }
+    if (receivedMs > asset.lastSeenMs) asset.lastSeenMs = receivedMs;
+    this.state.recency.touch(asset);
+    if (point.site !== undefined && point.site !== asset.site) {
+      asset.site = this.state.intern(point.site);
+    }
+  }
+
+  /**
+   * Updates one side of a property. Only a newer point replaces the newest value; the value it
+   * replaces, or an out-of-order point, goes to the history. Returns true if the newest changed.
+   */
+  private observe(prop: PropertyState, side: Side, point: TwinPoint, receivedMs: number): boolean {
+    const current = prop[side];
+    const currentTimeMs = prop.sourceTimeMs(side);
+    if (current !== undefined) {
+      if (point.sourceTimeMs < currentTimeMs) {
+        this.remember(prop, side, point.sourceTimeMs, point.value);
+        return false;
+      }
+      // Equal source times: the later delivery wins, without a duplicate history entry.
+      if (point.sourceTimeMs > currentTimeMs) this.remember(prop, side, currentTimeMs, current);
+    }
+    prop.set(side, point.value, point.sourceTimeMs, receivedMs);
+    return true;
+  }
+
+  private remember(prop: PropertyState, side: Side, sourceTimeMs: number, value: PropertyValue) {
+    const capacity = this.state.config.state.historyLength;
+    if (capacity <= 0) return;
+    prop.history ??= new HistoryRing(capacity);
+    prop.history.push(side, sourceTimeMs, value);
+  }
+
+  /**
+   * Re-judges agreement after either side changed. A disagreement starts when both values it
+   * compares were in effect (the later of their source times) and lasts until they agree again.
+   */
+  private updateDifference(prop: PropertyState): void {
+    const { physical, twin } = prop;
+    if (physical === undefined || twin === undefined) {
+      prop.differsSinceMs = undefined;
+      return;
+    }
+    const defaultTolerance = this.state.config.sli.divergence.defaultTolerance;
+    const tolerance = toleranceFor(prop.spec.tolerance, defaultTolerance, physical, twin);
+    if (withinTolerance(tolerance, physical, twin)) {
+      prop.differsSinceMs = undefined;
+    } else if (prop.differsSinceMs === undefined) {
+      prop.differsSinceMs = Math.max(prop.sourceTimeMs('physical'), prop.sourceTimeMs('twin'));
+    }
+  }
+
+  // ---- predictions ----
+
+  private scoringRuleFor(
+    model: string,
+    property: string,
+    predicted: PropertyValue,
+  ): ScoringRule | undefined {
+    const { sli } = this.state.config;
+    return resolveScoringRule(
+      sli.prediction,
+      sli.divergence.defaultTolerance,
+      model,
+      property,
+      predicted,
+    );
+  }
+
+  /** A new prediction: scored at once if the newest physical value matches its target time. */
+  private predict(
+    asset: AssetState,
+    prop: PropertyState,
+    series: PredictionSeries,
+    point: TwinPoint,
+  ): void {
+    if (series.rule.kind === 'regression' && !isFiniteNumber(point.value)) return; // cannot be scored
+    const { sli, state: stateConfig } = this.state.config;
+    const prediction = new PendingPrediction(
+      series,
+      point.value,
+      point.targetTimeMs ?? point.sourceTimeMs,
+      point.sourceTimeMs,
+    );
+    const actual = prop.physical;
+    const actualTimeMs = prop.sourceTimeMs('physical');
+    if (
+      actual !== undefined &&
+      matchesTarget(prediction.targetTimeMs, actualTimeMs, sli.prediction.matchWindowMs) &&
+      this.score(asset, prop, prediction, actual, actualTimeMs)
+    ) {
+      return;
+    }
+    prop.pending ??= [];
+    prop.pending.push(prediction);
+    if (prop.pending.length > stateConfig.maxPendingPredictions) {
+      const dropped = prop.pending.shift() as PendingPrediction;
+      dropped.series.model.dropped++;
+    }
+  }
+
+  /** A physical value arrived: it scores every pending prediction whose target time it matches. */
+  private scorePending(
+    asset: AssetState,
+    prop: PropertyState,
+    actual: PropertyValue,
+    actualTimeMs: number,
+  ): void {
+    const pending = prop.pending as PendingPrediction[];
+    const window = this.state.config.sli.prediction.matchWindowMs;
+    const waiting = pending.filter(
+      (p) =>
+        !(
+          matchesTarget(p.targetTimeMs, actualTimeMs, window) &&
+          this.score(asset, prop, p, actual, actualTimeMs)
+        ),
+    );
+    prop.pending = waiting.length > 0 ? waiting : undefined;
+  }
+
+  /** Scores one prediction against an actual value; false if the actual cannot score it. */
+  private score(
+    asset: AssetState,
+    prop: PropertyState,
+    prediction: PendingPrediction,
+    actual: PropertyValue,
+    actualTimeMs: number,
+  ): boolean {
+    const { series } = prediction;
+    const { rule } = series;
+    const scored: ScoredPrediction = {
+      assetId: asset.id,
+      property: prop.spec.name,
+      predicted: prediction.value,
+      actual,
+      targetTimeMs: prediction.targetTimeMs,
+      actualTimeMs,
+      good: false,
+    };
+    if (rule.kind === 'regression') {
+      if (!isFiniteNumber(actual)) return false;
+      const { error, withinTolerance } = scoreRegression(
+        prediction.value as number,
+        actual,
+        rule.tolerance,
+      );
+      series.squaredError += error * error;
+      series.absoluteError += Math.abs(error);
+      scored.error = error;
+      scored.good = withinTolerance;
+    } else {
+      const cell = classify(prediction.value, actual, rule.positive);
+      series.classifications[cell]++;
+      scored.classification = cell;
+      scored.good = cell === 'tp' || cell === 'tn';
+    }
+    series.scored++;
+    if (scored.good) series.good++;
+    const recent = series.model.recent;
+    recent.push(scored);
+    if (recent.length > limits.recentScoredPerModel) recent.shift();
+    return true;
+  }
+
+  private expirePredictions(prop: PropertyState, nowMs: number): void {
+    const expireAfterMs = this.state.config.sli.prediction.expireAfterMs;
+    const waiting = (prop.pending as PendingPrediction[]).filter((p) => {
+      if (!isExpired(p.targetTimeMs, nowMs, expireAfterMs)) return true;
+      p.series.model.expired++;
+      return false;
+    });
+    prop.pending = waiting.length > 0 ? waiting : undefined;
+  }
+
+  // ---- convergence ----
+
+  private applyVersions(asset: AssetState, point: TwinPoint): void {
+    const versions = (asset.versions ??= emptyVersionState());
+    const cls = asset.cls;
+    const before = versions.unconverged.length;
+    const completed: number[] = [];
+    if (isFiniteNumber(point.desiredVersion)) {
+      completed.push(...applyDesired(versions, point.desiredVersion, point.sourceTimeMs));
+    }
+    if (isFiniteNumber(point.reportedVersion)) {
+      completed.push(...applyReported(versions, point.reportedVersion, point.sourceTimeMs));
+    }
+    for (const seconds of completed) observe(cls.convergence, seconds);
+    cls.unconverged += versions.unconverged.length - before;
+  }
+
+  // ---- admission, eviction, reclassification ----
+
+  private admit(id: string, cls: ClassState, receivedMs: number): AssetState {
+    const { state } = this;
+    while (state.assets.size >= state.config.state.maxAssets && state.recency.oldest) {
+      this.evict(state.recency.oldest, 'cap');
+    }
+    const asset = new AssetState(id, cls, undefined, receivedMs);
+    state.assets.set(id, asset);
+    state.recency.append(asset);
+    cls.assets++;
+    const { perAsset } = state.config.metrics;
+    if (perAsset.enabled && state.tracked.size < perAsset.maxAssets) {
+      asset.tracked = true;
+      state.tracked.set(id, { asset, lastSyncLatencySeconds: 0 });
+    }
+    return asset;
+  }
+
+  private evict(asset: AssetState, reason: EvictionReason): void {
+    const { state } = this;
+    state.assets.delete(asset.id);
+    state.recency.remove(asset);
+    this.leaveClass(asset);
+    for (const prop of asset.props) {
+      for (const p of prop.pending ?? []) p.series.model.dropped++;
+    }
+    if (asset.tracked) state.tracked.delete(asset.id);
+    state.evictions[reason]++;
+  }
+
+  /** Removes the asset's share from its class's gauges. */
+  private leaveClass(asset: AssetState): void {
+    const cls = asset.cls;
+    cls.assets--;
+    if (asset.stale) cls.stale--;
+    if (asset.diverged) cls.diverged--;
+    cls.unconverged -= asset.unconvergedChanges();
+  }
+
+  /**
+   * A point named a different class for a known asset: the asset moves, keeping its properties
+   * under the new class's rules (those the new class cannot hold are dropped).
+   */
+  private reclassify(asset: AssetState, cls: ClassState): void {
+    this.leaveClass(asset);
+    asset.cls = cls;
+    cls.assets++;
+    if (asset.stale) cls.stale++;
+    if (asset.diverged) cls.diverged++;
+    cls.unconverged += asset.unconvergedChanges();
+    asset.props = asset.props.filter((prop) => {
+      const spec = this.state.specFor(cls, prop.spec.name);
+      if (!spec) {
+        for (const p of prop.pending ?? []) p.series.model.dropped++;
+        return false;
+      }
+      prop.spec = spec;
+      this.updateDifference(prop);
+      return true;
+    });
+  }
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}

@@ -1,0 +1,458 @@
+/**
+ * The twin's in-memory state: the records the engine mutates and the API reads. Built to stay
+ * under 1 KiB per asset at a million assets: one object per asset holding an exact-size array of
+ * property records; times as numbers (never Date) kept in unboxed double arrays; verdicts as bit
+ * flags; class, site and property names interned; history rings and pending predictions
+ * allocated only once a property needs them. `bench.ts` measures it.
+ */
+import type { MetricsConfig, SliConfig, StateConfig, ToleranceRule } from '../config/types.js';
+import type { PropertyValue, Source } from '../model.js';
+import type { VersionState } from '../sli/convergence.js';
+import { staleAfterMsFor } from '../sli/freshness.js';
+import {
+  bucketBounds,
+  convergenceExtraBounds,
+  emptyHistogram,
+  syncLatencyExtraBounds,
+  type HistogramData,
+} from '../sli/histogram.js';
+import { isVetted, type Classification, type ScoringRule } from '../sli/prediction.js';
+import { resolveDivergenceRule } from '../sli/divergence.js';
+
+/** The parts of the exporter configuration the twin engine uses. */
+export interface TwinEngineConfig {
+  state: StateConfig;
+  sli: SliConfig;
+  metrics: MetricsConfig;
+}
+
+/**
+ * Cardinality guards for names that arrive in data yet become metric labels or per-class tables.
+ * Points beyond them are rejected as `over_limit`, like points beyond maxPropertiesPerAsset.
+ */
+export const limits = {
+  assetClasses: 500,
+  propertiesPerClass: 1000,
+  modelVersions: 200,
+  predictionSeries: 2000,
+  /** Scored predictions kept per model version for the predictions API. */
+  recentScoredPerModel: 50,
+  /** Largest page the list API returns. */
+  pageSize: 1000,
+} as const;
+
+/** Index of a source in the per-source arrays of a class (points, skew, latency). */
+export const sourceIndex: Readonly<Record<Source, number>> = { physical: 0, twin: 1, model: 2 };
+
+/** The two sides a property is compared on. */
+export type Side = 'physical' | 'twin';
+
+/** One side of a property, as the read side shows it. */
+export interface Observation {
+  value: PropertyValue;
+  sourceTimeMs: number;
+  receivedMs: number;
+}
+
+/** A property as known for a whole asset class: its name and the divergence rule resolved once. */
+export class PropertySpec {
+  constructor(
+    readonly name: string,
+    readonly tolerance: ToleranceRule | undefined,
+    readonly graceMs: number,
+  ) {}
+}
+
+export interface HistoryEntry {
+  source: Side;
+  sourceTimeMs: number;
+  value: PropertyValue;
+}
+
+/**
+ * The values a property held before its current ones (and out-of-order arrivals), in arrival
+ * order, at most `capacity`. Three parallel arrays rather than an object per entry: times are
+ * stored unboxed, and so are values while a property's values are all numbers.
+ */
+export class HistoryRing {
+  private times: number[] = [];
+  private values: PropertyValue[] = [];
+  /** 0 physical, 1 twin */
+  private sources: number[] = [];
+  /** Once full: the slot the next entry overwrites, which holds the oldest. */
+  private next = 0;
+
+  constructor(readonly capacity: number) {}
+
+  push(source: Side, sourceTimeMs: number, value: PropertyValue): void {
+    const size = this.times.length;
+    if (size < this.capacity) {
+      this.times.push(sourceTimeMs);
+      this.values.push(value);
+      this.sources.push(source === 'physical' ? 0 : 1);
+      // Full: copy to exact length, dropping the spare capacity arrays grow with.
+      if (size + 1 === this.capacity) {
+        this.times = this.times.slice();
+        this.values = this.values.slice();
+        this.sources = this.sources.slice();
+      }
+      return;
+    }
+    this.times[this.next] = sourceTimeMs;
+    this.values[this.next] = value;
+    this.sources[this.next] = source === 'physical' ? 0 : 1;
+    this.next = (this.next + 1) % size;
+  }
+
+  /** The entries in arrival order, oldest first. */
+  toArray(): HistoryEntry[] {
+    const size = this.times.length;
+    const result: HistoryEntry[] = [];
+    for (let k = 0; k < size; k++) {
+      const i = (this.next + k) % size;
+      result.push({
+        source: this.sources[i] === 0 ? 'physical' : 'twin',
+        sourceTimeMs: this.times[i] as number,
+        value: this.values[i] as PropertyValue,
+      });
+    }
+    return result;
+  }
+}
+
+/** A prediction waiting for the physical value of its target time. */
+export class PendingPrediction {
+  constructor(
+    readonly series: PredictionSeries,
+    readonly value: PropertyValue,
+    readonly targetTimeMs: number,
+    readonly sourceTimeMs: number,
+  ) {}
+}
+
+// Slots of PropertyState.times.
+const PHYSICAL_SOURCE = 0;
+const TWIN_SOURCE = 2;
+const RECEIVED = 1; // offset from a side's source time slot
+const DIFFERS_SINCE = 4;
+
+export class PropertyState {
+  /** The newest value of each side; undefined until that side has reported. */
+  physical: PropertyValue | undefined = undefined;
+  twin: PropertyValue | undefined = undefined;
+  /**
+   * Source and receipt time of each side, then when they began to differ (NaN: not known, or
+   * agreeing). One unboxed double array: a boxed number per field would cost three times more.
+   */
+  private readonly times = [NaN, NaN, NaN, NaN, NaN];
+  history: HistoryRing | undefined = undefined;
+  pending: PendingPrediction[] | undefined = undefined;
+
+  constructor(public spec: PropertySpec) {}
+
+  /** Source time of a side's newest value; NaN if it has none. */
+  sourceTimeMs(side: Side): number {
+    return this.times[side === 'physical' ? PHYSICAL_SOURCE : TWIN_SOURCE] as number;
+  }
+
+  receivedMs(side: Side): number {
+    return this.times[(side === 'physical' ? PHYSICAL_SOURCE : TWIN_SOURCE) + RECEIVED] as number;
+  }
+
+  set(side: Side, value: PropertyValue, sourceTimeMs: number, receivedMs: number): void {
+    const slot = side === 'physical' ? PHYSICAL_SOURCE : TWIN_SOURCE;
+    this[side] = value;
+    this.times[slot] = sourceTimeMs;
+    this.times[slot + RECEIVED] = receivedMs;
+  }
+
+  observation(side: Side): Observation | undefined {
+    const value = this[side];
+    if (value === undefined) return undefined;
+    return { value, sourceTimeMs: this.sourceTimeMs(side), receivedMs: this.receivedMs(side) };
+  }
+
+  /** Since when physical and twin disagree beyond tolerance (source time); undefined: they agree. */
+  get differsSinceMs(): number | undefined {
+    const since = this.times[DIFFERS_SINCE] as number;
+    return Number.isNaN(since) ? undefined : since;
+  }
+
+  set differsSinceMs(since: number | undefined) {
+    this.times[DIFFERS_SINCE] = since ?? NaN;
+  }
+}
+
+// Bits of AssetState.flags.
+const STALE = 1;
+const DIVERGED = 2;
+const TRACKED = 4;
+
+export class AssetState {
+  /** Properties in the order first seen; replaced rather than grown, so no spare capacity. */
+  props: readonly PropertyState[] = [];
+  /** Allocated once the asset carries a desired or reported version. */
+  versions: VersionState | undefined = undefined;
+  /** Neighbours in the recency list (least recently seen first), for eviction at the cap. */
+  older: AssetState | undefined = undefined;
+  newer: AssetState | undefined = undefined;
+  private flags = 0;
+
+  constructor(
+    readonly id: string,
+    public cls: ClassState,
+    public site: string | undefined,
+    public lastSeenMs: number,
+  ) {}
+
+  /** Stale at the last evaluation (what the per-class gauge counts). */
+  get stale(): boolean {
+    return (this.flags & STALE) !== 0;
+  }
+  set stale(on: boolean) {
+    this.flags = on ? this.flags | STALE : this.flags & ~STALE;
+  }
+
+  /** Diverged at the last evaluation (what the per-class gauge counts). */
+  get diverged(): boolean {
+    return (this.flags & DIVERGED) !== 0;
+  }
+  set diverged(on: boolean) {
+    this.flags = on ? this.flags | DIVERGED : this.flags & ~DIVERGED;
+  }
+
+  /** Has its own per-asset series (MetricsConfig.perAsset). */
+  get tracked(): boolean {
+    return (this.flags & TRACKED) !== 0;
+  }
+  set tracked(on: boolean) {
+    this.flags = on ? this.flags | TRACKED : this.flags & ~TRACKED;
+  }
+
+  property(spec: PropertySpec): PropertyState | undefined {
+    for (const prop of this.props) if (prop.spec === spec) return prop;
+    return undefined;
+  }
+
+  addProperty(spec: PropertySpec): PropertyState {
+    const prop = new PropertyState(spec);
+    this.props = [...this.props, prop];
+    return prop;
+  }
+
+  /** Source time of the newest physical point over all properties. */
+  newestPhysicalMs(): number | undefined {
+    let newest: number | undefined;
+    for (const prop of this.props) {
+      const t = prop.sourceTimeMs('physical');
+      if (!Number.isNaN(t) && (newest === undefined || t > newest)) newest = t;
+    }
+    return newest;
+  }
+
+  unconvergedChanges(): number {
+    return this.versions?.unconverged.length ?? 0;
+  }
+}
+
+/** Per asset class: property specs, and the class's SLI aggregates and gauges. */
+export class ClassState {
+  readonly specs = new Map<string, PropertySpec>();
+  /** Gauges: assets held now; stale and diverged as of the last evaluation. */
+  assets = 0;
+  stale = 0;
+  diverged = 0;
+  unconverged = 0;
+  oldestUnconvergedAgeSeconds = 0;
+  /** Counters per source (see sourceIndex). */
+  readonly points = [0, 0, 0];
+  readonly clockSkewPoints = [0, 0, 0];
+  syncLatency: HistogramData[];
+  convergence: HistogramData;
+  freshnessChecks = 0;
+  freshnessGood = 0;
+  divergenceChecks = 0;
+  divergenceGood = 0;
+
+  constructor(
+    readonly name: string,
+    readonly staleAfterMs: number,
+    latencyBounds: readonly number[],
+    convergenceBounds: readonly number[],
+  ) {
+    this.syncLatency = [0, 1, 2].map(() => emptyHistogram(latencyBounds));
+    this.convergence = emptyHistogram(convergenceBounds);
+  }
+}
+
+export interface ScoredPrediction {
+  assetId: string;
+  property: string;
+  predicted: PropertyValue;
+  actual: PropertyValue;
+  targetTimeMs: number;
+  actualTimeMs: number;
+  /** Regression: predicted − actual. */
+  error?: number;
+  /** Classification: the confusion matrix cell. */
+  classification?: Classification;
+  /** Regression: |error| within tolerance; classification: correct (tp or tn). */
+  good: boolean;
+}
+
+export class ModelVersionState {
+  predictions = 0;
+  expired = 0;
+  /** Pending predictions dropped unscored: over maxPendingPredictions, or their asset evicted. */
+  dropped = 0;
+  readonly series = new Map<string, PredictionSeries>();
+  /** Newest last, at most limits.recentScoredPerModel. */
+  recent: ScoredPrediction[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly version: string,
+    readonly vetted: boolean,
+  ) {}
+}
+
+/** Accuracy aggregates of one model version predicting one property. */
+export class PredictionSeries {
+  scored = 0;
+  good = 0;
+  squaredError = 0;
+  absoluteError = 0;
+  readonly classifications: Record<Classification, number> = { tp: 0, fp: 0, fn: 0, tn: 0 };
+
+  constructor(
+    readonly model: ModelVersionState,
+    readonly property: string,
+    readonly rule: ScoringRule,
+  ) {}
+}
+
+/** An asset with its own series, and its latest sync latency. */
+export interface TrackedAsset {
+  asset: AssetState;
+  lastSyncLatencySeconds: number;
+}
+
+/** Assets by recency of last sight: `oldest` is the first to go at the cap. */
+export class RecencyList {
+  oldest: AssetState | undefined = undefined;
+  newest: AssetState | undefined = undefined;
+
+  append(asset: AssetState): void {
+    asset.older = this.newest;
+    asset.newer = undefined;
+    if (this.newest) this.newest.newer = asset;
+    else this.oldest = asset;
+    this.newest = asset;
+  }
+
+  remove(asset: AssetState): void {
+    if (asset.older) asset.older.newer = asset.newer;
+    else this.oldest = asset.newer;
+    if (asset.newer) asset.newer.older = asset.older;
+    else this.newest = asset.older;
+    asset.older = undefined;
+    asset.newer = undefined;
+  }
+
+  touch(asset: AssetState): void {
+    if (this.newest === asset) return;
+    this.remove(asset);
+    this.append(asset);
+  }
+}
+
+export class TwinState {
+  /** In first-seen order, which keeps API pages stable while assets report. */
+  readonly assets = new Map<string, AssetState>();
+  readonly recency = new RecencyList();
+  readonly classes = new Map<string, ClassState>();
+  /** model name → version → state */
+  readonly models = new Map<string, Map<string, ModelVersionState>>();
+  modelVersionCount = 0;
+  predictionSeriesCount = 0;
+  readonly tracked = new Map<string, TrackedAsset>();
+  readonly evictions = { retention: 0, cap: 0 };
+  rejectedOverLimit = 0;
+  readonly latencyBounds: readonly number[];
+  readonly convergenceBounds: readonly number[];
+  private readonly strings = new Map<string, string>();
+
+  constructor(readonly config: TwinEngineConfig) {
+    this.latencyBounds = bucketBounds(
+      config.sli.syncLatencyThresholdsSeconds,
+      syncLatencyExtraBounds,
+    );
+    this.convergenceBounds = bucketBounds(
+      config.sli.convergenceThresholdsSeconds,
+      convergenceExtraBounds,
+    );
+  }
+
+  /** One string instance per distinct site or property name, however many points carry it. */
+  intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
+  }
+
+  /** The class record, created on first sight; undefined beyond the class limit. */
+  classFor(name: string): ClassState | undefined {
+    const known = this.classes.get(name);
+    if (known || this.classes.size >= limits.assetClasses) return known;
+    const cls = new ClassState(
+      name,
+      staleAfterMsFor(this.config.sli.freshness, name),
+      this.latencyBounds,
+      this.convergenceBounds,
+    );
+    this.classes.set(name, cls);
+    return cls;
+  }
+
+  /** The class's spec for a property, created on first sight; undefined beyond the limit. */
+  specFor(cls: ClassState, property: string): PropertySpec | undefined {
+    const known = cls.specs.get(property);
+    if (known || cls.specs.size >= limits.propertiesPerClass) return known;
+    const name = this.intern(property);
+    const rule = resolveDivergenceRule(this.config.sli.divergence, cls.name, name);
+    const spec = new PropertySpec(name, rule.tolerance, rule.graceMs);
+    cls.specs.set(name, spec);
+    return spec;
+  }
+
+  /** The model version record, created on first sight; undefined beyond the limit. */
+  modelVersion(name: string, version: string): ModelVersionState | undefined {
+    let versions = this.models.get(name);
+    const known = versions?.get(version);
+    if (known || this.modelVersionCount >= limits.modelVersions) return known;
+    if (!versions) {
+      versions = new Map();
+      this.models.set(this.intern(name), versions);
+    }
+    const vetted = isVetted(this.config.sli.vettedModels, { name, version });
+    const model = new ModelVersionState(this.intern(name), this.intern(version), vetted);
+    versions.set(model.version, model);
+    this.modelVersionCount++;
+    return model;
+  }
+
+  /** A model version's series for a property, created on first sight; undefined beyond the limit. */
+  seriesFor(
+    model: ModelVersionState,
+    property: string,
+    rule: ScoringRule,
+  ): PredictionSeries | undefined {
+    const known = model.series.get(property);
+    if (known || this.predictionSeriesCount >= limits.predictionSeries) return known;
+    const series = new PredictionSeries(model, this.intern(property), rule);
+    model.series.set(series.property, series);
+    this.predictionSeriesCount++;
+    return series;
+  }
+}
