@@ -10,7 +10,7 @@ import { createIngest } from './ingest/pipeline.js';
 import { IngestTelemetry } from './ingest/telemetry.js';
 import { registerTwinMetrics } from './sli/metrics.js';
 import { SnapshotStore } from './store/snapshot.js';
-import { TwinEngine, type TwinSnapshot } from './twin/engine.js';
+import { TwinEngine, snapshotFromChunks, snapshotToChunks } from './twin/engine.js';
 
 export interface RunningExporter {
   /** Base URLs of what it serves. */
@@ -34,11 +34,11 @@ function urlOf(server: FastifyInstance, host: string): string {
  */
 export async function startExporter(config: ExporterConfig): Promise<RunningExporter> {
   const persistent = config.state.snapshot.path !== '' && config.state.snapshot.path !== ':memory:';
-  const store = persistent
-    ? new SnapshotStore<TwinSnapshot>(config.state.snapshot.path)
-    : undefined;
+  const store = persistent ? new SnapshotStore(config.state.snapshot.path) : undefined;
   const restored = store?.load();
-  const engine = restored ? TwinEngine.restore(restored.state, config) : new TwinEngine(config);
+  const engine = restored
+    ? TwinEngine.restore(snapshotFromChunks(restored.chunks), config)
+    : new TwinEngine(config);
 
   const registry = new Registry();
   registerProcessMetrics(registry);
@@ -80,7 +80,7 @@ export async function startExporter(config: ExporterConfig): Promise<RunningExpo
     if (!store) return;
     const offsets = kafka?.offsets() ?? {};
     const takenAtMs = Date.now();
-    store.save({ takenAtMs, state: engine.snapshot(), offsets });
+    store.save({ takenAtMs, chunks: snapshotToChunks(engine.snapshot()), offsets });
     lastSnapshot.set(takenAtMs / 1000);
     await kafka?.commit(offsets);
   };

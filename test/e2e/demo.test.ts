@@ -3,12 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
 
+async function demoEnv(): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...process.env,
+    TWINOPS_OTLP_PORT: String(await freePort()),
+    TWINOPS_METRICS_PORT: String(await freePort()),
+    TWINOPS_API_PORT: String(await freePort()),
+    TWINOPS_SNAPSHOT_PATH: ':memory:',
+    TWINOPS_DEMO_ASSETS: '6',
+  };
+}
+
 describe('npm run demo', () => {
-  it('prints the URLs it serves, serves them, and stops cleanly on Ctrl-C (SIGINT)', async () => {
-    const port = await freePort();
+  it('prints the URLs it serves, fills them with the simulated fleet, and stops cleanly on Ctrl-C', async () => {
+    const env = await demoEnv();
     const demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, TWINOPS_OPS_PORT: String(port) },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -16,27 +27,36 @@ describe('npm run demo', () => {
     demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolveExit) => demo.once('exit', resolveExit));
     try {
-      const healthUrl = await waitFor(
-        'the demo to print its health URL',
-        () => /health\s+(\S+)/.exec(output)?.[1],
+      const metricsUrl = await waitFor(
+        'the demo to print its metrics URL',
+        () => /^\s+metrics\s+(\S+)/m.exec(output)?.[1],
       );
-      expect(healthUrl).toBe(`http://127.0.0.1:${port}/healthz`);
-      expect(output).toContain(`http://127.0.0.1:${port}/metrics`);
-      expect((await fetch(healthUrl)).status).toBe(200);
+      expect(metricsUrl).toBe(`http://127.0.0.1:${env.TWINOPS_METRICS_PORT}/metrics`);
+      const apiUrl = /twin API\s+(\S+)/.exec(output)?.[1];
+      expect(apiUrl).toBe(`http://127.0.0.1:${env.TWINOPS_API_PORT}/api/v1/assets`);
+      // The simulator's points reach the exporter: all six assets show up in the twin API.
+      const assets = await waitFor('the simulated assets in the twin API', async () => {
+        const page = (await (await fetch(apiUrl!)).json()) as { total: number };
+        return page.total === 6 ? page : undefined;
+      });
+      expect(assets.total).toBe(6);
+      expect(await (await fetch(metricsUrl)).text()).toMatch(
+        /^twin_points_total\{asset_class="pump",source="physical"\} [1-9]/m,
+      );
       demo.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(output).toContain('demo stopped (SIGINT)');
-      await expect(fetch(healthUrl)).rejects.toThrow();
+      await expect(fetch(metricsUrl)).rejects.toThrow();
     } finally {
       demo.kill('SIGKILL');
     }
   });
 
   it('fails with a clear message when its port is taken', async () => {
-    const port = await freePort();
+    const env = await demoEnv();
     const first = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, TWINOPS_OPS_PORT: String(port) },
+      env,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     try {
@@ -47,7 +67,7 @@ describe('npm run demo', () => {
       );
       const second = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
         cwd: repoRoot,
-        env: { ...process.env, TWINOPS_OPS_PORT: String(port) },
+        env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let secondErr = '';
@@ -56,7 +76,7 @@ describe('npm run demo', () => {
         second.once('exit', resolveExit),
       );
       expect(code).toBe(1);
-      expect(secondErr).toContain(`port ${port} is taken: set TWINOPS_OPS_PORT`);
+      expect(secondErr).toContain('a port is taken: set TWINOPS_OTLP_PORT');
     } finally {
       first.kill('SIGKILL');
     }

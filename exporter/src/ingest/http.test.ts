@@ -62,7 +62,7 @@ describe('OTLP/HTTP ingest: every kind of input gets the documented answer', () 
   });
   afterAll(async () => exporter?.close());
 
-  const post = (path: string, body: BodyInit, headers: Record<string, string>) =>
+  const post = (path: string, body: string | Uint8Array, headers: Record<string, string>) =>
     fetch(`${url}${path}`, { method: 'POST', body, headers });
   const postJson = (body: unknown, path = '/v1/metrics') =>
     post(path, JSON.stringify(body), { 'Content-Type': 'application/json' });
