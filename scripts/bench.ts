@@ -1,10 +1,51 @@
-/** `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure. */
+/**
+ * `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure.
+ * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka.
+ */
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { benchDecode } from '../exporter/src/ingest/otlp/bench.js';
+import { repoRoot } from '../test/bed/paths.js';
+import { ingestThroughput } from '../test/bench/ingest-throughput.js';
 import { kafkaRoundTrip } from '../test/bench/kafka-roundtrip.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // read when a producer is made; its notice is no result
 
+/** Memory per asset needs a clean heap and --expose-gc: it runs in a process of its own. */
+function stateInChildProcess(): string[] {
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--max-old-space-size=8192',
+      '--import',
+      'tsx',
+      '-e',
+      "import('./exporter/src/twin/bench.ts').then(async (m) => console.log((await m.benchState()).join('\\n')))",
+    ],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  if (child.status !== 0) throw new Error(`state benchmark failed:\n${child.stderr}`);
+  return child.stdout.trim().split('\n');
+}
+
+const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
+  ingest: ingestThroughput,
+  state: stateInChildProcess,
+  decode: benchDecode,
+  kafka: () => kafkaRoundTrip(),
+};
+
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benchmarks);
 console.log(
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
 );
-for (const line of await kafkaRoundTrip()) console.log(line);
+for (const name of chosen) {
+  const run = benchmarks[name];
+  if (!run) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benchmarks).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`== ${name}`);
+  for (const line of await run()) console.log(line);
+}

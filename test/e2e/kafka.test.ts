@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../exporter/src/ingest/otlp/decode.js';
 import { readBody, serveHttp, startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { runSimulation } from '../sim/index.js';
-import { startExporterProcess, type ExporterProcess } from './exporter-process.js';
+import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 
 /**
  * The same telemetry through Kafka gives the same SLIs as through OTLP/HTTP, and an exporter

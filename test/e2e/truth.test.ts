@@ -6,7 +6,7 @@ import {
   type SimulationResult,
   type TruthPoint,
 } from '../sim/index.js';
-import { startExporterProcess, type ExporterProcess } from './exporter-process.js';
+import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 
 /**
  * The truth test: a simulated fleet with every scenario sends real OTLP to the exporter process;

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { encode } from '../../exporter/src/ingest/otlp/testing.js';
+import { freePort, startCollector } from '../bed/index.js';
+import { startExporterProcess } from '../support/exporter-process.js';
+
+/**
+ * Ingest throughput over OTLP/HTTP protobuf, per core: the exporter process (every SLI updating:
+ * latency histogram, state, divergence inputs, prediction matching) against the OTel Collector
+ * built from pipelines/ doing the nearest equivalent (OTLP in, a sync latency histogram out), on
+ * the same payloads. CPU time is read from /proc for the server process alone, so the load
+ * generator's own cost does not count and the ratio is CPU per point.
+ */
+
+const assetsPerRequest = 100;
+const fleetSize = 10_000;
+const properties = ['temperature', 'pressure', 'speed'];
+const requests = 60;
+const durationMs = 10_000;
+const concurrency = 4;
+
+const clockTicksPerSecond = 100; // USER_HZ on Linux
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** One request: 100 assets × 3 properties × (physical, twin, prediction) = 900 points. */
+function payload(index: number, nowMs: number): { body: Uint8Array; points: number } {
+  const text = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const ns = (ms: number) => String(BigInt(Math.round(ms)) * 1_000_000n);
+  let points = 0;
+  const resourceMetrics = Array.from({ length: assetsPerRequest }, (_, a) => {
+    const asset = (index * assetsPerRequest + a) % fleetSize;
+    const t = nowMs - 200 + (a % 50);
+    const dataPoints = (source: string, property: string, value: number, extra: object[] = []) => {
+      points += 1;
+      return {
+        timeUnixNano: ns(t),
+        asDouble: value,
+        attributes: [text('twin.source', source), text('twin.property', property), ...extra],
+      };
+    };
+    return {
+      resource: {
+        attributes: [
+          text('twin.asset.id', `pump-${asset}`),
+          text('twin.asset.class', ['pump', 'valve', 'conveyor'][asset % 3]!),
+          text('twin.site', `site-${asset % 5}`),
+        ],
+      },
+      scopeMetrics: [
+        {
+          metrics: [
+            {
+              name: 'twin.value',
+              gauge: {
+                dataPoints: properties.flatMap((property, p) => [
+                  dataPoints('physical', property, 50 + p + index / 100),
+                  dataPoints('twin', property, 50.2 + p + index / 100),
+                  dataPoints('model', property, 50.1 + p, [
+                    text('twin.model.name', 'forecaster'),
+                    text('twin.model.version', '1.0.0'),
+                    {
+                      key: 'twin.prediction.target_time_unix_nano',
+                      value: { stringValue: ns(t + 1000) },
+                    },
+                  ]),
+                ]),
+              },
+            },
+          ],
+        },
+      ],
+    };
+  });
+  return { body: encode('metrics', 'otlp_proto', { resourceMetrics }), points };
+}
+
+/** Posts the payloads round-robin with `concurrency` loops for `durationMs`; accepted points. */
+async function drive(
+  url: string,
+  bodies: { body: Uint8Array; points: number }[],
+): Promise<{ points: number; seconds: number; failures: number }> {
+  let points = 0;
+  let failures = 0;
+  let next = 0;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const item = bodies[next++ % bodies.length]!;
+        const response = await fetch(`${url}/v1/metrics`, {
+          method: 'POST',
+          body: item.body,
+          headers: { 'Content-Type': 'application/x-protobuf' },
+        });
+        await response.arrayBuffer();
+        if (response.ok) points += item.points;
+        else failures += 1;
+      }
+    }),
+  );
+  return { points, seconds: (performance.now() - start) / 1000, failures };
+}
+
+async function measure(
+  name: string,
+  url: string,
+  pid: number,
+  bodies: { body: Uint8Array; points: number }[],
+) {
+  await drive(url, bodies.slice(0, 4)); // warm up (JIT, connections)
+  const cpuBefore = cpuSeconds(pid);
+  const run = await drive(url, bodies);
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  return { name, ...run, cpu, perCore: run.points / cpu, nsPerPoint: (cpu / run.points) * 1e9 };
+}
+
+export async function ingestThroughput(): Promise<string[]> {
+  const now = Date.now();
+  const bodies = Array.from({ length: requests }, (_, i) => payload(i, now));
+  const lines: string[] = [
+    `payload: ${bodies[0]!.points} points per request (${(bodies[0]!.body.length / 1024).toFixed(0)} KiB protobuf), ${fleetSize} assets, ${concurrency} connections, ${durationMs / 1000} s`,
+  ];
+
+  const exporter = await startExporterProcess({
+    state: { snapshot: { path: ':memory:' } },
+    sli: { prediction: { matchWindow: '50ms' } },
+  });
+  let exporterResult;
+  try {
+    exporterResult = await measure('exporter', exporter.otlpUrl, exporter.pid, bodies);
+  } finally {
+    await exporter.stop();
+  }
+
+  const [health, otlp] = [await freePort(), await freePort()];
+  const collector = await startCollector({
+    config: { path: fileURLToPath(new URL('collector-latency.yaml', import.meta.url)) },
+    env: { HEALTH_PORT: String(health), OTLP_PORT: String(otlp) },
+    readyUrl: `http://127.0.0.1:${health}/`,
+  });
+  let collectorResult;
+  try {
+    collectorResult = await measure('collector', `http://127.0.0.1:${otlp}`, collector.pid, bodies);
+  } finally {
+    await collector.stop();
+  }
+
+  for (const r of [exporterResult, collectorResult]) {
+    lines.push(
+      `${r.name}: ${Math.round(r.points / r.seconds)} points/s wall, ${r.cpu.toFixed(2)} CPU-s for ${r.points} points = ${Math.round(r.perCore)} points/s per core (${Math.round(r.nsPerPoint)} ns CPU per point)${r.failures ? `, ${r.failures} failed requests` : ''}`,
+    );
+  }
+  lines.push(
+    `CPU per point, exporter ÷ collector: ${(exporterResult.nsPerPoint / collectorResult.nsPerPoint).toFixed(2)}`,
+  );
+  return lines;
+}
