@@ -29,4 +29,18 @@ describe('exporter ops endpoints', () => {
     expect(text).toMatch(/^# TYPE twin_sync_latency_seconds histogram/m);
     expect(text).toMatch(/^# TYPE twin_exporter_ingest_refused_total counter/m);
   });
+
+  it('serves OpenMetrics when the scraper asks for it, and Prometheus text again after', async () => {
+    const open = await fetch(`${exporter.urls.metrics}/metrics`, {
+      headers: { Accept: 'application/openmetrics-text; version=1.0.0' },
+    });
+    expect(open.headers.get('content-type')).toMatch(
+      /^application\/openmetrics-text; version=1\.0\.0/,
+    );
+    const openText = await open.text();
+    expect(openText).toMatch(/^# TYPE twin_exporter_process_cpu_seconds counter$/m);
+    expect(openText).toMatch(/# EOF\n$/);
+    const plain = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(plain).toMatch(/^# TYPE twin_exporter_process_cpu_seconds_total counter$/m);
+  });
 });
