@@ -3,6 +3,11 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { buildOtlpHttpServer } from './http.js';
+import { createIngest } from './pipeline.js';
+import { IngestTelemetry } from './telemetry.js';
 
 const config = configFromDocument({
   server: { host: '127.0.0.1', otlpPort: 0, metricsPort: 0, apiPort: 0 },
@@ -216,5 +221,37 @@ describe('OTLP/HTTP ingest: every kind of input gets the documented answer', () 
     expect(metrics).toMatch(
       /twin_exporter_ingest_rejected_points_total\{transport="otlp_http",reason="bad_timestamp"\} 2/,
     );
+  });
+});
+
+describe('OTLP/HTTP ingest while not ready', () => {
+  it('answers 503 with Retry-After and applies nothing', async () => {
+    const registry = new Registry();
+    let applied = 0;
+    const ingest = createIngest(
+      { apply: (points) => ((applied += points.length), 0) },
+      new IngestTelemetry(registry),
+    );
+    const server = buildOtlpHttpServer(ingest, new IngestTelemetry(new Registry()), {
+      maxBodyBytes: 65536,
+      maxConcurrentRequests: 4,
+      retryAfterSeconds: 7,
+      isReady: () => false,
+    });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = server.server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/v1/metrics`, {
+        method: 'POST',
+        body: JSON.stringify(metricsJson([nowNs()])),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('7');
+      expect(await response.text()).toMatch(/not ready/);
+      expect(applied).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 });

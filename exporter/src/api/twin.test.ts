@@ -1,0 +1,247 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFromDocument } from '../config/index.js';
+import { startExporter, type RunningExporter } from '../exporter.js';
+
+const text = (key: string, value: string) => ({ key, value: { stringValue: value } });
+const ns = (ms: number): string => String(BigInt(Math.round(ms)) * 1_000_000n);
+
+/** OTLP/JSON with one gauge point per entry, each with its own resource. */
+function request(
+  points: {
+    asset: string;
+    assetClass: string;
+    site: string;
+    source: string;
+    property: string;
+    value: number;
+    atMs: number;
+    extra?: object[];
+  }[],
+) {
+  return {
+    resourceMetrics: points.map((p) => ({
+      resource: {
+        attributes: [
+          text('twin.asset.id', p.asset),
+          text('twin.asset.class', p.assetClass),
+          text('twin.site', p.site),
+        ],
+      },
+      scopeMetrics: [
+        {
+          metrics: [
+            {
+              name: p.property,
+              gauge: {
+                dataPoints: [
+                  {
+                    timeUnixNano: ns(p.atMs),
+                    asDouble: p.value,
+                    attributes: [text('twin.source', p.source), ...(p.extra ?? [])],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    })),
+  };
+}
+
+function configFor(snapshotPath: string) {
+  return configFromDocument({
+    server: { host: '127.0.0.1', otlpPort: 0, metricsPort: 0, apiPort: 0 },
+    state: { snapshot: { path: snapshotPath } },
+    sli: {
+      divergence: {
+        rules: [{ property: 'temperature', tolerance: { kind: 'absolute', epsilon: 0.5 } }],
+      },
+      prediction: {
+        matchWindow: '10ms',
+        rules: [
+          {
+            kind: 'regression',
+            property: 'temperature',
+            tolerance: { kind: 'absolute', epsilon: 1 },
+          },
+        ],
+      },
+    },
+  });
+}
+
+describe('twin API', () => {
+  const snapshotPath = join(mkdtempSync(join(tmpdir(), 'twinops-api-')), 'state.db');
+  let exporter: RunningExporter;
+  const t0 = Date.now() - 5_000;
+  const api = (path: string) => fetch(`${exporter.urls.api}${path}`);
+
+  beforeAll(async () => {
+    exporter = await startExporter(configFor(snapshotPath));
+    const prediction = [
+      text('twin.model.name', 'thermal'),
+      text('twin.model.version', '3.2.0'),
+      { key: 'twin.prediction.target_time_unix_nano', value: { stringValue: ns(t0 + 1000) } },
+    ];
+    const body = request([
+      {
+        asset: 'pump-1',
+        assetClass: 'pump',
+        site: 'site-a',
+        source: 'physical',
+        property: 'temperature',
+        value: 60,
+        atMs: t0,
+      },
+      {
+        asset: 'pump-1',
+        assetClass: 'pump',
+        site: 'site-a',
+        source: 'twin',
+        property: 'temperature',
+        value: 62,
+        atMs: t0,
+      },
+      {
+        asset: 'pump-1',
+        assetClass: 'pump',
+        site: 'site-a',
+        source: 'model',
+        property: 'temperature',
+        value: 61.5,
+        atMs: t0,
+        extra: prediction,
+      },
+      {
+        asset: 'pump-1',
+        assetClass: 'pump',
+        site: 'site-a',
+        source: 'physical',
+        property: 'temperature',
+        value: 61,
+        atMs: t0 + 1000,
+      },
+      {
+        asset: 'valve-1',
+        assetClass: 'valve',
+        site: 'site-b',
+        source: 'physical',
+        property: 'position',
+        value: 40,
+        atMs: t0,
+      },
+    ]);
+    const response = await fetch(`${exporter.urls.otlp}/v1/metrics`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+  });
+  afterAll(async () => exporter?.close());
+
+  it('lists assets with filters and paging', async () => {
+    const all = (await (await api('/api/v1/assets')).json()) as {
+      total: number;
+      items: { id: string }[];
+    };
+    expect(all.total).toBe(2);
+    expect(all.items.map((a) => a.id)).toEqual(['pump-1', 'valve-1']);
+    const valves = (await (await api('/api/v1/assets?class=valve')).json()) as {
+      total: number;
+      items: { id: string; site: string }[];
+    };
+    expect(valves.items).toEqual([expect.objectContaining({ id: 'valve-1', site: 'site-b' })]);
+    const page = (await (await api('/api/v1/assets?limit=1&offset=1')).json()) as {
+      total: number;
+      items: { id: string }[];
+    };
+    expect(page).toMatchObject({ total: 2, items: [{ id: 'valve-1' }] });
+  });
+
+  it('shows one asset physical vs twin per property, with the divergence verdict', async () => {
+    const asset = (await (await api('/api/v1/assets/pump-1')).json()) as {
+      assetClass: string;
+      properties: {
+        property: string;
+        physical: { value: number };
+        twin: { value: number };
+        divergence: object;
+      }[];
+    };
+    expect(asset.assetClass).toBe('pump');
+    expect(asset.properties).toEqual([
+      expect.objectContaining({
+        property: 'temperature',
+        physical: expect.objectContaining({ value: 61 }),
+        twin: expect.objectContaining({ value: 62 }),
+      }),
+    ]);
+    expect(JSON.stringify(asset.properties[0]!.divergence)).toMatch(/absolute/);
+  });
+
+  it("serves a property's history and a model's predictions vs actuals", async () => {
+    const history = (await (
+      await api('/api/v1/assets/pump-1/properties/temperature/history')
+    ).json()) as { value: number }[];
+    expect(history.map((h) => h.value)).toContain(60);
+    const predictions = await (
+      await api('/api/v1/models/thermal/predictions?version=3.2.0')
+    ).json();
+    expect(predictions).toEqual([
+      expect.objectContaining({
+        assetId: 'pump-1',
+        predicted: 61.5,
+        actual: 61,
+        error: 0.5,
+        good: true,
+        modelVersion: '3.2.0',
+      }),
+    ]);
+    expect(await (await api('/api/v1/models/thermal/predictions?version=9.9.9')).json()).toEqual(
+      [],
+    );
+  });
+
+  it('answers 404 for what does not exist and 400 for bad queries, naming them', async () => {
+    const missing = await api('/api/v1/assets/nope');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'no asset "nope"' });
+    expect((await api('/api/v1/assets/pump-1/properties/voltage/history')).status).toBe(404);
+    const bad = await api('/api/v1/assets?limit=0');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/limit/);
+    expect((await api('/api/v1/assets?limit=100000')).status).toBe(400);
+  });
+
+  it('counts every request by route and code for the availability SLI', async () => {
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/twin_api_requests_total\{route="\/api\/v1\/assets",code="200"\} 3/);
+    expect(metrics).toMatch(/twin_api_requests_total\{route="\/api\/v1\/assets",code="400"\} 2/);
+    expect(metrics).toMatch(
+      /twin_api_requests_total\{route="\/api\/v1\/assets\/:id",code="404"\} 1/,
+    );
+  });
+
+  it('comes back after a restart with the same state and counters (SQLite snapshot)', async () => {
+    const before = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    const points = /^twin_points_total\{asset_class="pump",source="physical"\} (\d+)$/m.exec(
+      before,
+    )?.[1];
+    expect(points).toBe('2');
+    await exporter.close();
+    exporter = await startExporter(configFor(snapshotPath));
+    const after = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(
+      /^twin_points_total\{asset_class="pump",source="physical"\} (\d+)$/m.exec(after)?.[1],
+    ).toBe('2');
+    const asset = (await (await api('/api/v1/assets/pump-1')).json()) as {
+      properties: { physical: { value: number } }[];
+    };
+    expect(asset.properties[0]!.physical.value).toBe(61);
+  });
+});
