@@ -1,10 +1,10 @@
 import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
-import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
 import { buildOtlpHttpServer } from './http.js';
 import { createIngest } from './pipeline.js';
 import { IngestTelemetry } from './telemetry.js';
