@@ -1,3 +1,5 @@
+import type { Risk, Role } from '../commands/model.js';
+
 /**
  * The exporter's configuration, as validated against `exporter/schemas/config.schema.json`.
  * Durations in the YAML are strings like `30s`, `5m`, `24h`; here they are milliseconds.
@@ -141,4 +143,70 @@ export interface MetricsConfig {
     /** Hard cap on assets with their own series. */
     maxAssets: number;
   };
+}
+
+// ---- guarded commands ----
+
+
+export interface CommandsConfig {
+  enabled: boolean;
+  auth: CommandAuthConfig;
+  /** Roles allowed to submit commands of each risk level. */
+  submit: Record<Risk, Role[]>;
+  /** Roles allowed to approve commands of each risk level (never the submitter). */
+  approve: Record<Risk, Role[]>;
+  /** Roles allowed to engage or release the kill switch. */
+  killSwitch: Role[];
+  /** Risk levels that need a second person's approval. */
+  approvalFor: Risk[];
+  /** An approval must come within this long of the submission. */
+  approvalWithinMs: number;
+  /** Refuse when the asset's newest physical point is older than this (stale twin). */
+  maxStateAgeMs: number;
+  /** A dispatched command without an ack for this long times out. */
+  ackTimeoutMs: number;
+  /** After an ack, the reported state must match the commanded value within this long. */
+  convergenceTimeoutMs: number;
+  /** Per asset class: its commands by name. */
+  catalog: Record<string, Record<string, CommandSpec>>;
+}
+
+export interface CommandAuthConfig {
+  /**
+   * Bearer tokens, stored as SHA-256 hex digests (never the tokens themselves), each with its user
+   * and roles. Load them from a secret file or the environment; see the README.
+   */
+  tokens: { sha256: string; user: string; roles: Role[] }[];
+  /** Grafana's data-proxy identity headers, trusted only with the shared secret header. */
+  grafanaProxy?: {
+    /** The shared secret, from the environment (TWINOPS_PROXY_SECRET); absent: proxy auth off. */
+    secret: string;
+    /** Grafana org role → twinops roles. */
+    roleMap: Record<string, Role[]>;
+  };
+}
+
+export interface CommandSpec {
+  risk: Risk;
+  description?: string;
+  /** JSON Schema of the parameters (validated with ajv). */
+  params: Record<string, unknown>;
+  /** The twin property the command sets, and the parameter that holds the new value. */
+  sets: { property: string; param: string };
+  envelope: SafetyEnvelope;
+  /** How the post-command state is predicted: `set` (exactly the value) or `ramp` (overshoot). */
+  simulation: { kind: 'set' } | { kind: 'ramp'; overshootFraction: number };
+  /** Minimum time between two accepted commands of this name on one asset. */
+  cooldownMs?: number;
+  /** At most `count` accepted commands of this name per asset in `perMs`. */
+  rateLimit?: { count: number; perMs: number };
+}
+
+export interface SafetyEnvelope {
+  min?: number;
+  max?: number;
+  /** Largest change from the current reported (physical) value in one command. */
+  maxStep?: number;
+  /** Refuse while another property is in one of these states (e.g. mode = maintenance). */
+  forbiddenStates?: { property: string; values: (string | number | boolean)[] }[];
 }
