@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,51 @@ describe('exporter configuration', () => {
       graceMs: 120_000,
     });
     expect(config.sli.prediction.rules).toHaveLength(2);
+  });
+
+  it('reads the command catalog, converting durations', () => {
+    const config = loadConfigFile(example);
+    expect(config.commands.enabled).toBe(false);
+    expect(config.commands.catalog.pump?.setSpeed).toMatchObject({
+      risk: 'medium',
+      sets: { property: 'speed', param: 'rpm' },
+      envelope: { min: 0, max: 1500, maxStep: 300 },
+      simulation: { kind: 'ramp', overshootFraction: 0.05 },
+      cooldownMs: 10_000,
+      rateLimit: { count: 6, perMs: 60_000 },
+    });
+    expect(config.commands.ackTimeoutMs).toBe(30_000);
+  });
+
+  it('hashes API tokens from the environment and never echoes a bad entry', () => {
+    const config = applyEnvironment(defaultConfig, {
+      TWINOPS_API_TOKENS: 'alice:operator:s3cret,bob:engineer+admin:t0ken:with:colons',
+      TWINOPS_PROXY_SECRET: 'proxy-secret',
+    });
+    expect(config.commands.auth.tokens).toEqual([
+      {
+        user: 'alice',
+        roles: ['operator'],
+        sha256: createHash('sha256').update('s3cret').digest('hex'),
+      },
+      {
+        user: 'bob',
+        roles: ['engineer', 'admin'],
+        sha256: createHash('sha256').update('t0ken:with:colons').digest('hex'),
+      },
+    ]);
+    expect(JSON.stringify(config.commands.auth.tokens)).not.toContain('s3cret');
+    expect(config.commands.auth.grafanaProxy).toEqual({
+      secret: 'proxy-secret',
+      roleMap: { Viewer: ['viewer'], Editor: ['operator'], Admin: ['admin'] },
+    });
+    const problems = problemsOf(() =>
+      applyEnvironment(defaultConfig, { TWINOPS_API_TOKENS: 'carol:pilot:hunter2' }),
+    );
+    expect(problems).toEqual([
+      'TWINOPS_API_TOKENS entry 1 must be user:role[+role]:token with roles among viewer, operator, engineer, admin',
+    ]);
+    expect(problems.join()).not.toContain('hunter2');
   });
 
   it('converts durations', () => {

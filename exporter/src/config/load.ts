@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
 import schema from '../../schemas/config.schema.json' with { type: 'json' };
 import { parseDuration } from './duration.js';
-import type { DivergenceRule, ExporterConfig, ToleranceRule } from './types.js';
+import { roles, type Role } from '../commands/model.js';
+import type {
+  CommandSpec,
+  CommandsConfig,
+  DivergenceRule,
+  ExporterConfig,
+  ToleranceRule,
+} from './types.js';
 
 /** Thrown with every problem found, each naming the key (or variable) at fault. */
 export class ConfigError extends Error {
@@ -44,7 +52,45 @@ interface ConfigFile {
     vettedModels?: { name: string; version: string }[];
   };
   metrics?: { perAsset?: Partial<ExporterConfig['metrics']['perAsset']> };
+  commands?: Partial<
+    Omit<
+      CommandsConfig,
+      | 'approvalWithinMs'
+      | 'maxStateAgeMs'
+      | 'ackTimeoutMs'
+      | 'convergenceTimeoutMs'
+      | 'catalog'
+      | 'auth'
+    >
+  > & {
+    auth?: {
+      tokens?: CommandsConfig['auth']['tokens'];
+      grafanaProxy?: { roleMap?: Record<string, Role[]> };
+    };
+    approvalWithin?: string;
+    maxStateAge?: string;
+    ackTimeout?: string;
+    convergenceTimeout?: string;
+    catalog?: Record<
+      string,
+      Record<
+        string,
+        Omit<CommandSpec, 'cooldownMs' | 'rateLimit' | 'envelope' | 'simulation'> &
+          Partial<Pick<CommandSpec, 'envelope' | 'simulation'>> & {
+            cooldown?: string;
+            rateLimit?: { count: number; per: string };
+          }
+      >
+    >;
+  };
 }
+
+/** Grafana org roles → twinops roles, when the proxy secret is set and no map is configured. */
+export const defaultGrafanaRoleMap: Record<string, Role[]> = {
+  Viewer: ['viewer'],
+  Editor: ['operator'],
+  Admin: ['admin'],
+};
 
 /** The embedded default: one process, OTLP/HTTP on the architecture's ports, no Kafka. */
 export const defaultConfig: ExporterConfig = {
@@ -82,6 +128,23 @@ export const defaultConfig: ExporterConfig = {
     vettedModels: [],
   },
   metrics: { perAsset: { enabled: false, maxAssets: 100 } },
+  commands: {
+    enabled: false,
+    auth: { tokens: [], grafanaRoleMap: defaultGrafanaRoleMap },
+    submit: {
+      low: ['operator', 'engineer', 'admin'],
+      medium: ['operator', 'engineer', 'admin'],
+      high: ['engineer', 'admin'],
+    },
+    approve: { low: ['admin'], medium: ['engineer', 'admin'], high: ['engineer', 'admin'] },
+    killSwitch: ['admin'],
+    approvalFor: ['high'],
+    approvalWithinMs: 600_000,
+    maxStateAgeMs: 30_000,
+    ackTimeoutMs: 30_000,
+    convergenceTimeoutMs: 60_000,
+    catalog: {},
+  },
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -115,7 +178,8 @@ export function configFromDocument(document: unknown, source = 'config'): Export
   const d = defaultConfig;
   const duration = (text: string | undefined, fallback: number): number =>
     text === undefined ? fallback : parseDuration(text);
-  const { server, ingest, state, sli, metrics } = file;
+  const { server, ingest, state, sli, metrics, commands } = file;
+  const dc = d.commands;
   return {
     server: { ...d.server, ...server },
     ingest: { ...d.ingest, ...ingest, kafka: { ...d.ingest.kafka, ...ingest?.kafka } },
@@ -160,6 +224,40 @@ export function configFromDocument(document: unknown, source = 'config'): Export
       vettedModels: sli?.vettedModels ?? d.sli.vettedModels,
     },
     metrics: { perAsset: { ...d.metrics.perAsset, ...metrics?.perAsset } },
+    commands: {
+      enabled: commands?.enabled ?? dc.enabled,
+      auth: {
+        tokens: commands?.auth?.tokens ?? [],
+        grafanaRoleMap: commands?.auth?.grafanaProxy?.roleMap ?? defaultGrafanaRoleMap,
+      },
+      submit: { ...dc.submit, ...commands?.submit },
+      approve: { ...dc.approve, ...commands?.approve },
+      killSwitch: commands?.killSwitch ?? dc.killSwitch,
+      approvalFor: commands?.approvalFor ?? dc.approvalFor,
+      approvalWithinMs: duration(commands?.approvalWithin, dc.approvalWithinMs),
+      maxStateAgeMs: duration(commands?.maxStateAge, dc.maxStateAgeMs),
+      ackTimeoutMs: duration(commands?.ackTimeout, dc.ackTimeoutMs),
+      convergenceTimeoutMs: duration(commands?.convergenceTimeout, dc.convergenceTimeoutMs),
+      catalog: Object.fromEntries(
+        Object.entries(commands?.catalog ?? {}).map(([assetClass, specs]) => [
+          assetClass,
+          Object.fromEntries(
+            Object.entries(specs).map(([name, { cooldown, rateLimit, ...spec }]) => [
+              name,
+              {
+                ...spec,
+                envelope: spec.envelope ?? {},
+                simulation: spec.simulation ?? { kind: 'set' },
+                ...(cooldown === undefined ? {} : { cooldownMs: parseDuration(cooldown) }),
+                ...(rateLimit === undefined
+                  ? {}
+                  : { rateLimit: { count: rateLimit.count, perMs: parseDuration(rateLimit.per) } }),
+              },
+            ]),
+          ),
+        ]),
+      ),
+    },
   };
 }
 
@@ -214,8 +312,25 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
       `TWINOPS_KAFKA_BROKERS="${env.TWINOPS_KAFKA_BROKERS}" must be host:port[,host:port…]`,
     );
   }
+  const tokens = parseTokens(env.TWINOPS_API_TOKENS, problems);
+  const proxySecret = env.TWINOPS_PROXY_SECRET;
   const result: ExporterConfig = {
     ...config,
+    commands: {
+      ...config.commands,
+      auth: {
+        ...config.commands.auth,
+        tokens: [...config.commands.auth.tokens, ...tokens],
+        ...(proxySecret
+          ? {
+              grafanaProxy: {
+                secret: proxySecret,
+                roleMap: config.commands.auth.grafanaRoleMap ?? defaultGrafanaRoleMap,
+              },
+            }
+          : {}),
+      },
+    },
     server: {
       host: env.TWINOPS_HOST?.trim() || config.server.host,
       otlpPort: port('TWINOPS_OTLP_PORT', config.server.otlpPort),
@@ -240,4 +355,35 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
   };
   if (problems.length) throw new ConfigError('the environment', problems);
   return result;
+}
+
+/**
+ * `TWINOPS_API_TOKENS="alice:operator:TOKEN,bob:engineer+admin:TOKEN2"`: tokens are hashed at
+ * once and only their SHA-256 digests are kept, so the configuration never holds a secret.
+ */
+function parseTokens(
+  raw: string | undefined,
+  problems: string[],
+): CommandsConfig['auth']['tokens'] {
+  if (!raw) return [];
+  const tokens: CommandsConfig['auth']['tokens'] = [];
+  raw.split(',').forEach((entry, index) => {
+    const [user, roleList, ...rest] = entry.trim().split(':');
+    const token = rest.join(':');
+    const entryRoles = (roleList ?? '').split('+').filter(Boolean);
+    const bad = entryRoles.filter((role) => !roles.includes(role as Role));
+    if (!user || !token || entryRoles.length === 0 || bad.length) {
+      // Never echo the entry: it holds a secret.
+      problems.push(
+        `TWINOPS_API_TOKENS entry ${index + 1} must be user:role[+role]:token with roles among ${roles.join(', ')}`,
+      );
+      return;
+    }
+    tokens.push({
+      sha256: createHash('sha256').update(token).digest('hex'),
+      user,
+      roles: entryRoles as Role[],
+    });
+  });
+  return tokens;
 }

@@ -11,6 +11,7 @@ export interface ExporterConfig {
   state: StateConfig;
   sli: SliConfig;
   metrics: MetricsConfig;
+  commands: CommandsConfig;
 }
 
 export interface ServerConfig {
@@ -147,7 +148,6 @@ export interface MetricsConfig {
 
 // ---- guarded commands ----
 
-
 export interface CommandsConfig {
   enabled: boolean;
   auth: CommandAuthConfig;
@@ -177,6 +177,8 @@ export interface CommandAuthConfig {
    * and roles. Load them from a secret file or the environment; see the README.
    */
   tokens: { sha256: string; user: string; roles: Role[] }[];
+  /** Grafana org role → twinops roles, used once the proxy secret is set. */
+  grafanaRoleMap?: Record<string, Role[]>;
   /** Grafana's data-proxy identity headers, trusted only with the shared secret header. */
   grafanaProxy?: {
     /** The shared secret, from the environment (TWINOPS_PROXY_SECRET); absent: proxy auth off. */
