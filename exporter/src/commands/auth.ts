@@ -1,0 +1,178 @@
+/**
+ * Who is asking, and may they? Authentication accepts a bearer token (stored only as its SHA-256
+ * digest) or Grafana's data-proxy identity headers, the latter only alongside the shared proxy
+ * secret. Both compare in constant time, and no message ever echoes a token or a secret.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { CommandAuthConfig, CommandsConfig } from '../config/types.js';
+import { risks, type Principal, type Risk, type Role, type Verdict } from './model.js';
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+/** The role × risk matrix used when the config says nothing else. */
+export const defaultCommandPolicy: Pick<
+  CommandsConfig,
+  'submit' | 'approve' | 'killSwitch' | 'approvalFor'
+> = {
+  submit: {
+    low: ['operator', 'engineer', 'admin'],
+    medium: ['operator', 'engineer', 'admin'],
+    high: ['engineer', 'admin'],
+  },
+  approve: { low: ['admin'], medium: ['engineer', 'admin'], high: ['engineer', 'admin'] },
+  killSwitch: ['admin'],
+  approvalFor: ['high'],
+};
+
+/** Bounds on what we are willing to look at; anything longer is refused unread. */
+const maxTokenLength = 4096;
+const maxSecretLength = 4096;
+const maxUserLength = 256;
+const maxRoleLength = 64;
+
+/** The hex SHA-256 digest of a token, as stored in `commands.auth.tokens[].sha256`. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function isPrincipal(who: Principal | Verdict): who is Principal {
+  return 'user' in who;
+}
+
+/**
+ * A bearer token when an `Authorization` header is present (a wrong one is refused, never
+ * ignored in favour of other headers), else Grafana's proxy identity when the proxy secret
+ * header is present, else unauthenticated.
+ */
+export function authenticate(headers: Headers, auth: CommandAuthConfig): Principal | Verdict {
+  const authorization = header(headers, 'authorization');
+  if (authorization !== undefined) return bearer(authorization, auth);
+  const secret = header(headers, 'x-twinops-proxy-secret');
+  if (secret !== undefined) return grafanaProxy(headers, secret, auth);
+  return refuse(
+    'no credentials: send "Authorization: Bearer <token>" or come through the Grafana proxy',
+  );
+}
+
+function bearer(value: string | string[], auth: CommandAuthConfig): Principal | Verdict {
+  if (Array.isArray(value)) return refuse('the Authorization header was sent more than once');
+  if (value.length > maxTokenLength + 7) return refuse('the Authorization header is too long');
+  const match = /^Bearer +(\S+) *$/i.exec(value);
+  if (!match) return refuse('the Authorization header must be "Bearer <token>"');
+  const digest = sha256(match[1] as string);
+  // Compare with every configured digest, without stopping early, so timing says nothing about
+  // which entry (if any) matched. Malformed digests in the config never match.
+  let found: (typeof auth.tokens)[number] | undefined;
+  for (const entry of auth.tokens) {
+    const stored = /^[0-9a-f]{64}$/i.test(entry.sha256) ? Buffer.from(entry.sha256, 'hex') : null;
+    if (stored !== null && timingSafeEqual(stored, digest) && found === undefined) found = entry;
+  }
+  if (!found) return refuse('the bearer token is not recognised');
+  return { user: found.user, roles: [...found.roles], via: 'token' };
+}
+
+function grafanaProxy(
+  headers: Headers,
+  secret: string | string[],
+  auth: CommandAuthConfig,
+): Principal | Verdict {
+  const proxy = auth.grafanaProxy;
+  // An empty configured secret would let an empty header through: treat it as proxy auth off.
+  if (!proxy || proxy.secret === '') return refuse('Grafana proxy authentication is not enabled');
+  if (Array.isArray(secret) || secret.length > maxSecretLength) {
+    return refuse('the proxy secret is wrong');
+  }
+  // Digests first, so the comparison is of equal lengths and the secret's length never leaks.
+  if (!timingSafeEqual(sha256(secret), sha256(proxy.secret))) {
+    return refuse('the proxy secret is wrong');
+  }
+  const user = header(headers, 'x-grafana-user');
+  if (user === undefined || user === '') return refuse('the x-grafana-user header is missing');
+  if (Array.isArray(user)) return refuse('the x-grafana-user header was sent more than once');
+  if (user.length > maxUserLength) {
+    return refuse(`the x-grafana-user header is longer than ${maxUserLength} characters`);
+  }
+  if (hasControlCharacters(user)) {
+    return refuse('the x-grafana-user header contains control characters');
+  }
+  const role = header(headers, 'x-grafana-org-role');
+  if (role === undefined || role === '') return refuse('the x-grafana-org-role header is missing');
+  if (Array.isArray(role)) return refuse('the x-grafana-org-role header was sent more than once');
+  if (role.length > maxRoleLength || hasControlCharacters(role)) {
+    return refuse('the x-grafana-org-role header is not a Grafana org role');
+  }
+  if (!Object.hasOwn(proxy.roleMap, role)) {
+    return refuse(`Grafana org role ${JSON.stringify(role)} is not mapped to any twinops role`);
+  }
+  return { user, roles: [...(proxy.roleMap[role] as Role[])], via: 'grafana-proxy' };
+}
+
+/** Header names are case-insensitive; Node lowercases them, other callers may not. */
+function header(headers: Headers, name: string): string | string[] | undefined {
+  if (headers[name] !== undefined) return headers[name];
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function hasControlCharacters(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(text);
+}
+
+function refuse(message: string): Verdict {
+  return { guard: 'authentication', pass: false, code: 'unauthenticated', message };
+}
+
+export type Action = 'submit' | 'approve' | 'kill_switch';
+
+type Policy = Pick<CommandsConfig, 'submit' | 'approve' | 'killSwitch'>;
+
+/**
+ * May the principal do this? Submit and approve are judged per risk; without a risk (e.g. the
+ * command is unknown) the question is whether the principal may do it at any risk at all, so a
+ * viewer is refused before learning anything about the catalog. The kill switch ignores risk.
+ */
+export function authorize(
+  principal: Principal,
+  action: Action,
+  risk: Risk | undefined,
+  config: Policy,
+): Verdict {
+  const allowed = allowedRoles(action, risk, config);
+  const granted = principal.roles.find((role) => allowed.includes(role));
+  const what = describeAction(action, risk);
+  if (granted !== undefined) {
+    return {
+      guard: 'authorization',
+      pass: true,
+      message: `${principal.user} may ${what} as ${granted}`,
+    };
+  }
+  const has = principal.roles.length > 0 ? principal.roles.join(', ') : 'none';
+  const needs = allowed.length > 0 ? allowed.join(' or ') : 'nobody (not allowed by the policy)';
+  return {
+    guard: 'authorization',
+    pass: false,
+    code: 'forbidden',
+    message: `${principal.user} (roles: ${has}) may not ${what}; that needs role ${needs}`,
+  };
+}
+
+function allowedRoles(action: Action, risk: Risk | undefined, config: Policy): Role[] {
+  if (action === 'kill_switch') return config.killSwitch;
+  const byRisk = action === 'submit' ? config.submit : config.approve;
+  if (risk !== undefined) return byRisk[risk] ?? [];
+  return [...new Set(risks.flatMap((r) => byRisk[r] ?? []))];
+}
+
+function describeAction(action: Action, risk: Risk | undefined): string {
+  if (action === 'kill_switch') return 'engage or release the kill switch';
+  const verb = action === 'submit' ? 'submit' : 'approve';
+  return risk === undefined ? `${verb} commands` : `${verb} ${risk}-risk commands`;
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import type { CommandAck } from './model.js';
+
+/** What goes to a device on `twin.commands` (JSON value, key = asset id). */
+export interface CommandMessage {
+  commandId: string;
+  assetId: string;
+  assetClass: string;
+  name: string;
+  /** The twin property the command sets, and the value it sets it to. */
+  property: string;
+  value: unknown;
+  params: Record<string, unknown>;
+  issuedAtMs: number;
+}
+
+/**
+ * How accepted commands reach devices and how their acks come back: Kafka in production, an
+ * in-process adapter in the embedded default. Both carry the same messages.
+ */
+export interface DeviceTransport {
+  start(onAck: (ack: CommandAck) => void): Promise<void>;
+  /** Resolves once the message is durably handed over (Kafka: acknowledged by all in-sync replicas). */
+  send(message: CommandMessage): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A W3C traceparent for the command, so a device's work can join the command's trace. */
+export function traceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  commandsTopic: string;
+  acksTopic: string;
+}
+
+/** Kafka: commands keyed by asset id (one asset's commands stay ordered), acks consumed in a group. */
+export class KafkaDeviceTransport implements DeviceTransport {
+  private readonly producer: Producer;
+  private readonly consumer: Consumer;
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    const kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.ERROR,
+    });
+    // Idempotent: a retried send after a lost response is not written twice.
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.consumer = kafka.consumer({ groupId: options.groupId });
+  }
+
+  async start(onAck: (ack: CommandAck) => void): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.options.acksTopic], fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const ack = parseAck(message.value);
+        if (ack) onAck(ack);
+      },
+    });
+  }
+
+  async send(message: CommandMessage): Promise<void> {
+    await this.producer.send({
+      topic: this.options.commandsTopic,
+      acks: -1,
+      messages: [
+        {
+          key: message.assetId,
+          value: JSON.stringify(message),
+          headers: { 'twin.command.id': message.commandId, traceparent: traceparent() },
+        },
+      ],
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+}
+
+/** An ack from the wire, or undefined when it is not one (counted by the caller, never fatal). */
+export function parseAck(value: Buffer | null | undefined): CommandAck | undefined {
+  if (!value || value.length > 64 * 1024) return undefined;
+  try {
+    const ack = JSON.parse(value.toString('utf8')) as Partial<CommandAck>;
+    if (typeof ack.commandId !== 'string' || typeof ack.assetId !== 'string') return undefined;
+    if (ack.status !== 'accepted' && ack.status !== 'rejected' && ack.status !== 'done')
+      return undefined;
+    return ack as CommandAck;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The embedded default's devices: commands are handed to a function in this process (a simulated
+ * device, or an integration), which answers with acks like a Kafka device would.
+ */
+export class InProcessDeviceTransport implements DeviceTransport {
+  private onAck: ((ack: CommandAck) => void) | undefined;
+
+  constructor(
+    private readonly device: (message: CommandMessage, ack: (ack: CommandAck) => void) => void,
+  ) {}
+
+  async start(onAck: (ack: CommandAck) => void): Promise<void> {
+    this.onAck = onAck;
+  }
+
+  async send(message: CommandMessage): Promise<void> {
+    const onAck = this.onAck;
+    if (!onAck) throw new Error('the in-process device transport is not started');
+    // Deliver after the caller has recorded the dispatch, as a real device would answer later.
+    setImmediate(() => this.device(message, onAck));
+  }
+
+  async stop(): Promise<void> {
+    this.onAck = undefined;
+  }
+}
