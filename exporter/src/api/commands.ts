@@ -1,0 +1,162 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CommandGateway, GatewayAnswer } from '../commands/gateway.js';
+import type { CommandRequest } from '../commands/model.js';
+
+const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
+
+/** The public contract of a submission (also in exporter/schemas/command-request.schema.json). */
+export const commandRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['idempotencyKey', 'assetId', 'name', 'params', 'reason'],
+  properties: {
+    idempotencyKey: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
+    assetId: name,
+    name,
+    params: { type: 'object', maxProperties: 64 },
+    expectedVersion: { type: 'integer', minimum: 0 },
+    reason: { type: 'string', minLength: 3, maxLength: 1024 },
+    dryRun: { type: 'boolean' },
+  },
+} as const;
+
+const reviewSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: { reason: { type: 'string', minLength: 3, maxLength: 1024 } },
+} as const;
+
+const killSwitchSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['engaged', 'reason'],
+  properties: {
+    assetClass: name,
+    engaged: { type: 'boolean' },
+    reason: { type: 'string', minLength: 3, maxLength: 1024 },
+  },
+} as const;
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+const send = (reply: FastifyReply, answer: GatewayAnswer): FastifyReply =>
+  reply.code(answer.status).send(answer.body);
+
+/**
+ * The command API, on the twin API's server: submit (with dry run), read, approve or reject, the
+ * kill switch, and the audit log with its verification. Bodies are validated against their JSON
+ * Schemas before the gateway sees them (unknown keys are refused, sizes bounded); every route
+ * authenticates inside the gateway, reads included.
+ */
+export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGateway): void {
+  app.post('/api/v1/commands', { schema: { body: commandRequestSchema } }, async (request, reply) =>
+    send(reply, gateway.submit(request.headers, request.body as CommandRequest)),
+  );
+  app.get(
+    '/api/v1/commands',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            asset: name,
+            status: name,
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query as { asset?: string; status?: string; limit: number };
+      return send(
+        reply,
+        gateway.read(request.headers, (ledger) =>
+          ledger.list({ assetId: q.asset, status: q.status as never, limit: q.limit }),
+        ),
+      );
+    },
+  );
+  app.get(
+    '/api/v1/commands/:id',
+    { schema: { params: idParams } },
+    async (request: FastifyRequest, reply) => {
+      const { id } = request.params as { id: string };
+      const answer = gateway.read(request.headers, (ledger) => ledger.get(id));
+      if (answer.status === 200 && answer.body === undefined)
+        return reply.code(404).send({ error: `no command "${id}"` });
+      return send(reply, answer);
+    },
+  );
+  for (const verdict of ['approve', 'reject'] as const) {
+    app.post(
+      `/api/v1/commands/:id/${verdict}`,
+      { schema: { params: idParams, body: reviewSchema } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        return send(
+          reply,
+          gateway.review(request.headers, id, verdict, (request.body as { reason: string }).reason),
+        );
+      },
+    );
+  }
+  app.put('/api/v1/kill-switch', { schema: { body: killSwitchSchema } }, async (request, reply) => {
+    const body = request.body as { assetClass?: string; engaged: boolean; reason: string };
+    return send(
+      reply,
+      gateway.setKillSwitch(
+        request.headers,
+        body.assetClass ? { assetClass: body.assetClass } : 'global',
+        body.engaged,
+        body.reason,
+      ),
+    );
+  });
+  app.get('/api/v1/kill-switch', async (request, reply) =>
+    send(
+      reply,
+      gateway.read(request.headers, (ledger) => ledger.killSwitches()),
+    ),
+  );
+  app.get(
+    '/api/v1/audit',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            command: name,
+            after: { type: 'integer', minimum: 0 },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query as { command?: string; after?: number; limit: number };
+      return send(
+        reply,
+        gateway.read(request.headers, (ledger) =>
+          ledger.readAudit({ commandId: q.command, afterSeq: q.after, limit: q.limit }),
+        ),
+      );
+    },
+  );
+  app.get('/api/v1/audit/verify', async (request, reply) =>
+    send(
+      reply,
+      gateway.read(request.headers, (ledger) => ledger.verifyAudit()),
+    ),
+  );
+  app.get('/api/v1/audit/export', async (request, reply) => {
+    const answer = gateway.read(request.headers, (ledger) => ledger.exportAudit());
+    if (answer.status !== 200) return send(reply, answer);
+    return reply.header('Content-Type', 'application/x-ndjson').send(answer.body as string);
+  });
+}

@@ -1,0 +1,492 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { CommandsConfig, DivergenceConfig } from '../config/types.js';
+import { resolveDivergenceRule, toleranceFor, withinTolerance } from '../sli/divergence.js';
+import type { TwinEngine } from '../twin/engine.js';
+import { authenticate, authorize, isPrincipal, type Headers } from './auth.js';
+import {
+  checkApproval,
+  compileCatalog,
+  isRefusal,
+  lookupCommand,
+  runGuardChain,
+  snapshotFromView,
+  type CatalogValidators,
+  type GuardContext,
+  type KillSwitchState,
+} from './guards/index.js';
+import type { CommandLedger, CommandRecord, KillSwitchScope } from './ledger/ledger.js';
+import type { CommandAck, CommandRequest, Outcome, Principal, Verdict } from './model.js';
+import type { CommandMessage, DeviceTransport } from './transport.js';
+
+/** What the API answers: an HTTP status and a JSON body. */
+export interface GatewayAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface GatewayOptions {
+  config: CommandsConfig;
+  divergence: DivergenceConfig;
+  ledger: CommandLedger;
+  engine: TwinEngine;
+  transport: DeviceTransport;
+  registry: Registry;
+  now?: () => number;
+  /** How often the outbox is drained and timeouts and convergence are checked. */
+  tickMs?: number;
+}
+
+/**
+ * The command gateway: every write passes authentication, authorization and the guard chain, is
+ * recorded in the ledger (audit, command record, outbox) before anything is sent, then leaves
+ * through the outbox to the devices, and is followed until the asset has really changed.
+ */
+export class CommandGateway {
+  private readonly validators: CatalogValidators;
+  private readonly now: () => number;
+  private readonly metrics: ReturnType<typeof commandMetrics>;
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.validators = compileCatalog(options.config.catalog);
+    this.now = options.now ?? Date.now;
+    this.metrics = commandMetrics(options.registry);
+  }
+
+  /** Connects the devices, sends what a previous run accepted but did not send, starts following. */
+  async start(): Promise<void> {
+    await this.options.transport.start((ack) => this.onAck(ack));
+    this.updateKillSwitchGauge();
+    await this.drain();
+    this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 250);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.draining;
+    await this.options.transport.stop();
+  }
+
+  private who(headers: Headers): Principal | Verdict {
+    return authenticate(headers, this.options.config.auth);
+  }
+
+  // ---- writes ----
+
+  submit(headers: Headers, request: CommandRequest): GatewayAnswer {
+    const { ledger } = this.options;
+    const nowMs = this.now();
+    const principal = this.who(headers);
+    const { context, view, spec } = this.contextFor(principal, request, nowMs);
+    const { verdicts, decision } = runGuardChain(context, { dryRun: request.dryRun === true });
+    const status =
+      decision === 'accept' ? 'accepted' : decision === 'refuse' ? 'refused' : 'pending_approval';
+    const first = verdicts.find(isRefusal);
+    this.metrics.attempts.inc({ decision: request.dryRun ? 'dry_run' : status });
+    if (first) this.metrics.refusals.inc({ guard: first.guard, code: first.code ?? 'unknown' });
+
+    const result = ledger.recordDecision(
+      request,
+      isPrincipal(principal) ? principal : undefined,
+      verdicts,
+      { status, assetClass: view?.assetClass, risk: spec?.risk },
+      nowMs,
+    );
+    if (request.dryRun) return { status: 200, body: { dryRun: true, decision: status, verdicts } };
+    if (!isPrincipal(principal))
+      return { status: 401, body: { error: principal.message, code: principal.code, verdicts } };
+    if (result.kind === 'conflict') {
+      return {
+        status: 409,
+        body: {
+          error: 'this idempotency key was used for a different command',
+          command: result.record,
+        },
+      };
+    }
+    if (result.kind !== 'recorded' && result.kind !== 'duplicate')
+      return { status: 500, body: { error: 'not recorded' } };
+    const record = result.record;
+    if (result.kind === 'recorded' && record.status === 'accepted') void this.drain();
+    return {
+      status: answerStatus(record),
+      body: { command: record, verdicts: record.verdicts, duplicate: result.kind === 'duplicate' },
+    };
+  }
+
+  review(
+    headers: Headers,
+    commandId: string,
+    verdict: 'approve' | 'reject',
+    reason: string,
+  ): GatewayAnswer {
+    const { ledger, config } = this.options;
+    const nowMs = this.now();
+    const principal = this.who(headers);
+    if (!isPrincipal(principal))
+      return { status: 401, body: { error: principal.message, code: principal.code } };
+    const record = ledger.get(commandId);
+    if (!record) return { status: 404, body: { error: `no command "${commandId}"` } };
+    if (record.status !== 'pending_approval' || !record.risk) {
+      return {
+        status: 409,
+        body: { error: `command is ${record.status}, not pending approval`, command: record },
+      };
+    }
+    const check = checkApproval(
+      principal,
+      { submittedBy: record.user, risk: record.risk, submittedAtMs: record.submittedAtMs },
+      nowMs,
+      config,
+    );
+    if (!check.pass) {
+      ledger.appendAudit(
+        {
+          actor: principal.user,
+          action: `command.${verdict}_refused`,
+          commandId,
+          assetId: record.assetId,
+          details: { verdict: check },
+        },
+        nowMs,
+      );
+      if (check.code === 'approval_expired')
+        ledger.rejectApproval(commandId, 'system', 'approval window expired', nowMs);
+      return {
+        status: check.code === 'approval_expired' ? 409 : 403,
+        body: { error: check.message, code: check.code },
+      };
+    }
+    if (verdict === 'reject') {
+      const rejected = ledger.rejectApproval(commandId, principal.user, reason, nowMs);
+      return rejected.ok
+        ? { status: 200, body: { command: rejected.record } }
+        : { status: 409, body: { error: rejected.code } };
+    }
+    // The asset may have moved since submission: every guard judges it again, now, with the
+    // approval. The submitter passed authorization when submitting; their roles are not stored,
+    // so they stand in as allowed for this risk.
+    const submitter: Principal = {
+      user: record.user,
+      roles: config.submit[record.risk],
+      via: 'token',
+    };
+    const request: CommandRequest = {
+      idempotencyKey: record.idempotencyKey,
+      assetId: record.assetId,
+      name: record.name,
+      params: record.params,
+      reason: record.reason,
+      ...(record.expectedVersion === undefined ? {} : { expectedVersion: record.expectedVersion }),
+    };
+    const { context } = this.contextFor(submitter, request, nowMs, record.id);
+    const again = runGuardChain(
+      { ...context, approval: { approvedBy: principal.user } },
+      { dryRun: false },
+    );
+    if (again.decision !== 'accept') {
+      const refusal = again.verdicts.find(isRefusal);
+      ledger.appendAudit(
+        {
+          actor: principal.user,
+          action: 'command.approve_refused',
+          commandId,
+          assetId: record.assetId,
+          details: { verdicts: again.verdicts },
+        },
+        nowMs,
+      );
+      return {
+        status: 422,
+        body: {
+          error: refusal?.message ?? 'refused on approval',
+          code: refusal?.code,
+          verdicts: again.verdicts,
+        },
+      };
+    }
+    const approved = ledger.approve(commandId, principal.user, nowMs);
+    if (!approved.ok) return { status: 409, body: { error: approved.code } };
+    void this.drain();
+    return { status: 200, body: { command: approved.record } };
+  }
+
+  setKillSwitch(
+    headers: Headers,
+    scope: KillSwitchScope,
+    engaged: boolean,
+    reason: string,
+  ): GatewayAnswer {
+    const principal = this.who(headers);
+    if (!isPrincipal(principal))
+      return { status: 401, body: { error: principal.message, code: principal.code } };
+    const allowed = authorize(principal, 'kill_switch', undefined, this.options.config);
+    const nowMs = this.now();
+    if (!allowed.pass) {
+      this.options.ledger.appendAudit(
+        {
+          actor: principal.user,
+          action: 'kill_switch.refused',
+          details: { scope, engaged, reason, verdict: allowed },
+        },
+        nowMs,
+      );
+      return { status: 403, body: { error: allowed.message, code: allowed.code } };
+    }
+    const state = this.options.ledger.setKillSwitch(scope, engaged, principal.user, reason, nowMs);
+    this.updateKillSwitchGauge();
+    return { status: 200, body: state };
+  }
+
+  /** What the guards judge: the asset as the twin sees it now, and the ledger's recent history. */
+  private contextFor(
+    principal: Principal | Verdict,
+    request: CommandRequest,
+    nowMs: number,
+    excludeId?: string,
+  ) {
+    const { ledger, engine, config } = this.options;
+    const view = engine.asset(request.assetId, nowMs);
+    const spec = view ? lookupCommand(config.catalog, view.assetClass, request.name) : undefined;
+    const window = Math.max(spec?.rateLimit?.perMs ?? 0, spec?.cooldownMs ?? 0);
+    const context: GuardContext = {
+      principal,
+      request,
+      config,
+      asset: view ? snapshotFromView(view, spec?.sets.property ?? '') : undefined,
+      spec,
+      validateParams: view ? this.validators(view.assetClass, request.name) : undefined,
+      killSwitch: this.killSwitchState(),
+      nowMs,
+      inFlight: ledger
+        .inFlight(request.assetId)
+        .filter((c) => c.id !== excludeId)
+        .map((c) => ({ id: c.id, name: c.name, status: c.status })),
+      recentAcceptedMs: spec
+        ? ledger
+            .recentAccepted(request.assetId, request.name, nowMs - window)
+            .filter((c) => c.id !== excludeId)
+            .map((c) => c.submittedAtMs)
+        : [],
+    };
+    return { context, view, spec };
+  }
+
+  // ---- reads (authenticated too: the ledger names people and assets) ----
+
+  read<T>(headers: Headers, reader: (ledger: CommandLedger) => T): GatewayAnswer {
+    const principal = this.who(headers);
+    if (!isPrincipal(principal))
+      return { status: 401, body: { error: principal.message, code: principal.code } };
+    return { status: 200, body: reader(this.options.ledger) };
+  }
+
+  // ---- dispatch and following ----
+
+  /** Sends what the outbox holds; one drain at a time, so nothing is sent twice by this process. */
+  drain(): Promise<void> {
+    this.draining ??= (async () => {
+      try {
+        for (;;) {
+          const pending = this.options.ledger.pendingDispatches(100);
+          if (pending.length === 0) break;
+          for (const record of pending) await this.dispatch(record);
+        }
+      } catch (error) {
+        this.metrics.dispatchFailures.inc();
+        console.error(`twinops commands: dispatch failed, will retry: ${(error as Error).message}`);
+      } finally {
+        this.draining = undefined;
+      }
+    })();
+    return this.draining;
+  }
+
+  private async dispatch(record: CommandRecord): Promise<void> {
+    const spec = record.assetClass
+      ? lookupCommand(this.options.config.catalog, record.assetClass, record.name)
+      : undefined;
+    const message: CommandMessage = {
+      commandId: record.id,
+      assetId: record.assetId,
+      assetClass: record.assetClass ?? '',
+      name: record.name,
+      property: spec?.sets.property ?? '',
+      value: spec ? record.params[spec.sets.param] : undefined,
+      params: record.params,
+      issuedAtMs: this.now(),
+    };
+    await this.options.transport.send(message);
+    // A crash right here sends the command again on restart: devices de-duplicate by command id.
+    this.options.ledger.markDispatched(record.id, this.now());
+  }
+
+  private onAck(ack: CommandAck): void {
+    const record = this.options.ledger.recordAck(ack, this.now());
+    if (!record) return;
+    if (record.dispatchedAtMs !== undefined && record.ackedAtMs !== undefined) {
+      this.metrics.ackSeconds.observe(
+        { asset_class: record.assetClass ?? '' },
+        (record.ackedAtMs - record.dispatchedAtMs) / 1000,
+      );
+    }
+    if (record.outcome) this.countOutcome(record, record.outcome);
+  }
+
+  /** Timeouts, and whether acked commands really changed the asset. */
+  private async tick(): Promise<void> {
+    await this.drain();
+    const { ledger, engine, config } = this.options;
+    const nowMs = this.now();
+    for (const record of ledger.awaitingOutcome()) {
+      if (
+        record.status === 'dispatched' &&
+        nowMs - (record.dispatchedAtMs ?? nowMs) > config.ackTimeoutMs
+      ) {
+        this.finish(record, 'timed_out', `no ack within ${config.ackTimeoutMs / 1000} s`, nowMs);
+        continue;
+      }
+      if (record.status !== 'acked' || !record.assetClass) continue;
+      const spec = lookupCommand(config.catalog, record.assetClass, record.name);
+      if (!spec) continue;
+      const commanded = record.params[spec.sets.param];
+      const reported = engine
+        .asset(record.assetId, nowMs)
+        ?.properties.find((p) => p.property === spec.sets.property)?.physical;
+      const since = record.dispatchedAtMs ?? record.submittedAtMs;
+      if (
+        reported &&
+        reported.sourceTimeMs >= since &&
+        typeof commanded !== 'object' &&
+        this.matches(record.assetClass, spec.sets.property, reported.value, commanded as never)
+      ) {
+        this.metrics.convergenceSeconds.observe(
+          { asset_class: record.assetClass },
+          Math.max(0, reported.sourceTimeMs - since) / 1000,
+        );
+        this.finish(
+          record,
+          'applied',
+          `${spec.sets.property} reported ${String(reported.value)}`,
+          nowMs,
+        );
+      } else if (nowMs - (record.ackedAtMs ?? nowMs) > config.convergenceTimeoutMs) {
+        // No telemetry of the property at all: the device's word is all there is.
+        const outcome: Outcome = reported ? 'diverged_after_ack' : 'acked';
+        const detail = reported
+          ? `${spec.sets.property} still reports ${String(reported.value)}, commanded ${String(commanded)}`
+          : `no ${spec.sets.property} telemetry to confirm it`;
+        this.finish(record, outcome, detail, nowMs);
+      }
+    }
+    this.metrics.outbox.set(ledger.pendingDispatches(1000).length);
+  }
+
+  private matches(
+    assetClass: string,
+    property: string,
+    reported: string | number | boolean,
+    commanded: string | number | boolean,
+  ): boolean {
+    const rule = resolveDivergenceRule(this.options.divergence, assetClass, property);
+    return withinTolerance(
+      toleranceFor(rule.tolerance, this.options.divergence.defaultTolerance, reported, commanded),
+      reported,
+      commanded,
+    );
+  }
+
+  private finish(record: CommandRecord, outcome: Outcome, message: string, nowMs: number): void {
+    if (this.options.ledger.recordOutcome(record.id, outcome, message, nowMs))
+      this.countOutcome(record, outcome);
+  }
+
+  private countOutcome(record: CommandRecord, outcome: Outcome): void {
+    this.metrics.outcomes.inc({
+      asset_class: record.assetClass ?? '',
+      command: record.name,
+      outcome,
+    });
+  }
+
+  private killSwitchState(): KillSwitchState {
+    const engaged = this.options.ledger.killSwitches().filter((k) => k.engaged);
+    return {
+      global: engaged.some((k) => k.scope === 'global'),
+      classes: engaged.flatMap((k) => (k.scope === 'global' ? [] : [k.scope.assetClass])),
+    };
+  }
+
+  private updateKillSwitchGauge(): void {
+    for (const k of this.options.ledger.killSwitches()) {
+      this.metrics.killSwitch.set(
+        { scope: k.scope === 'global' ? 'global' : k.scope.assetClass },
+        k.engaged ? 1 : 0,
+      );
+    }
+  }
+}
+
+/** 200 for a command on its way, 202 while it waits for approval, 422 when a guard refused it. */
+function answerStatus(record: CommandRecord): number {
+  if (record.status === 'refused')
+    return record.verdicts.some((v) => v.code === 'forbidden') ? 403 : 422;
+  if (record.status === 'pending_approval') return 202;
+  return 200;
+}
+
+function commandMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    attempts: new Counter({
+      name: 'twin_command_attempts_total',
+      help: 'Command submissions by decision.',
+      labelNames: ['decision'],
+      registers,
+    }),
+    refusals: new Counter({
+      name: 'twin_command_refusals_total',
+      help: 'Refused submissions by the first guard that refused and its reason code.',
+      labelNames: ['guard', 'code'],
+      registers,
+    }),
+    outcomes: new Counter({
+      name: 'twin_command_outcomes_total',
+      help: 'Final outcomes of dispatched commands (the actuation success SLI).',
+      labelNames: ['asset_class', 'command', 'outcome'],
+      registers,
+    }),
+    ackSeconds: new Histogram({
+      name: 'twin_command_ack_seconds',
+      help: 'Dispatch to first ack.',
+      labelNames: ['asset_class'],
+      buckets: [0.1, 0.5, 1, 5, 10, 30, 60],
+      registers,
+    }),
+    convergenceSeconds: new Histogram({
+      name: 'twin_command_convergence_seconds',
+      help: 'Dispatch to the reported state matching the command.',
+      labelNames: ['asset_class'],
+      buckets: [0.5, 1, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    killSwitch: new Gauge({
+      name: 'twin_command_kill_switch_engaged',
+      help: '1 while a kill switch is engaged, by scope (global or an asset class).',
+      labelNames: ['scope'],
+      registers,
+    }),
+    outbox: new Gauge({
+      name: 'twin_command_outbox_depth',
+      help: 'Accepted commands not yet dispatched.',
+      registers,
+    }),
+    dispatchFailures: new Counter({
+      name: 'twin_command_dispatch_failures_total',
+      help: 'Failed attempts to hand commands to the devices (retried).',
+      registers,
+    }),
+  };
+}
