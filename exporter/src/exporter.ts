@@ -2,7 +2,12 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { buildOpsServer, registerProcessMetrics } from './api/ops.js';
+import { registerCommandRoutes } from './api/commands.js';
 import { buildTwinApi } from './api/twin.js';
+import { CommandGateway } from './commands/gateway.js';
+import { CommandLedger } from './commands/ledger/ledger.js';
+import { simulatedDevice } from './commands/simulated-device.js';
+import { InProcessDeviceTransport, KafkaDeviceTransport } from './commands/transport.js';
 import type { ExporterConfig } from './config/index.js';
 import { buildOtlpHttpServer } from './ingest/http.js';
 import { KafkaIngest } from './ingest/kafka.js';
@@ -60,11 +65,35 @@ export async function startExporter(config: ExporterConfig): Promise<RunningExpo
   const otlp = buildOtlpHttpServer(ingest, telemetry, { ...config.ingest, isReady: () => ready });
   const ops = buildOpsServer(registry, () => ready);
   const api = buildTwinApi(engine, registry);
+  const ledger = config.commands.enabled
+    ? new CommandLedger(config.commands.ledgerPath)
+    : undefined;
+  const gateway = ledger
+    ? new CommandGateway({
+        config: config.commands,
+        divergence: config.sli.divergence,
+        ledger,
+        engine,
+        registry,
+        transport:
+          config.commands.devices === 'kafka'
+            ? new KafkaDeviceTransport({
+                brokers: config.ingest.kafka.brokers,
+                clientId: `${config.ingest.kafka.clientId}-commands`,
+                groupId: `${config.ingest.kafka.groupId}-command-acks`,
+                commandsTopic: 'twin.commands',
+                acksTopic: 'twin.commands.ack',
+              })
+            : new InProcessDeviceTransport(simulatedDevice(engine)),
+      })
+    : undefined;
+  if (gateway) registerCommandRoutes(api, gateway);
   const { host } = config.server;
   await otlp.listen({ host, port: config.server.otlpPort });
   await ops.listen({ host, port: config.server.metricsPort });
   await api.listen({ host, port: config.server.apiPort });
   await kafka?.start();
+  await gateway?.start();
 
   const snapshotFailures = new Counter({
     name: 'twin_exporter_snapshot_failures_total',
@@ -109,6 +138,8 @@ export async function startExporter(config: ExporterConfig): Promise<RunningExpo
       clearInterval(evaluation);
       clearInterval(snapshots);
       await otlp.close();
+      await gateway?.stop();
+      ledger?.close();
       await kafka?.stop();
       await persist();
       store?.close();

@@ -29,7 +29,13 @@ const idParams = {
  * actuals. Every request is counted by route and status class for the availability SLI.
  */
 export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 });
+  // Unknown keys in bodies and queries are refused, not silently dropped: a typo must not pass.
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   const requests = new Counter({
     name: 'twin_api_requests_total',
     help: 'Twin API requests by route and response code (the availability SLI).',

@@ -110,7 +110,8 @@ export type CommandStatus =
   | 'approval_rejected';
 
 /** Final outcomes, feeding the actuation success and convergence SLIs. */
-export type Outcome = 'applied' | 'acked' | 'rejected_by_device' | 'timed_out' | 'diverged_after_ack';
+export type Outcome =
+  'applied' | 'acked' | 'rejected_by_device' | 'timed_out' | 'diverged_after_ack';
 
 /** What a device reports on `twin.commands.ack`. */
 export interface CommandAck {

@@ -130,6 +130,8 @@ export const defaultConfig: ExporterConfig = {
   metrics: { perAsset: { enabled: false, maxAssets: 100 } },
   commands: {
     enabled: false,
+    ledgerPath: 'twinops-commands.db',
+    devices: 'simulated',
     auth: { tokens: [], grafanaRoleMap: defaultGrafanaRoleMap },
     submit: {
       low: ['operator', 'engineer', 'admin'],
@@ -226,6 +228,8 @@ export function configFromDocument(document: unknown, source = 'config'): Export
     metrics: { perAsset: { ...d.metrics.perAsset, ...metrics?.perAsset } },
     commands: {
       enabled: commands?.enabled ?? dc.enabled,
+      ledgerPath: commands?.ledgerPath ?? dc.ledgerPath,
+      devices: commands?.devices ?? dc.devices,
       auth: {
         tokens: commands?.auth?.tokens ?? [],
         grafanaRoleMap: commands?.auth?.grafanaProxy?.roleMap ?? defaultGrafanaRoleMap,
@@ -318,6 +322,7 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
     ...config,
     commands: {
       ...config.commands,
+      ledgerPath: env.TWINOPS_LEDGER_PATH ?? config.commands.ledgerPath,
       auth: {
         ...config.commands.auth,
         tokens: [...config.commands.auth.tokens, ...tokens],

@@ -150,6 +150,13 @@ export interface MetricsConfig {
 
 export interface CommandsConfig {
   enabled: boolean;
+  /** SQLite file of the command ledger: audit log, command records, outbox. */
+  ledgerPath: string;
+  /**
+   * How commands reach devices: `kafka` (twin.commands, acks on twin.commands.ack, on the ingest
+   * brokers) or `simulated` (an in-process device that applies them to the twin: the demo).
+   */
+  devices: 'kafka' | 'simulated';
   auth: CommandAuthConfig;
   /** Roles allowed to submit commands of each risk level. */
   submit: Record<Risk, Role[]>;

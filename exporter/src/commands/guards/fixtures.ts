@@ -49,6 +49,8 @@ const setPressure: CommandSpec = {
 
 export const testCommandsConfig: CommandsConfig = {
   enabled: true,
+  ledgerPath: ':memory:',
+  devices: 'simulated',
   auth: { tokens: [] },
   ...defaultCommandPolicy,
   approvalWithinMs: 900_000,

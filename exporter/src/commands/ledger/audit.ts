@@ -1,0 +1,153 @@
+/**
+ * The audit log's hash chain, as pure functions: the ledger writes with them, `verifyAudit` and
+ * anyone holding an export (JSON lines) check with them, no database needed.
+ */
+import { createHash } from 'node:crypto';
+
+/** What the chain's first entry links to. */
+export const genesisHash = '0'.repeat(64);
+
+export interface AuditEntry {
+  seq: number;
+  atMs: number;
+  /** The user who acted, or 'system' (dispatcher, ack tracker), or 'anonymous'. */
+  actor: string;
+  /** E.g. `command.accepted`, `command.approved`, `kill_switch.engaged`. */
+  action: string;
+  commandId?: string;
+  assetId?: string;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** The chain so far: the last entry's seq and hash (seq 0 with the genesis hash when empty). */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export type AuditVerification =
+  | { ok: true; entries: number }
+  /** `seq` names the first bad row (for a removed row: the missing seq). */
+  | { ok: false; seq: number; reason: string };
+
+/** JSON with object keys sorted at every depth, so the same entry always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value !== null && typeof value === 'object') {
+    const json = (value as { toJSON?: () => unknown }).toJSON;
+    if (typeof json === 'function') return canonicalJson(json.call(value));
+    if (Array.isArray(value)) {
+      // Like JSON.stringify: holes and undefined in arrays become null.
+      return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+    }
+    const fields = Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map(
+        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
+      );
+    return `{${fields.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+// Callers pass no credentials; this is the net under that promise. Matches e.g. `authorization`,
+// `x-api-key`, `accessToken`, `password`, `cookie` — but not `idempotencyKey`.
+const secretKey = /authorization|token|secret|passw|cookie|api[-_]?key|credential|bearer/i;
+
+/** A deep copy with the values of credential-like keys replaced, so no secret reaches the log. */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key,
+        secretKey.test(key) ? '[redacted]' : redactSecrets(item),
+      ]),
+    );
+  }
+  return value;
+}
+
+/** sha256(prevHash + canonical JSON of the entry's fields); seq too, binding each number to its row. */
+export function entryHash(prevHash: string, entry: Omit<AuditEntry, 'prevHash' | 'hash'>): string {
+  return chainHash(prevHash, entry, canonicalJson(entry.details));
+}
+
+/**
+ * `entryHash` with the details already as canonical JSON text, so a write canonicalizes them once.
+ * The text is what `canonicalJson` makes of the whole entry: keys in sorted order.
+ */
+export function chainHash(
+  prevHash: string,
+  entry: Omit<AuditEntry, 'prevHash' | 'hash' | 'details'>,
+  detailsJson: string,
+): string {
+  const json = (value: unknown) => JSON.stringify(value) ?? 'null';
+  const text =
+    `{"action":${json(entry.action)},"actor":${json(entry.actor)},` +
+    `"assetId":${json(entry.assetId ?? null)},"atMs":${json(entry.atMs)},` +
+    `"commandId":${json(entry.commandId ?? null)},"details":${detailsJson},"seq":${json(entry.seq)}}`;
+  return createHash('sha256')
+    .update(prevHash + text)
+    .digest('hex');
+}
+
+/**
+ * Walks entries in seq order from `start` (genesis by default) and names the first bad one: an
+ * edited field (its hash no longer matches), a removed row (a gap in seq), a reordered or
+ * re-linked row (prevHash is not the previous hash). A rewrite of the whole tail, hashes
+ * included, is only caught against a head published earlier: pass it as `anchor`.
+ */
+export function verifyChain(
+  entries: Iterable<AuditEntry>,
+  anchor?: ChainHead,
+  start: ChainHead = { seq: 0, hash: genesisHash },
+): AuditVerification {
+  let previous = start;
+  let count = 0;
+  for (const entry of entries) {
+    const expectedSeq = previous.seq + 1;
+    if (entry.seq !== expectedSeq) {
+      return entry.seq > expectedSeq
+        ? {
+            ok: false,
+            seq: expectedSeq,
+            reason: `row ${expectedSeq} is missing (next is ${entry.seq})`,
+          }
+        : {
+            ok: false,
+            seq: entry.seq,
+            reason: `row ${entry.seq} is out of order after ${previous.seq}`,
+          };
+    }
+    if (entry.prevHash !== previous.hash) {
+      return {
+        ok: false,
+        seq: entry.seq,
+        reason: `row ${entry.seq} does not link to row ${previous.seq}`,
+      };
+    }
+    if (entryHash(entry.prevHash, entry) !== entry.hash) {
+      return { ok: false, seq: entry.seq, reason: `row ${entry.seq} was altered (hash mismatch)` };
+    }
+    if (anchor && entry.seq === anchor.seq && entry.hash !== anchor.hash) {
+      return {
+        ok: false,
+        seq: entry.seq,
+        reason: `row ${entry.seq} differs from the anchored head`,
+      };
+    }
+    previous = { seq: entry.seq, hash: entry.hash };
+    count++;
+  }
+  if (anchor && previous.seq < anchor.seq) {
+    return {
+      ok: false,
+      seq: previous.seq + 1,
+      reason: `log ends at row ${previous.seq} but the anchored head is row ${anchor.seq}`,
+    };
+  }
+  return { ok: true, entries: count };
+}

@@ -1,0 +1,36 @@
+/** Shared test and bench inputs for the ledger. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guardOrder, type CommandRequest, type Principal, type Verdict } from '../model.js';
+
+export const alice: Principal = { user: 'alice', roles: ['operator'], via: 'token' };
+export const bob: Principal = { user: 'bob', roles: ['engineer'], via: 'grafana-proxy' };
+
+export const freshPath = (): string =>
+  join(mkdtempSync(join(tmpdir(), 'twinops-ledger-')), 'ledger.db');
+
+export function request(overrides: Partial<CommandRequest> = {}): CommandRequest {
+  return {
+    idempotencyKey: 'key-1',
+    assetId: 'pump-1',
+    name: 'setSpeed',
+    params: { rpm: 1200 },
+    expectedVersion: 7,
+    reason: 'raise flow for the morning peak',
+    ...overrides,
+  };
+}
+
+export const passing: Verdict[] = guardOrder.map((guard) => ({ guard, pass: true, message: 'ok' }));
+
+export const needsApproval: Verdict[] = passing.map((verdict) =>
+  verdict.guard === 'approval'
+    ? { ...verdict, pass: false, code: 'approval_required', message: 'high risk: a second person' }
+    : verdict,
+);
+
+export const refusedStale: Verdict[] = [
+  ...passing.slice(0, 5),
+  { guard: 'freshness', pass: false, code: 'stale_twin', message: 'twin is 40 s old' },
+];

@@ -1,0 +1,580 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  alice,
+  bob,
+  freshPath,
+  needsApproval,
+  passing,
+  refusedStale,
+  request,
+} from './fixtures.js';
+import { CommandLedger, type CommandRecord, type DecisionResult } from './ledger.js';
+
+const accepted = { status: 'accepted', assetClass: 'pump', risk: 'low' } as const;
+const pending = { status: 'pending_approval', assetClass: 'pump', risk: 'high' } as const;
+const refused = { status: 'refused', assetClass: 'pump', risk: 'low' } as const;
+
+const opened: CommandLedger[] = [];
+function open(path = ':memory:'): CommandLedger {
+  const ledger = new CommandLedger(path);
+  opened.push(ledger);
+  return ledger;
+}
+afterEach(() => {
+  for (const ledger of opened.splice(0)) {
+    try {
+      ledger.close();
+    } catch {
+      // already closed by the test
+    }
+  }
+});
+
+function recorded(result: DecisionResult): CommandRecord {
+  if (result.kind !== 'recorded') throw new Error(`expected a new record, got ${result.kind}`);
+  return result.record;
+}
+
+const actions = (ledger: CommandLedger) =>
+  ledger.readAudit({ limit: 1000 }).map((entry) => entry.action);
+
+/** A second connection, as an operator with sqlite3 would have. */
+function withRawDb(path: string, work: (db: Database.Database) => void): void {
+  const db = new Database(path);
+  try {
+    work(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe('idempotency', () => {
+  it('returns the first record, unchanged, for a repeated key, and queues it once', () => {
+    const ledger = open();
+    const first = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    const again = ledger.recordDecision(request(), alice, passing, accepted, 2000);
+    expect(again).toEqual({ kind: 'duplicate', record: first });
+    expect(ledger.list({ limit: 10 })).toEqual([first]);
+    expect(ledger.pendingDispatches(10).map((r) => r.id)).toEqual([first.id]);
+    expect(actions(ledger)).toEqual(['command.accepted', 'command.duplicate']);
+  });
+
+  it('wins over a different decision on the retry (the conflict guard saw the first one)', () => {
+    const ledger = open();
+    const first = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    const retry = ledger.recordDecision(request(), alice, refusedStale, refused, 1500);
+    expect(retry).toEqual({ kind: 'duplicate', record: first });
+    expect(ledger.get(first.id)?.status).toBe('accepted');
+  });
+
+  it('reports the same key with different content as a conflict, writing no record', () => {
+    const ledger = open();
+    const first = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    for (const changed of [
+      request({ params: { rpm: 1300 } }),
+      request({ assetId: 'pump-2' }),
+      request({ expectedVersion: undefined }),
+      request({ reason: 'other' }),
+    ]) {
+      expect(ledger.recordDecision(changed, alice, passing, accepted, 2000)).toEqual({
+        kind: 'conflict',
+        record: first,
+      });
+    }
+    expect(ledger.list({ limit: 10 })).toHaveLength(1);
+    expect(ledger.pendingDispatches(10)).toHaveLength(1);
+    expect(actions(ledger).filter((a) => a === 'command.idempotency_conflict')).toHaveLength(4);
+  });
+
+  it('scopes keys per user', () => {
+    const ledger = open();
+    recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    const bobs = ledger.recordDecision(request(), bob, passing, accepted, 1000);
+    expect(bobs.kind).toBe('recorded');
+    expect(ledger.byIdempotencyKey('bob', 'key-1')?.user).toBe('bob');
+  });
+
+  it('spends the key on a refusal too: a retry answers the same refusal', () => {
+    const ledger = open();
+    const first = recorded(ledger.recordDecision(request(), alice, refusedStale, refused, 1000));
+    expect(first.status).toBe('refused');
+    expect(ledger.recordDecision(request(), alice, passing, accepted, 2000)).toEqual({
+      kind: 'duplicate',
+      record: first,
+    });
+    expect(ledger.pendingDispatches(10)).toEqual([]);
+  });
+
+  it('records no command for a dry run, and does not spend the key', () => {
+    const ledger = open();
+    const dry = ledger.recordDecision(request({ dryRun: true }), alice, passing, accepted, 1000);
+    expect(dry).toEqual({ kind: 'audited' });
+    expect(ledger.list({ limit: 10 })).toEqual([]);
+    expect(recorded(ledger.recordDecision(request(), alice, passing, accepted, 2000)).status).toBe(
+      'accepted',
+    );
+    expect(actions(ledger)).toEqual(['command.dry_run', 'command.accepted']);
+  });
+});
+
+describe('decisions', () => {
+  it('stores the whole record', () => {
+    const ledger = open();
+    const record = recorded(
+      ledger.recordDecision(request(), alice, passing, { ...accepted, id: 'cmd-1' }, 1000),
+    );
+    expect(record).toMatchObject({
+      id: 'cmd-1',
+      idempotencyKey: 'key-1',
+      user: 'alice',
+      assetId: 'pump-1',
+      assetClass: 'pump',
+      name: 'setSpeed',
+      params: { rpm: 1200 },
+      risk: 'low',
+      reason: 'raise flow for the morning peak',
+      expectedVersion: 7,
+      status: 'accepted',
+      verdicts: passing,
+      submittedAtMs: 1000,
+    });
+    expect(record.outcome).toBeUndefined();
+    expect(ledger.get('cmd-1')).toEqual(record);
+  });
+
+  it('refuses to store a decision its own verdicts contradict', () => {
+    const ledger = open();
+    expect(() => ledger.recordDecision(request(), alice, refusedStale, accepted, 1)).toThrow(
+      'cannot accept a command a guard refused (freshness)',
+    );
+    expect(() => ledger.recordDecision(request(), alice, refusedStale, pending, 1)).toThrow();
+    expect(() => ledger.recordDecision(request(), undefined, passing, accepted, 1)).toThrow();
+    expect(ledger.readAudit({ limit: 10 })).toEqual([]);
+  });
+
+  it('audits an unauthenticated attempt without a record', () => {
+    const ledger = open();
+    const unauthenticated = [
+      { guard: 'authentication', pass: false, code: 'unauthenticated', message: 'no token' },
+    ] as const;
+    const result = ledger.recordDecision(
+      request(),
+      undefined,
+      [...unauthenticated],
+      {
+        status: 'refused',
+      },
+      1,
+    );
+    expect(result).toEqual({ kind: 'audited' });
+    expect(ledger.readAudit({ limit: 10 })[0]).toMatchObject({
+      actor: 'anonymous',
+      action: 'command.refused',
+    });
+    expect(ledger.list({ limit: 10 })).toEqual([]);
+  });
+});
+
+describe('approvals', () => {
+  it('holds, then accepts into the outbox on a second person’s approval', () => {
+    const ledger = open();
+    const held = recorded(ledger.recordDecision(request(), alice, needsApproval, pending, 1000));
+    expect(held.status).toBe('pending_approval');
+    expect(ledger.pendingDispatches(10)).toEqual([]);
+    expect(ledger.approve(held.id, 'alice', 1500)).toMatchObject({
+      ok: false,
+      code: 'self_approval',
+    });
+    const approved = ledger.approve(held.id, 'bob', 2000);
+    expect(approved).toMatchObject({
+      ok: true,
+      record: { status: 'accepted', approvedBy: 'bob', approvedAtMs: 2000 },
+    });
+    expect(ledger.pendingDispatches(10).map((r) => r.id)).toEqual([held.id]);
+    expect(ledger.approve(held.id, 'carol', 2500)).toMatchObject({
+      ok: false,
+      code: 'not_pending',
+    });
+    expect(ledger.approve('nope', 'bob', 2500)).toMatchObject({ ok: false, code: 'not_found' });
+    expect(ledger.recentAccepted('pump-1', 'setSpeed', 1800).map((r) => r.id)).toEqual([held.id]);
+    expect(actions(ledger)).toEqual([
+      'command.pending_approval',
+      'command.approval_refused',
+      'command.approved',
+      'command.approval_refused',
+      'command.approval_refused',
+    ]);
+  });
+
+  it('closes a rejected one without sending it', () => {
+    const ledger = open();
+    const held = recorded(ledger.recordDecision(request(), alice, needsApproval, pending, 1000));
+    const result = ledger.rejectApproval(held.id, 'bob', 'not during the shift change', 2000);
+    expect(result).toMatchObject({
+      ok: true,
+      record: {
+        status: 'approval_rejected',
+        rejectedBy: 'bob',
+        rejectedAtMs: 2000,
+        rejectionReason: 'not during the shift change',
+      },
+    });
+    expect(ledger.approve(held.id, 'carol', 3000)).toMatchObject({
+      ok: false,
+      code: 'not_pending',
+    });
+    expect(ledger.pendingDispatches(10)).toEqual([]);
+    expect(ledger.recentAccepted('pump-1', 'setSpeed', 0)).toEqual([]);
+  });
+});
+
+describe('outbox, acks and outcomes', () => {
+  it('survives a restart: unsent commands are still pending, sent ones await their outcome', () => {
+    const path = freshPath();
+    const before = open(path);
+    const ids = ['a', 'b', 'c'].map(
+      (key, i) =>
+        recorded(
+          before.recordDecision(
+            request({ idempotencyKey: key, assetId: `pump-${i}` }),
+            alice,
+            passing,
+            accepted,
+            1000 + i,
+          ),
+        ).id,
+    );
+    expect(before.markDispatched(ids[0] as string, 1100)).toBe(true);
+    before.close();
+
+    const after = open(path);
+    expect(after.pendingDispatches(10).map((r) => r.id)).toEqual(ids.slice(1));
+    expect(after.pendingDispatches(1).map((r) => r.id)).toEqual(ids.slice(1, 2));
+    expect(after.awaitingOutcome().map((r) => r.id)).toEqual(ids.slice(0, 1));
+    // The dispatcher after the restart: send, then mark; a second mark is a no-op.
+    for (const pendingRecord of after.pendingDispatches(10)) {
+      expect(after.markDispatched(pendingRecord.id, 1200)).toBe(true);
+    }
+    expect(after.markDispatched(ids[1] as string, 1300)).toBe(false);
+    expect(after.pendingDispatches(10)).toEqual([]);
+    expect(after.awaitingOutcome()).toHaveLength(3);
+
+    const record = after.recordAck(
+      { commandId: ids[0] as string, assetId: 'pump-0', status: 'accepted' },
+      1400,
+    );
+    expect(record).toMatchObject({ status: 'acked', ackedAtMs: 1400, dispatchedAtMs: 1100 });
+    expect(after.recordOutcome(ids[0] as string, 'applied', 'converged in 2 s', 1500)).toBe(true);
+    expect(after.get(ids[0] as string)).toMatchObject({
+      status: 'applied',
+      outcome: 'applied',
+      outcomeAtMs: 1500,
+      outcomeMessage: 'converged in 2 s',
+    });
+    expect(after.awaitingOutcome().map((r) => r.id)).toEqual(ids.slice(1));
+    after.close();
+
+    const third = open(path);
+    expect(third.awaitingOutcome().map((r) => r.id)).toEqual(ids.slice(1));
+    expect(third.verifyAudit()).toEqual({ ok: true, entries: 3 + 3 + 2 });
+  });
+
+  it('marks a sent batch in one go, skipping what is no longer queued', () => {
+    const ledger = open();
+    const ids = ['a', 'b', 'c'].map(
+      (key) =>
+        recorded(
+          ledger.recordDecision(request({ idempotencyKey: key }), alice, passing, accepted, 1),
+        ).id,
+    );
+    ledger.markDispatched(ids[1] as string, 2);
+    expect(ledger.markAllDispatched([...ids, 'unknown'], 3)).toEqual([ids[0], ids[2]]);
+    expect(ledger.pendingDispatches(10)).toEqual([]);
+    expect(ids.map((id) => ledger.get(id)?.dispatchedAtMs)).toEqual([3, 2, 3]);
+    expect(actions(ledger).filter((a) => a === 'command.dispatched')).toHaveLength(3);
+  });
+
+  it('tracks in-flight commands per asset until their outcome', () => {
+    const ledger = open();
+    const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    recorded(
+      ledger.recordDecision(
+        request({ idempotencyKey: 'k2', assetId: 'pump-2' }),
+        alice,
+        passing,
+        accepted,
+        1000,
+      ),
+    );
+    expect(ledger.inFlight('pump-1').map((r) => r.id)).toEqual([record.id]);
+    ledger.markDispatched(record.id, 1100);
+    ledger.recordAck({ commandId: record.id, assetId: 'pump-1', status: 'done' }, 1200);
+    expect(ledger.inFlight('pump-1').map((r) => r.id)).toEqual([record.id]);
+    ledger.recordOutcome(record.id, 'diverged_after_ack', 'reported 900 rpm', 5000);
+    expect(ledger.inFlight('pump-1')).toEqual([]);
+  });
+
+  it('does not move an ack that beat markDispatched back to dispatched', () => {
+    const ledger = open();
+    const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    ledger.recordAck({ commandId: record.id, assetId: 'pump-1', status: 'accepted' }, 1050);
+    expect(ledger.markDispatched(record.id, 1060)).toBe(true);
+    expect(ledger.get(record.id)).toMatchObject({ status: 'acked', dispatchedAtMs: 1060 });
+  });
+
+  it('takes a device rejection as the final outcome; later outcomes are audited and ignored', () => {
+    const ledger = open();
+    const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    ledger.markDispatched(record.id, 1100);
+    const acked = ledger.recordAck(
+      { commandId: record.id, assetId: 'pump-1', status: 'rejected', message: 'interlock' },
+      1200,
+    );
+    expect(acked).toMatchObject({
+      status: 'rejected_by_device',
+      outcome: 'rejected_by_device',
+      outcomeMessage: 'interlock',
+    });
+    expect(ledger.recordOutcome(record.id, 'timed_out', undefined, 9000)).toBe(false);
+    expect(ledger.get(record.id)?.outcome).toBe('rejected_by_device');
+    expect(
+      ledger.recordAck({ commandId: record.id, assetId: 'pump-1', status: 'done' }, 9100),
+    ).toBeUndefined();
+    expect(
+      ledger.recordAck({ commandId: 'unknown', assetId: 'pump-1', status: 'done' }, 9200),
+    ).toBeUndefined();
+    expect(actions(ledger)).toEqual([
+      'command.accepted',
+      'command.dispatched',
+      'command.ack',
+      'command.outcome',
+      'command.outcome_ignored',
+      'command.ack',
+      'command.ack',
+    ]);
+  });
+
+  it('ignores an ack naming another asset', () => {
+    const ledger = open();
+    const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    ledger.markDispatched(record.id, 1100);
+    expect(
+      ledger.recordAck({ commandId: record.id, assetId: 'pump-9', status: 'done' }, 1200),
+    ).toBeUndefined();
+    expect(ledger.get(record.id)?.status).toBe('dispatched');
+  });
+
+  it('never sends a command that timed out before it was sent', () => {
+    const ledger = open();
+    const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
+    expect(ledger.recordOutcome(record.id, 'timed_out', 'dispatcher stalled', 31000)).toBe(true);
+    expect(ledger.pendingDispatches(10)).toEqual([]);
+    expect(ledger.markDispatched(record.id, 32000)).toBe(false);
+  });
+});
+
+describe('queries', () => {
+  it('counts approved commands for cooldowns from their approval time', () => {
+    const ledger = open();
+    recorded(
+      ledger.recordDecision(request({ idempotencyKey: 'a' }), alice, passing, accepted, 1000),
+    );
+    recorded(
+      ledger.recordDecision(request({ idempotencyKey: 'b' }), alice, refusedStale, refused, 5000),
+    );
+    const held = recorded(
+      ledger.recordDecision(request({ idempotencyKey: 'c' }), alice, needsApproval, pending, 2000),
+    );
+    expect(ledger.recentAccepted('pump-1', 'setSpeed', 3000)).toEqual([]);
+    ledger.approve(held.id, 'bob', 4000);
+    expect(ledger.recentAccepted('pump-1', 'setSpeed', 3000).map((r) => r.id)).toEqual([held.id]);
+    expect(ledger.recentAccepted('pump-1', 'setSpeed', 0)).toHaveLength(2);
+    expect(ledger.recentAccepted('pump-1', 'open', 0)).toEqual([]);
+  });
+
+  it('lists newest first, filtered, and pages without losing commands of the same millisecond', () => {
+    const ledger = open();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const assetId = i % 2 === 0 ? 'pump-1' : 'pump-2';
+      const decision = i === 3 ? refused : accepted;
+      const verdicts = i === 3 ? refusedStale : passing;
+      const at = 1000 + Math.floor(i / 3); // three commands per millisecond
+      ids.push(
+        recorded(
+          ledger.recordDecision(
+            request({ idempotencyKey: `k${i}`, assetId }),
+            alice,
+            verdicts,
+            decision,
+            at,
+          ),
+        ).id,
+      );
+    }
+    const pages: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = ledger.list({ limit: 2, before });
+      if (page.length === 0) break;
+      pages.push(...page.map((r) => r.id));
+      before = page.at(-1)?.id;
+    }
+    expect(pages).toEqual([...ids].reverse());
+    expect(ledger.list({ assetId: 'pump-2', limit: 10 }).map((r) => r.id)).toEqual([
+      ids[5],
+      ids[3],
+      ids[1],
+    ]);
+    expect(ledger.list({ status: 'refused', limit: 10 }).map((r) => r.id)).toEqual([ids[3]]);
+  });
+});
+
+describe('kill switches', () => {
+  it('persists and audits every change', () => {
+    const path = freshPath();
+    const ledger = open(path);
+    ledger.setKillSwitch('global', true, 'bob', 'storm', 1000);
+    ledger.setKillSwitch({ assetClass: 'pump' }, true, 'bob', 'pump recall', 1100);
+    ledger.setKillSwitch('global', false, 'carol', 'storm over', 2000);
+    ledger.close();
+    const reopened = open(path);
+    expect(reopened.killSwitches()).toEqual([
+      {
+        scope: { assetClass: 'pump' },
+        engaged: true,
+        actor: 'bob',
+        reason: 'pump recall',
+        changedAtMs: 1100,
+      },
+      { scope: 'global', engaged: false, actor: 'carol', reason: 'storm over', changedAtMs: 2000 },
+    ]);
+    expect(reopened.readAudit({ limit: 10 }).map((e) => [e.actor, e.action, e.details])).toEqual([
+      ['bob', 'kill_switch.engaged', { scope: 'global', engaged: true, reason: 'storm' }],
+      [
+        'bob',
+        'kill_switch.engaged',
+        { scope: { assetClass: 'pump' }, engaged: true, reason: 'pump recall' },
+      ],
+      ['carol', 'kill_switch.released', { scope: 'global', engaged: false, reason: 'storm over' }],
+    ]);
+  });
+});
+
+describe('audit of every write', () => {
+  it('chains one entry per attempt, decision, dispatch, ack and outcome, with the details', () => {
+    const ledger = open();
+    ledger.recordDecision(
+      request({ idempotencyKey: 'd', dryRun: true }),
+      alice,
+      passing,
+      accepted,
+      1,
+    );
+    ledger.recordDecision(request({ idempotencyKey: 'r' }), alice, refusedStale, refused, 2);
+    const held = recorded(
+      ledger.recordDecision(request({ idempotencyKey: 'h' }), alice, needsApproval, pending, 3),
+    );
+    ledger.approve(held.id, 'bob', 4);
+    ledger.markDispatched(held.id, 5);
+    ledger.recordAck({ commandId: held.id, assetId: 'pump-1', status: 'done' }, 6);
+    ledger.recordOutcome(held.id, 'applied', undefined, 7);
+    ledger.setKillSwitch('global', true, 'bob', 'drill', 8);
+
+    const entries = ledger.readAudit({ limit: 100 });
+    expect(entries.map((e) => [e.seq, e.atMs, e.actor, e.action, e.commandId])).toEqual([
+      [1, 1, 'alice', 'command.dry_run', undefined],
+      [2, 2, 'alice', 'command.refused', ledger.byIdempotencyKey('alice', 'r')?.id],
+      [3, 3, 'alice', 'command.pending_approval', held.id],
+      [4, 4, 'bob', 'command.approved', held.id],
+      [5, 5, 'system', 'command.dispatched', held.id],
+      [6, 6, 'system', 'command.ack', held.id],
+      [7, 7, 'system', 'command.outcome', held.id],
+      [8, 8, 'bob', 'kill_switch.engaged', undefined],
+    ]);
+    expect(entries[1]?.details).toMatchObject({
+      request: { idempotencyKey: 'r', params: { rpm: 1200 } },
+      principal: { user: 'alice', roles: ['operator'], via: 'token' },
+      verdicts: refusedStale,
+      status: 'refused',
+    });
+    expect(entries[6]?.details).toEqual({ outcome: 'applied' });
+    expect(
+      ledger.readAudit({ commandId: held.id, limit: 2, afterSeq: 3 }).map((e) => e.seq),
+    ).toEqual([4, 5]);
+    expect(ledger.verifyAudit()).toEqual({ ok: true, entries: 8 });
+  });
+
+  it('strips credential-like keys before they reach the log', () => {
+    const ledger = open();
+    const params = { rpm: 1200, authorization: 'Bearer s3cr3t', nested: [{ apiKey: 'k-123' }] };
+    ledger.recordDecision(request({ params }), alice, passing, accepted, 1);
+    const entry = ledger.appendAudit(
+      { actor: 'api', action: 'login', details: { headers: { Cookie: 'sid=9' } } },
+      2,
+    );
+    expect(entry).toMatchObject({ seq: 2, details: { headers: { Cookie: '[redacted]' } } });
+    const exported = ledger.exportAudit();
+    for (const secret of ['s3cr3t', 'k-123', 'sid=9']) expect(exported).not.toContain(secret);
+    expect(ledger.readAudit({ limit: 1 })[0]?.details).toMatchObject({
+      request: {
+        params: { rpm: 1200, authorization: '[redacted]', nested: [{ apiKey: '[redacted]' }] },
+      },
+    });
+    expect(ledger.verifyAudit()).toEqual({ ok: true, entries: 2 });
+  });
+});
+
+describe('transactions', () => {
+  /** Makes every insert into `table` fail, as a full disk or a bug would, from another connection. */
+  function breakInserts(path: string, table: string): void {
+    withRawDb(path, (db) =>
+      db.exec(
+        `CREATE TRIGGER broken BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+      ),
+    );
+  }
+  const repair = (path: string) => withRawDb(path, (db) => db.exec('DROP TRIGGER broken'));
+
+  it('writes nothing of a decision whose audit entry fails, nor of one whose outbox row fails', () => {
+    const path = freshPath();
+    const ledger = open(path);
+    ledger.setKillSwitch('global', false, 'bob', 'baseline', 1);
+    for (const table of ['audit_log', 'outbox']) {
+      breakInserts(path, table);
+      expect(() => ledger.recordDecision(request(), alice, passing, accepted, 2)).toThrow(
+        'disk full',
+      );
+      repair(path);
+      expect(ledger.list({ limit: 10 })).toEqual([]);
+      expect(ledger.pendingDispatches(10)).toEqual([]);
+      expect(ledger.auditHead().seq).toBe(1);
+    }
+    // The key was not spent, and the chain goes on without a gap.
+    expect(ledger.recordDecision(request(), alice, passing, accepted, 3).kind).toBe('recorded');
+    expect(ledger.verifyAudit()).toEqual({ ok: true, entries: 2 });
+  });
+
+  it('leaves an approval pending and a dispatch queued when their audit entry fails', () => {
+    const path = freshPath();
+    const ledger = open(path);
+    const held = recorded(
+      ledger.recordDecision(request({ idempotencyKey: 'h' }), alice, needsApproval, pending, 1),
+    );
+    const queued = recorded(
+      ledger.recordDecision(request({ idempotencyKey: 'q' }), alice, passing, accepted, 1),
+    );
+    breakInserts(path, 'audit_log');
+    expect(() => ledger.approve(held.id, 'bob', 2)).toThrow('disk full');
+    expect(() => ledger.markDispatched(queued.id, 2)).toThrow('disk full');
+    expect(() => ledger.recordOutcome(queued.id, 'timed_out', undefined, 2)).toThrow('disk full');
+    expect(() => ledger.setKillSwitch('global', true, 'bob', 'storm', 2)).toThrow('disk full');
+    repair(path);
+    expect(ledger.get(held.id)).toEqual(held);
+    expect(ledger.get(queued.id)).toEqual(queued);
+    expect(ledger.pendingDispatches(10).map((r) => r.id)).toEqual([queued.id]);
+    expect(ledger.killSwitches()).toEqual([]);
+    expect(ledger.verifyAudit()).toEqual({ ok: true, entries: 2 });
+  });
+});

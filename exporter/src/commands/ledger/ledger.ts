@@ -1,0 +1,798 @@
+/**
+ * The command ledger: one SQLite database holding the audit log (append-only, hash-chained),
+ * the command records, the outbox and the kill switches. Every write that changes a command also
+ * appends its audit entry in the same transaction, so nothing is ever dispatched, approved or
+ * switched without its audit entry being durable first.
+ *
+ * Dispatch is at-least-once: the dispatcher sends what `pendingDispatches` returns and then calls
+ * `markDispatched`. A crash between the Kafka send and `markDispatched` sends the command again
+ * after the restart. We assume devices de-duplicate by command id (carried in the Kafka headers);
+ * Kafka's idempotent producer does not help here, since it only de-duplicates retries within one
+ * producer session, and a restart is a new one.
+ */
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type {
+  CommandAck,
+  CommandRequest,
+  CommandStatus,
+  Outcome,
+  Principal,
+  Risk,
+  Verdict,
+} from '../model.js';
+import {
+  type AuditEntry,
+  type AuditVerification,
+  type ChainHead,
+  canonicalJson,
+  chainHash,
+  genesisHash,
+  redactSecrets,
+  verifyChain,
+} from './audit.js';
+
+export interface CommandRecord {
+  id: string;
+  idempotencyKey: string;
+  user: string;
+  assetId: string;
+  /** Absent when the asset was unknown (refused). */
+  assetClass?: string;
+  name: string;
+  params: Record<string, unknown>;
+  /** Absent when the command was not in the catalog (refused). */
+  risk?: Risk;
+  reason: string;
+  expectedVersion?: number;
+  status: CommandStatus;
+  verdicts: Verdict[];
+  submittedAtMs: number;
+  approvedBy?: string;
+  approvedAtMs?: number;
+  rejectedBy?: string;
+  rejectedAtMs?: number;
+  rejectionReason?: string;
+  dispatchedAtMs?: number;
+  ackedAtMs?: number;
+  outcome?: Outcome;
+  outcomeAtMs?: number;
+  outcomeMessage?: string;
+}
+
+/** What the guard chain concluded, and what it learned about the command on the way. */
+export interface Decision {
+  status: 'accepted' | 'refused' | 'pending_approval';
+  assetClass?: string;
+  risk?: Risk;
+  /** The new command's id; a fresh UUID by default. */
+  id?: string;
+}
+
+export type DecisionResult =
+  /** A new command record (refused ones too: their key is spent). */
+  | { kind: 'recorded'; record: CommandRecord }
+  /** The key was used before for the same request: the first record, unchanged. Send nothing. */
+  | { kind: 'duplicate'; record: CommandRecord }
+  /** The key was used before for a different request (HTTP 409). */
+  | { kind: 'conflict'; record: CommandRecord }
+  /** A dry run, or an attempt without a principal: audited, no record. */
+  | { kind: 'audited' };
+
+export type ApprovalResult =
+  | { ok: true; record: CommandRecord }
+  | { ok: false; code: 'not_found' | 'not_pending' | 'self_approval'; record?: CommandRecord };
+
+export type KillSwitchScope = 'global' | { assetClass: string };
+
+export interface KillSwitchState {
+  scope: KillSwitchScope;
+  engaged: boolean;
+  actor: string;
+  reason: string;
+  changedAtMs: number;
+}
+
+export interface AuditInput {
+  actor: string;
+  action: string;
+  commandId?: string;
+  assetId?: string;
+  details: Record<string, unknown>;
+}
+
+interface CommandRow {
+  id: string;
+  idempotency_key: string;
+  username: string;
+  asset_id: string;
+  asset_class: string | null;
+  name: string;
+  params: string;
+  risk: Risk | null;
+  reason: string;
+  expected_version: number | null;
+  status: CommandStatus;
+  verdicts: string;
+  submitted_at_ms: number;
+  approved_by: string | null;
+  approved_at_ms: number | null;
+  rejected_by: string | null;
+  rejected_at_ms: number | null;
+  rejection_reason: string | null;
+  dispatched_at_ms: number | null;
+  acked_at_ms: number | null;
+  outcome: Outcome | null;
+  outcome_at_ms: number | null;
+  outcome_message: string | null;
+}
+
+interface AuditRow {
+  seq: number;
+  at_ms: number;
+  actor: string;
+  action: string;
+  command_id: string | null;
+  asset_id: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+interface KillSwitchRow {
+  asset_class: string | null;
+  engaged: number;
+  actor: string;
+  reason: string;
+  changed_at_ms: number;
+}
+
+const schema = `
+  CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY,
+    at_ms REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    command_id TEXT,
+    asset_id TEXT,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS audit_log_command ON audit_log (command_id, seq);
+  -- The chain detects edits; these make them take deliberate effort (dropping the triggers).
+  CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+  CREATE TABLE IF NOT EXISTS commands (
+    id TEXT PRIMARY KEY,
+    idempotency_key TEXT NOT NULL,
+    username TEXT NOT NULL,
+    asset_id TEXT NOT NULL,
+    asset_class TEXT,
+    name TEXT NOT NULL,
+    params TEXT NOT NULL,
+    risk TEXT,
+    reason TEXT NOT NULL,
+    expected_version INTEGER,
+    status TEXT NOT NULL,
+    verdicts TEXT NOT NULL,
+    submitted_at_ms REAL NOT NULL,
+    approved_by TEXT,
+    approved_at_ms REAL,
+    rejected_by TEXT,
+    rejected_at_ms REAL,
+    rejection_reason TEXT,
+    dispatched_at_ms REAL,
+    acked_at_ms REAL,
+    outcome TEXT,
+    outcome_at_ms REAL,
+    outcome_message TEXT,
+    UNIQUE (username, idempotency_key)
+  );
+  CREATE INDEX IF NOT EXISTS commands_asset ON commands (asset_id, name, submitted_at_ms);
+  CREATE INDEX IF NOT EXISTS commands_submitted ON commands (submitted_at_ms);
+  CREATE INDEX IF NOT EXISTS commands_open ON commands (status) WHERE outcome IS NULL;
+
+  -- Accepted, not yet sent. Its rowid keeps the order commands were accepted in.
+  CREATE TABLE IF NOT EXISTS outbox (
+    position INTEGER PRIMARY KEY,
+    command_id TEXT NOT NULL UNIQUE REFERENCES commands (id),
+    enqueued_at_ms REAL NOT NULL
+  );
+
+  CREATE TABLE IF NOT EXISTS kill_switches (
+    scope TEXT PRIMARY KEY,
+    asset_class TEXT,
+    engaged INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    changed_at_ms REAL NOT NULL
+  );
+`;
+
+/** Statuses of commands that were accepted (directly or by approval) at some point. */
+const everAccepted = `status NOT IN ('refused', 'pending_approval', 'approval_rejected')`;
+const open: readonly CommandStatus[] = ['accepted', 'dispatched', 'acked'];
+
+export class CommandLedger {
+  private readonly db: Database.Database;
+  private readonly sql;
+  /** One wrapper for every write; better-sqlite3 makes each a transaction (a savepoint if nested). */
+  private readonly transaction;
+
+  /** `path` is a file, or ':memory:' for tests. */
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // Commands are safety records: a commit is on disk before we answer or dispatch.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(schema);
+    this.transaction = this.db.transaction((work: () => unknown) => work());
+    const db = this.db;
+    this.sql = {
+      head: db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
+      insertAudit: db.prepare(
+        `INSERT INTO audit_log (seq, at_ms, actor, action, command_id, asset_id, details, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertCommand: db.prepare(
+        `INSERT INTO commands (id, idempotency_key, username, asset_id, asset_class, name, params,
+           risk, reason, expected_version, status, verdicts, submitted_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      get: db.prepare('SELECT * FROM commands WHERE id = ?'),
+      byKey: db.prepare('SELECT * FROM commands WHERE username = ? AND idempotency_key = ?'),
+      enqueue: db.prepare('INSERT INTO outbox (command_id, enqueued_at_ms) VALUES (?, ?)'),
+      dequeue: db.prepare('DELETE FROM outbox WHERE command_id = ?'),
+      pending: db.prepare(
+        `SELECT commands.* FROM outbox JOIN commands ON commands.id = outbox.command_id
+         ORDER BY outbox.position LIMIT ?`,
+      ),
+      approve: db.prepare(
+        `UPDATE commands SET status = 'accepted', approved_by = ?, approved_at_ms = ? WHERE id = ?`,
+      ),
+      rejectApproval: db.prepare(
+        `UPDATE commands SET status = 'approval_rejected', rejected_by = ?, rejected_at_ms = ?,
+           rejection_reason = ? WHERE id = ?`,
+      ),
+      // An ack may beat markDispatched (it runs after the send resolves): never move status back.
+      dispatched: db.prepare(
+        `UPDATE commands SET dispatched_at_ms = ?,
+           status = CASE status WHEN 'accepted' THEN 'dispatched' ELSE status END WHERE id = ?
+         RETURNING asset_id`,
+      ),
+      acked: db.prepare(
+        `UPDATE commands SET acked_at_ms = COALESCE(acked_at_ms, ?), status = 'acked' WHERE id = ?`,
+      ),
+      outcome: db.prepare(
+        `UPDATE commands SET status = ?, outcome = ?, outcome_at_ms = ?, outcome_message = ?,
+           acked_at_ms = COALESCE(acked_at_ms, ?) WHERE id = ? RETURNING asset_id`,
+      ),
+      inFlight: db.prepare(
+        `SELECT * FROM commands WHERE asset_id = ? AND outcome IS NULL
+           AND status IN ('accepted', 'dispatched', 'acked') ORDER BY submitted_at_ms`,
+      ),
+      recentAccepted: db.prepare(
+        `SELECT * FROM commands WHERE asset_id = ? AND name = ? AND ${everAccepted}
+           AND COALESCE(approved_at_ms, submitted_at_ms) >= ? ORDER BY submitted_at_ms`,
+      ),
+      awaitingOutcome: db.prepare(
+        `SELECT * FROM commands WHERE outcome IS NULL AND status IN ('dispatched', 'acked')
+         ORDER BY dispatched_at_ms`,
+      ),
+      setKillSwitch: db.prepare(
+        `INSERT OR REPLACE INTO kill_switches (scope, asset_class, engaged, actor, reason, changed_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      killSwitches: db.prepare('SELECT * FROM kill_switches ORDER BY scope'),
+      auditAt: db.prepare('SELECT * FROM audit_log WHERE seq = ?'),
+      auditFrom: db.prepare('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq'),
+      auditAfter: db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?'),
+      auditForCommand: db.prepare(
+        'SELECT * FROM audit_log WHERE command_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---- decisions and approvals ----
+
+  /**
+   * Records one attempt: its audit entry, its command record and, when accepted, its outbox row,
+   * in one transaction. A key already used by this user wins over the new decision: the first
+   * record is returned unchanged (or reported as a conflict if the request differs).
+   */
+  recordDecision(
+    request: CommandRequest,
+    principal: Principal | undefined,
+    verdicts: Verdict[],
+    decision: Decision,
+    nowMs: number,
+  ): DecisionResult {
+    const failing = verdicts.filter((verdict) => !verdict.pass);
+    // The chain decides; this only refuses to store a decision its own verdicts contradict.
+    if (decision.status === 'accepted' && failing.length > 0) {
+      throw new Error(`cannot accept a command a guard refused (${failing[0]?.guard})`);
+    }
+    if (
+      decision.status === 'pending_approval' &&
+      (failing.length === 0 || failing.some((verdict) => verdict.code !== 'approval_required'))
+    ) {
+      throw new Error('pending approval needs approval_required as the only failing verdict');
+    }
+    if (!principal && decision.status !== 'refused') {
+      throw new Error('an unauthenticated attempt can only be refused');
+    }
+    const details = {
+      request: requestFields(request),
+      principal,
+      verdicts,
+      status: decision.status,
+      assetClass: decision.assetClass,
+      risk: decision.risk,
+    };
+    const actor = principal?.user ?? 'anonymous';
+    return this.write(() => {
+      if (request.dryRun || !principal) {
+        const action = request.dryRun ? 'command.dry_run' : `command.${decision.status}`;
+        this.append({ actor, action, assetId: request.assetId, details }, nowMs);
+        return { kind: 'audited' };
+      }
+      const first = this.sql.byKey.get(principal.user, request.idempotencyKey) as
+        CommandRow | undefined;
+      if (first) {
+        const record = toRecord(first);
+        const same =
+          canonicalJson(requestContent(record)) === canonicalJson(requestContent(request));
+        const action = same ? 'command.duplicate' : 'command.idempotency_conflict';
+        this.append(
+          { actor, action, commandId: record.id, assetId: request.assetId, details },
+          nowMs,
+        );
+        return { kind: same ? 'duplicate' : 'conflict', record };
+      }
+      const id = decision.id ?? randomUUID();
+      this.sql.insertCommand.run(
+        id,
+        request.idempotencyKey,
+        principal.user,
+        request.assetId,
+        decision.assetClass ?? null,
+        request.name,
+        JSON.stringify(request.params),
+        decision.risk ?? null,
+        request.reason,
+        request.expectedVersion ?? null,
+        decision.status,
+        JSON.stringify(verdicts),
+        nowMs,
+      );
+      if (decision.status === 'accepted') this.sql.enqueue.run(id, nowMs);
+      const action = `command.${decision.status}`;
+      this.append({ actor, action, commandId: id, assetId: request.assetId, details }, nowMs);
+      return { kind: 'recorded', record: this.mustGet(id) };
+    });
+  }
+
+  /**
+   * Moves a pending command to accepted and into the outbox. The approval rules (role, expiry)
+   * are the caller's; this refuses only what must never be stored: a second decision on the
+   * same command, or the requester approving their own command. Refusals are audited too.
+   */
+  approve(commandId: string, approver: string, nowMs: number): ApprovalResult {
+    return this.write(() => {
+      const refusal = this.approvalRefusal(commandId, approver, nowMs, true);
+      if (refusal) return refusal;
+      this.sql.approve.run(approver, nowMs, commandId);
+      this.sql.enqueue.run(commandId, nowMs);
+      const record = this.mustGet(commandId);
+      this.append(
+        {
+          actor: approver,
+          action: 'command.approved',
+          commandId,
+          assetId: record.assetId,
+          details: {},
+        },
+        nowMs,
+      );
+      return { ok: true, record };
+    });
+  }
+
+  /** Closes a pending command without sending it (a reviewer said no, or the approval expired). */
+  rejectApproval(
+    commandId: string,
+    rejecter: string,
+    reason: string,
+    nowMs: number,
+  ): ApprovalResult {
+    return this.write(() => {
+      const refusal = this.approvalRefusal(commandId, rejecter, nowMs, false);
+      if (refusal) return refusal;
+      this.sql.rejectApproval.run(rejecter, nowMs, reason, commandId);
+      const record = this.mustGet(commandId);
+      this.append(
+        {
+          actor: rejecter,
+          action: 'command.approval_rejected',
+          commandId,
+          assetId: record.assetId,
+          details: { reason },
+        },
+        nowMs,
+      );
+      return { ok: true, record };
+    });
+  }
+
+  // ---- outbox, acks and outcomes ----
+
+  /** Accepted commands not yet marked dispatched, oldest first: send these (again, after a crash). */
+  pendingDispatches(limit: number): CommandRecord[] {
+    return (this.sql.pending.all(limit) as CommandRow[]).map(toRecord);
+  }
+
+  /** After the Kafka send: false if it was not in the outbox (already marked, or closed). */
+  markDispatched(commandId: string, nowMs: number): boolean {
+    return this.write(() => this.markOne(commandId, nowMs));
+  }
+
+  /**
+   * `markDispatched` for a batch sent together, in one transaction: one disk flush instead of
+   * one per command, which is what keeps dispatch off the critical path under load. Returns the
+   * ids that were still in the outbox.
+   */
+  markAllDispatched(commandIds: readonly string[], nowMs: number): string[] {
+    return this.write(() => commandIds.filter((commandId) => this.markOne(commandId, nowMs)));
+  }
+
+  /**
+   * Stores a device's ack (every ack is audited, even unknown or late ones). A 'rejected' ack is
+   * final: it records the outcome rejected_by_device too. Returns the record if the ack applied.
+   */
+  recordAck(ack: CommandAck, nowMs: number): CommandRecord | undefined {
+    return this.write(() => {
+      const record = this.get(ack.commandId);
+      const applies =
+        record !== undefined &&
+        record.assetId === ack.assetId &&
+        record.outcome === undefined &&
+        open.includes(record.status);
+      const { commandId, assetId } = ack;
+      const details = { ack, applied: applies, status: record?.status };
+      this.append({ actor: 'system', action: 'command.ack', commandId, assetId, details }, nowMs);
+      if (!applies) return undefined;
+      if (ack.status === 'rejected')
+        this.storeOutcome(commandId, 'rejected_by_device', ack.message, nowMs);
+      else this.sql.acked.run(nowMs, commandId);
+      return this.mustGet(commandId);
+    });
+  }
+
+  /**
+   * The final outcome (from the ack tracker). The first one wins; a later one, or one for a
+   * command never accepted, is audited and returns false. Also drops any outbox row: a command
+   * that timed out before it was sent must not be sent afterwards.
+   */
+  recordOutcome(
+    commandId: string,
+    outcome: Outcome,
+    message: string | undefined,
+    nowMs: number,
+  ): boolean {
+    return this.write(() => {
+      const record = this.get(commandId);
+      if (!record || record.outcome !== undefined || !open.includes(record.status)) {
+        const details = { outcome, message, status: record?.status, current: record?.outcome };
+        const entry = { actor: 'system', action: 'command.outcome_ignored', commandId, details };
+        this.append({ ...entry, assetId: record?.assetId }, nowMs);
+        return false;
+      }
+      this.storeOutcome(commandId, outcome, message, nowMs);
+      return true;
+    });
+  }
+
+  // ---- queries ----
+
+  get(id: string): CommandRecord | undefined {
+    const row = this.sql.get.get(id) as CommandRow | undefined;
+    return row && toRecord(row);
+  }
+
+  byIdempotencyKey(user: string, idempotencyKey: string): CommandRecord | undefined {
+    const row = this.sql.byKey.get(user, idempotencyKey) as CommandRow | undefined;
+    return row && toRecord(row);
+  }
+
+  /** Accepted, dispatched or acked, without an outcome yet: for the conflict guard. */
+  inFlight(assetId: string): CommandRecord[] {
+    return (this.sql.inFlight.all(assetId) as CommandRow[]).map(toRecord);
+  }
+
+  /** Commands accepted (on submission or on approval) since `sinceMs`: for rate limits, cooldowns. */
+  recentAccepted(assetId: string, name: string, sinceMs: number): CommandRecord[] {
+    return (this.sql.recentAccepted.all(assetId, name, sinceMs) as CommandRow[]).map(toRecord);
+  }
+
+  /** Sent and waiting for a final outcome: the ack tracker reloads its timeouts from these. */
+  awaitingOutcome(): CommandRecord[] {
+    return (this.sql.awaitingOutcome.all() as CommandRow[]).map(toRecord);
+  }
+
+  /** Newest first. `before` is a command id from the previous page. */
+  list(filter: {
+    assetId?: string;
+    status?: CommandStatus;
+    limit: number;
+    before?: string;
+  }): CommandRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.assetId !== undefined) {
+      where.push('asset_id = ?');
+      params.push(filter.assetId);
+    }
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.before !== undefined) {
+      // Ties on the millisecond are common: page on (time, rowid), not on time alone.
+      where.push(
+        '(submitted_at_ms, rowid) < (SELECT submitted_at_ms, rowid FROM commands WHERE id = ?)',
+      );
+      params.push(filter.before);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY submitted_at_ms DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...params, filter.limit) as CommandRow[];
+    return rows.map(toRecord);
+  }
+
+  // ---- kill switches ----
+
+  setKillSwitch(
+    scope: KillSwitchScope,
+    engaged: boolean,
+    actor: string,
+    reason: string,
+    nowMs: number,
+  ): KillSwitchState {
+    const assetClass = scope === 'global' ? null : scope.assetClass;
+    return this.write(() => {
+      this.sql.setKillSwitch.run(
+        scopeKey(scope),
+        assetClass,
+        engaged ? 1 : 0,
+        actor,
+        reason,
+        nowMs,
+      );
+      const action = engaged ? 'kill_switch.engaged' : 'kill_switch.released';
+      this.append({ actor, action, details: { scope, engaged, reason } }, nowMs);
+      return { scope, engaged, actor, reason, changedAtMs: nowMs };
+    });
+  }
+
+  /** Every switch ever set, engaged or released. */
+  killSwitches(): KillSwitchState[] {
+    return (this.sql.killSwitches.all() as KillSwitchRow[]).map((row) => ({
+      scope: row.asset_class === null ? 'global' : { assetClass: row.asset_class },
+      engaged: row.engaged === 1,
+      actor: row.actor,
+      reason: row.reason,
+      changedAtMs: row.changed_at_ms,
+    }));
+  }
+
+  // ---- audit log ----
+
+  /** For events other parts audit themselves (e.g. an approval the API refused). */
+  appendAudit(entry: AuditInput, nowMs: number): AuditEntry {
+    const { seq } = this.write(() => this.append(entry, nowMs));
+    return toEntry(this.sql.auditAt.get(seq) as AuditRow);
+  }
+
+  readAudit(query: { commandId?: string; limit: number; afterSeq?: number }): AuditEntry[] {
+    const after = query.afterSeq ?? 0;
+    const rows =
+      query.commandId === undefined
+        ? this.sql.auditAfter.all(after, query.limit)
+        : this.sql.auditForCommand.all(query.commandId, after, query.limit);
+    return (rows as AuditRow[]).map(toEntry);
+  }
+
+  /** One canonical JSON entry per line, from `fromSeq` on: verifiable with `verifyChain`. */
+  exportAudit(fromSeq = 1): string {
+    let lines = '';
+    for (const row of this.sql.auditFrom.iterate(fromSeq)) {
+      lines += `${canonicalJson(toEntry(row as AuditRow))}\n`;
+    }
+    return lines;
+  }
+
+  /** The last entry: publish it elsewhere now and then, and pass it to `verifyAudit` later. */
+  auditHead(): ChainHead {
+    return (this.sql.head.get() as ChainHead | undefined) ?? { seq: 0, hash: genesisHash };
+  }
+
+  /** Recomputes the whole chain; names the first bad row. */
+  verifyAudit(anchor?: ChainHead): AuditVerification {
+    const rows = this.sql.auditFrom.iterate(1) as IterableIterator<AuditRow>;
+    return verifyChain(
+      (function* () {
+        for (const row of rows) yield toEntry(row);
+      })(),
+      anchor,
+    );
+  }
+
+  // ---- internals ----
+
+  /** BEGIN IMMEDIATE: read the chain head and write under one lock, even across processes. */
+  private write<T>(work: () => T): T {
+    return this.transaction.immediate(work) as T;
+  }
+
+  /** Appends to the chain; only inside `write`. */
+  private append(input: AuditInput, atMs: number): ChainHead {
+    const head = this.auditHead();
+    // Hash exactly the text stored: redacted and canonical (it reads back to the same text).
+    const detailsJson = canonicalJson(redactSecrets(input.details));
+    const seq = head.seq + 1;
+    const { actor, action, commandId, assetId } = input;
+    const hash = chainHash(
+      head.hash,
+      { seq, atMs, actor, action, commandId, assetId },
+      detailsJson,
+    );
+    this.sql.insertAudit.run(
+      seq,
+      atMs,
+      actor,
+      action,
+      commandId ?? null,
+      assetId ?? null,
+      detailsJson,
+      head.hash,
+      hash,
+    );
+    return { seq, hash };
+  }
+
+  private markOne(commandId: string, nowMs: number): boolean {
+    if (this.sql.dequeue.run(commandId).changes === 0) return false;
+    const { asset_id: assetId } = this.sql.dispatched.get(nowMs, commandId) as { asset_id: string };
+    this.append(
+      { actor: 'system', action: 'command.dispatched', commandId, assetId, details: {} },
+      nowMs,
+    );
+    return true;
+  }
+
+  private storeOutcome(
+    commandId: string,
+    outcome: Outcome,
+    message: string | undefined,
+    nowMs: number,
+  ): void {
+    const { asset_id: assetId } = this.sql.outcome.get(
+      outcome,
+      outcome,
+      nowMs,
+      message ?? null,
+      nowMs,
+      commandId,
+    ) as { asset_id: string };
+    this.sql.dequeue.run(commandId);
+    const details = { outcome, message };
+    this.append({ actor: 'system', action: 'command.outcome', commandId, assetId, details }, nowMs);
+  }
+
+  private approvalRefusal(
+    commandId: string,
+    actor: string,
+    nowMs: number,
+    approving: boolean,
+  ): ApprovalResult | undefined {
+    const record = this.get(commandId);
+    const code = !record
+      ? 'not_found'
+      : record.status !== 'pending_approval'
+        ? 'not_pending'
+        : approving && record.user === actor
+          ? 'self_approval'
+          : undefined;
+    if (!code) return undefined;
+    const action = approving ? 'command.approval_refused' : 'command.approval_rejection_refused';
+    const details = { code, status: record?.status };
+    this.append({ actor, action, commandId, assetId: record?.assetId, details }, nowMs);
+    return { ok: false, code, record };
+  }
+
+  private mustGet(id: string): CommandRecord {
+    const record = this.get(id);
+    if (!record) throw new Error(`command ${id} vanished inside its transaction`);
+    return record;
+  }
+}
+
+function scopeKey(scope: KillSwitchScope): string {
+  return scope === 'global' ? 'global' : `class:${scope.assetClass}`;
+}
+
+/** The request as audited (dryRun included, so a dry run is visibly one). */
+function requestFields(request: CommandRequest) {
+  return {
+    ...requestContent(request),
+    idempotencyKey: request.idempotencyKey,
+    dryRun: request.dryRun,
+  };
+}
+
+/** What must match for a repeated key to be the same request. */
+function requestContent(request: Omit<CommandRequest, 'idempotencyKey'>) {
+  const { assetId, name, params, expectedVersion, reason } = request;
+  return { assetId, name, params, expectedVersion: expectedVersion ?? null, reason };
+}
+
+function toRecord(row: CommandRow): CommandRecord {
+  return {
+    id: row.id,
+    idempotencyKey: row.idempotency_key,
+    user: row.username,
+    assetId: row.asset_id,
+    assetClass: row.asset_class ?? undefined,
+    name: row.name,
+    params: JSON.parse(row.params) as Record<string, unknown>,
+    risk: row.risk ?? undefined,
+    reason: row.reason,
+    expectedVersion: row.expected_version ?? undefined,
+    status: row.status,
+    verdicts: JSON.parse(row.verdicts) as Verdict[],
+    submittedAtMs: row.submitted_at_ms,
+    approvedBy: row.approved_by ?? undefined,
+    approvedAtMs: row.approved_at_ms ?? undefined,
+    rejectedBy: row.rejected_by ?? undefined,
+    rejectedAtMs: row.rejected_at_ms ?? undefined,
+    rejectionReason: row.rejection_reason ?? undefined,
+    dispatchedAtMs: row.dispatched_at_ms ?? undefined,
+    ackedAtMs: row.acked_at_ms ?? undefined,
+    outcome: row.outcome ?? undefined,
+    outcomeAtMs: row.outcome_at_ms ?? undefined,
+    outcomeMessage: row.outcome_message ?? undefined,
+  };
+}
+
+function toEntry(row: AuditRow): AuditEntry {
+  let details: Record<string, unknown>;
+  try {
+    details = JSON.parse(row.details) as Record<string, unknown>;
+  } catch {
+    // Unreadable text was never written by us: let the hash check name the row.
+    details = { unreadable: row.details };
+  }
+  return {
+    seq: row.seq,
+    atMs: row.at_ms,
+    actor: row.actor,
+    action: row.action,
+    ...(row.command_id === null ? {} : { commandId: row.command_id }),
+    ...(row.asset_id === null ? {} : { assetId: row.asset_id }),
+    details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
