@@ -287,21 +287,24 @@ export class CommandGateway {
 
   /** Sends what the outbox holds; one drain at a time, so nothing is sent twice by this process. */
   drain(): Promise<void> {
-    this.draining ??= (async () => {
-      try {
-        for (;;) {
-          const pending = this.options.ledger.pendingDispatches(100);
-          if (pending.length === 0) break;
-          for (const record of pending) await this.dispatch(record);
-        }
-      } catch (error) {
-        this.metrics.dispatchFailures.inc();
-        console.error(`twinops commands: dispatch failed, will retry: ${(error as Error).message}`);
-      } finally {
-        this.draining = undefined;
-      }
-    })();
+    // Cleared in a .finally, which always runs after the assignment (even for an empty outbox).
+    this.draining ??= this.drainOutbox().finally(() => {
+      this.draining = undefined;
+    });
     return this.draining;
+  }
+
+  private async drainOutbox(): Promise<void> {
+    try {
+      for (;;) {
+        const pending = this.options.ledger.pendingDispatches(100);
+        if (pending.length === 0) return;
+        for (const record of pending) await this.dispatch(record);
+      }
+    } catch (error) {
+      this.metrics.dispatchFailures.inc();
+      console.error(`twinops commands: dispatch failed, will retry: ${(error as Error).message}`);
+    }
   }
 
   private async dispatch(record: CommandRecord): Promise<void> {

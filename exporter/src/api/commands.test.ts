@@ -1,0 +1,368 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenDigest } from '../commands/auth.js';
+import { configFromDocument } from '../config/index.js';
+import { startExporter, type RunningExporter } from '../exporter.js';
+
+/**
+ * The command API end to end in one process (embedded default: the simulated in-process device):
+ * authentication, authorization, guards, ledger, dispatch, ack and convergence to `applied`.
+ */
+
+const users = {
+  alice: 'operator',
+  bob: 'engineer',
+  erin: 'engineer',
+  carol: 'admin',
+  dave: 'viewer',
+} as const;
+const tokenOf = (user: keyof typeof users): string => `token-of-${user}-0123456789`;
+
+const config = configFromDocument({
+  server: { host: '127.0.0.1', otlpPort: 0, metricsPort: 0, apiPort: 0 },
+  state: { snapshot: { path: ':memory:' } },
+  commands: {
+    enabled: true,
+    ledgerPath: ':memory:',
+    devices: 'simulated',
+    ackTimeout: '2s',
+    convergenceTimeout: '2s',
+    auth: {
+      tokens: Object.entries(users).map(([user, role]) => ({
+        sha256: tokenDigest(tokenOf(user as keyof typeof users)),
+        user,
+        roles: [role],
+      })),
+    },
+    catalog: {
+      pump: {
+        setSpeed: {
+          risk: 'medium',
+          params: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['rpm'],
+            properties: { rpm: { type: 'number' } },
+          },
+          sets: { property: 'speed', param: 'rpm' },
+          envelope: { min: 0, max: 1500, maxStep: 300 },
+          simulation: { kind: 'set' },
+        },
+        purge: {
+          risk: 'high',
+          params: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['rpm'],
+            properties: { rpm: { type: 'number' } },
+          },
+          sets: { property: 'speed', param: 'rpm' },
+          envelope: { min: 0, max: 1500 },
+          simulation: { kind: 'set' },
+        },
+      },
+    },
+  },
+});
+
+const ns = (ms: number): string => String(BigInt(Math.round(ms)) * 1_000_000n);
+const text = (key: string, value: string) => ({ key, value: { stringValue: value } });
+
+describe('command API (embedded default, simulated device)', () => {
+  let exporter: RunningExporter;
+  let key = 0;
+  const nextKey = (): string => `key-${Date.now()}-${++key}`;
+  const call = (
+    method: string,
+    path: string,
+    user?: keyof typeof users,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    fetch(`${exporter.urls.api}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(user ? { Authorization: `Bearer ${tokenOf(user)}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const submit = (user: keyof typeof users | undefined, params: object, extra: object = {}) =>
+    call('POST', '/api/v1/commands', user, {
+      idempotencyKey: nextKey(),
+      assetId: 'pump-1',
+      name: 'setSpeed',
+      params,
+      reason: 'test the pump',
+      ...extra,
+    });
+  const reportSpeed = async (rpm: number) => {
+    const body = {
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [text('twin.asset.id', 'pump-1'), text('twin.asset.class', 'pump')],
+          },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'speed',
+                  gauge: {
+                    dataPoints: [
+                      {
+                        timeUnixNano: ns(Date.now()),
+                        asDouble: rpm,
+                        attributes: [text('twin.source', 'physical')],
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const response = await fetch(`${exporter.urls.otlp}/v1/metrics`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+  };
+  const outcomeOf = async (id: string): Promise<string> => {
+    for (let i = 0; i < 100; i++) {
+      const record = (await (await call('GET', `/api/v1/commands/${id}`, 'carol')).json()) as {
+        outcome?: string;
+      };
+      if (record.outcome) return record.outcome;
+      await new Promise((resolveSoon) => setTimeout(resolveSoon, 50));
+    }
+    throw new Error(`command ${id} reached no outcome`);
+  };
+
+  beforeAll(async () => {
+    exporter = await startExporter(config);
+    await reportSpeed(1000);
+  });
+  afterAll(async () => exporter?.close());
+
+  it('refuses an unauthenticated submission with 401, and audits the attempt', async () => {
+    const response = await submit(undefined, { rpm: 1100 });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { code: string }).code).toBe('unauthenticated');
+    const wrong = await call(
+      'POST',
+      '/api/v1/commands',
+      undefined,
+      {
+        idempotencyKey: nextKey(),
+        assetId: 'pump-1',
+        name: 'setSpeed',
+        params: { rpm: 1 },
+        reason: 'test the pump',
+      },
+      { Authorization: 'Bearer not-a-token' },
+    );
+    expect(wrong.status).toBe(401);
+    const audit = (await (await call('GET', '/api/v1/audit?limit=1000', 'carol')).json()) as {
+      actor: string;
+      action: string;
+    }[];
+    expect(audit.filter((e) => e.actor === 'anonymous').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a viewer (403 forbidden) and reads need a login too', async () => {
+    const response = await submit('dave', { rpm: 1100 });
+    expect(response.status).toBe(403);
+    expect((await call('GET', '/api/v1/commands')).status).toBe(401);
+  });
+
+  it('answers a dry run with every guard verdict and sends nothing', async () => {
+    const before = (await (
+      await call('GET', '/api/v1/commands?limit=500', 'carol')
+    ).json()) as unknown[];
+    const response = await submit('alice', { rpm: 1100 }, { dryRun: true });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      decision: string;
+      verdicts: { guard: string; pass: boolean }[];
+    };
+    expect(body.decision).toBe('accepted');
+    expect(body.verdicts.map((v) => v.guard)).toEqual([
+      'authentication',
+      'authorization',
+      'schema',
+      'kill_switch',
+      'safety_envelope',
+      'freshness',
+      'divergence',
+      'simulation',
+      'precondition',
+      'conflict',
+      'rate_limit',
+      'approval',
+    ]);
+    const after = (await (
+      await call('GET', '/api/v1/commands?limit=500', 'carol')
+    ).json()) as unknown[];
+    expect(after).toEqual(before);
+  });
+
+  it('accepts, dispatches, and follows a command until the asset reports the new speed (applied)', async () => {
+    const response = await submit('alice', { rpm: 1200 });
+    expect(response.status).toBe(200);
+    const { command } = (await response.json()) as { command: { id: string; status: string } };
+    expect(await outcomeOf(command.id)).toBe('applied');
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(
+      /twin_command_outcomes_total\{asset_class="pump",command="setSpeed",outcome="applied"\} 1/,
+    );
+  });
+
+  it('returns the first result for a repeated idempotency key and sends nothing new; 409 for a different request', async () => {
+    const idempotencyKey = nextKey();
+    const body = {
+      idempotencyKey,
+      assetId: 'pump-1',
+      name: 'setSpeed',
+      params: { rpm: 1300 },
+      reason: 'test the pump',
+    };
+    const first = (await (await call('POST', '/api/v1/commands', 'alice', body)).json()) as {
+      command: { id: string };
+    };
+    await outcomeOf(first.command.id);
+    const again = (await (await call('POST', '/api/v1/commands', 'alice', body)).json()) as {
+      command: { id: string };
+      duplicate: boolean;
+    };
+    expect(again).toMatchObject({ command: { id: first.command.id }, duplicate: true });
+    const conflict = await call('POST', '/api/v1/commands', 'alice', {
+      ...body,
+      params: { rpm: 1250 },
+    });
+    expect(conflict.status).toBe(409);
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(
+      /twin_command_outcomes_total\{asset_class="pump",command="setSpeed",outcome="applied"\} 2/,
+    );
+  });
+
+  it('refuses what leaves the safety envelope, naming the limit (422)', async () => {
+    const tooFast = (await (await submit('alice', { rpm: 1900 })).json()) as {
+      verdicts: { code?: string; message: string }[];
+    };
+    expect(tooFast.verdicts.find((v) => v.code)).toMatchObject({ code: 'out_of_bounds' });
+    const response = await submit('alice', { rpm: 200 });
+    expect(response.status).toBe(422);
+    expect(
+      ((await response.json()) as { verdicts: { code?: string }[] }).verdicts.find((v) => v.code)
+        ?.code,
+    ).toBe('step_too_large');
+  });
+
+  it('kill switch: only an admin may engage it; while engaged every command is refused', async () => {
+    expect(
+      (await call('PUT', '/api/v1/kill-switch', 'alice', { engaged: true, reason: 'try it' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call('PUT', '/api/v1/kill-switch', 'carol', { engaged: true, reason: 'incident 42' }))
+        .status,
+    ).toBe(200);
+    const refused = (await (await submit('alice', { rpm: 1350 })).json()) as {
+      verdicts: { code?: string }[];
+    };
+    expect(refused.verdicts.find((v) => v.code)?.code).toBe('kill_switch_engaged');
+    expect(
+      (
+        await call('PUT', '/api/v1/kill-switch', 'carol', {
+          engaged: false,
+          reason: 'incident 42 over',
+        })
+      ).status,
+    ).toBe(200);
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/twin_command_kill_switch_engaged\{scope="global"\} 0/);
+  });
+
+  it('holds a high-risk command for a second person: no self-approval, then applied', async () => {
+    const held = await call('POST', '/api/v1/commands', 'bob', {
+      idempotencyKey: nextKey(),
+      assetId: 'pump-1',
+      name: 'purge',
+      params: { rpm: 1300 },
+      reason: 'purge the line',
+    });
+    expect(held.status).toBe(202);
+    const { command } = (await held.json()) as { command: { id: string; status: string } };
+    expect(command.status).toBe('pending_approval');
+    const self = await call('POST', `/api/v1/commands/${command.id}/approve`, 'bob', {
+      reason: 'looks fine',
+    });
+    expect(self.status).toBe(403);
+    expect(((await self.json()) as { code: string }).code).toBe('self_approval');
+    const approved = await call('POST', `/api/v1/commands/${command.id}/approve`, 'erin', {
+      reason: 'checked the line',
+    });
+    expect(approved.status).toBe(200);
+    expect(await outcomeOf(command.id)).toBe('applied');
+  });
+
+  it('refuses bad input with a clear 4xx and dispatches nothing', async () => {
+    const before = (
+      (await (await call('GET', '/api/v1/commands?limit=500', 'carol')).json()) as unknown[]
+    ).length;
+    const missing = await call('POST', '/api/v1/commands', 'alice', {
+      idempotencyKey: nextKey(),
+      assetId: 'pump-1',
+      name: 'setSpeed',
+      params: { rpm: 1 },
+    });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/reason/);
+    const unknownKey = await call('POST', '/api/v1/commands', 'alice', {
+      idempotencyKey: nextKey(),
+      assetId: 'pump-1',
+      name: 'setSpeed',
+      params: { rpm: 1 },
+      reason: 'test the pump',
+      force: true,
+    });
+    expect(unknownKey.status).toBe(400);
+    expect((await call('POST', '/api/v1/commands', 'alice', '{"idempotencyKey": ')).status).toBe(
+      400,
+    );
+    expect(
+      (
+        await call('POST', '/api/v1/commands', 'alice', {
+          idempotencyKey: nextKey(),
+          assetId: 'pump-1',
+          name: 'setSpeed',
+          params: { rpm: 1 },
+          reason: 'x'.repeat(70_000),
+        })
+      ).status,
+    ).toBe(413);
+    const badParams = await submit('alice', { rpm: 'fast' });
+    expect(badParams.status).toBe(422);
+    expect(JSON.stringify(await badParams.json())).toMatch(/params\.rpm/);
+    const after = (await (await call('GET', '/api/v1/commands?limit=500', 'carol')).json()) as {
+      status: string;
+    }[];
+    expect(after.length).toBe(before + 1); // only the refused bad-params attempt is recorded
+    expect(after.filter((c) => c.status === 'accepted')).toEqual([]);
+  });
+
+  it('keeps an audit chain that verifies and exports as JSON lines', async () => {
+    const verify = (await (await call('GET', '/api/v1/audit/verify', 'dave')).json()) as {
+      ok: boolean;
+      entries: number;
+    };
+    expect(verify.ok).toBe(true);
+    const exported = await (await call('GET', '/api/v1/audit/export', 'dave')).text();
+    expect(exported.trim().split('\n').length).toBe(verify.entries);
+  });
+});
