@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenDigest } from '../commands/auth.js';
+import { commandRequestSchema } from './commands.js';
 import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
 
@@ -364,5 +366,15 @@ describe('command API (embedded default, simulated device)', () => {
     expect(verify.ok).toBe(true);
     const exported = await (await call('GET', '/api/v1/audit/export', 'dave')).text();
     expect(exported.trim().split('\n').length).toBe(verify.entries);
+  });
+});
+
+describe('published command request schema', () => {
+  it('is the schema the API validates with', () => {
+    const published = JSON.parse(
+      readFileSync(new URL('../../schemas/command-request.schema.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
+    const { $schema: _schema, $id: _id, title: _title, ...rest } = published;
+    expect(rest).toEqual(commandRequestSchema);
   });
 });
