@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure.
- * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka.
+ * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { benchLedger } from '../exporter/src/commands/ledger/bench.js';
 import { benchDecode } from '../exporter/src/ingest/otlp/bench.js';
 import { repoRoot } from '../test/bed/paths.js';
 import { ingestThroughput } from '../test/bench/ingest-throughput.js';
@@ -34,6 +35,7 @@ const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
   state: stateInChildProcess,
   decode: benchDecode,
   kafka: () => kafkaRoundTrip(),
+  ledger: () => benchLedger(),
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benchmarks);

@@ -299,7 +299,13 @@ export class CommandGateway {
       for (;;) {
         const pending = this.options.ledger.pendingDispatches(100);
         if (pending.length === 0) return;
-        for (const record of pending) await this.dispatch(record);
+        // While a kill switch covers a command it stays in the outbox; the tick times it out.
+        const switches = this.killSwitchState();
+        const sendable = pending.filter(
+          (record) => !switches.global && !switches.classes.includes(record.assetClass ?? ''),
+        );
+        for (const record of sendable) await this.dispatch(record);
+        if (sendable.length < pending.length) return;
       }
     } catch (error) {
       this.metrics.dispatchFailures.inc();
@@ -344,6 +350,18 @@ export class CommandGateway {
     const { ledger, engine, config } = this.options;
     const nowMs = this.now();
     for (const record of ledger.awaitingOutcome()) {
+      if (
+        record.status === 'accepted' &&
+        nowMs - (record.approvedAtMs ?? record.submittedAtMs) > config.ackTimeoutMs
+      ) {
+        this.finish(
+          record,
+          'timed_out',
+          'never dispatched: a kill switch held it, or the devices were unreachable',
+          nowMs,
+        );
+        continue;
+      }
       if (
         record.status === 'dispatched' &&
         nowMs - (record.dispatchedAtMs ?? nowMs) > config.ackTimeoutMs

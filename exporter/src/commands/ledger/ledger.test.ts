@@ -246,6 +246,7 @@ describe('outbox, acks and outcomes', () => {
         ).id,
     );
     expect(before.markDispatched(ids[0] as string, 1100)).toBe(true);
+    expect(before.outboxSize()).toBe(2);
     before.close();
 
     const after = open(path);

@@ -167,7 +167,9 @@ const schema = `
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 
   CREATE TABLE IF NOT EXISTS commands (
-    id TEXT PRIMARY KEY,
+    -- The order commands were recorded in: never tied, and kept by VACUUM (an aliased rowid).
+    position INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
     idempotency_key TEXT NOT NULL,
     username TEXT NOT NULL,
     asset_id TEXT NOT NULL,
@@ -193,10 +195,9 @@ const schema = `
     UNIQUE (username, idempotency_key)
   );
   CREATE INDEX IF NOT EXISTS commands_asset ON commands (asset_id, name, submitted_at_ms);
-  CREATE INDEX IF NOT EXISTS commands_submitted ON commands (submitted_at_ms);
   CREATE INDEX IF NOT EXISTS commands_open ON commands (status) WHERE outcome IS NULL;
 
-  -- Accepted, not yet sent. Its rowid keeps the order commands were accepted in.
+  -- Accepted, not yet sent, in the order they were accepted.
   CREATE TABLE IF NOT EXISTS outbox (
     position INTEGER PRIMARY KEY,
     command_id TEXT NOT NULL UNIQUE REFERENCES commands (id),
@@ -248,6 +249,7 @@ export class CommandLedger {
       byKey: db.prepare('SELECT * FROM commands WHERE username = ? AND idempotency_key = ?'),
       enqueue: db.prepare('INSERT INTO outbox (command_id, enqueued_at_ms) VALUES (?, ?)'),
       dequeue: db.prepare('DELETE FROM outbox WHERE command_id = ?'),
+      outboxSize: db.prepare('SELECT count(*) FROM outbox'),
       pending: db.prepare(
         `SELECT commands.* FROM outbox JOIN commands ON commands.id = outbox.command_id
          ORDER BY outbox.position LIMIT ?`,
@@ -440,15 +442,19 @@ export class CommandLedger {
     return (this.sql.pending.all(limit) as CommandRow[]).map(toRecord);
   }
 
+  /** How many commands wait to be sent (a gauge; cheaper than loading them). */
+  outboxSize(): number {
+    return this.sql.outboxSize.pluck().get() as number;
+  }
+
   /** After the Kafka send: false if it was not in the outbox (already marked, or closed). */
   markDispatched(commandId: string, nowMs: number): boolean {
     return this.write(() => this.markOne(commandId, nowMs));
   }
 
   /**
-   * `markDispatched` for a batch sent together, in one transaction: one disk flush instead of
-   * one per command, which is what keeps dispatch off the critical path under load. Returns the
-   * ids that were still in the outbox.
+   * `markDispatched` for a batch sent together, in one transaction: one disk flush per batch
+   * instead of one per command. Returns the ids that were still in the outbox.
    */
   markAllDispatched(commandIds: readonly string[], nowMs: number): string[] {
     return this.write(() => commandIds.filter((commandId) => this.markOne(commandId, nowMs)));
@@ -528,7 +534,10 @@ export class CommandLedger {
     return (this.sql.awaitingOutcome.all() as CommandRow[]).map(toRecord);
   }
 
-  /** Newest first. `before` is a command id from the previous page. */
+  /**
+   * Newest first, in the order they were recorded (unlike the time, never tied).
+   * `before` is the last command id of the previous page.
+   */
   list(filter: {
     assetId?: string;
     status?: CommandStatus;
@@ -546,16 +555,13 @@ export class CommandLedger {
       params.push(filter.status);
     }
     if (filter.before !== undefined) {
-      // Ties on the millisecond are common: page on (time, rowid), not on time alone.
-      where.push(
-        '(submitted_at_ms, rowid) < (SELECT submitted_at_ms, rowid FROM commands WHERE id = ?)',
-      );
+      where.push('position < (SELECT position FROM commands WHERE id = ?)');
       params.push(filter.before);
     }
     const rows = this.db
       .prepare(
         `SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY submitted_at_ms DESC, rowid DESC LIMIT ?`,
+         ORDER BY position DESC LIMIT ?`,
       )
       .all(...params, filter.limit) as CommandRow[];
     return rows.map(toRecord);
