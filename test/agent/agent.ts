@@ -1,0 +1,436 @@
+/**
+ * The reference device agent: stands in for the devices at a site. It consumes commands from
+ * `twin.commands`, applies them to simulated assets, acks them on `twin.commands.ack`, and reports
+ * the assets' state as physical telemetry over OTLP/HTTP, so the twin can see a change converge.
+ * Failure modes make it misbehave the ways real devices do (see modes.ts and the README).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Consumer,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
+import { msToNanoString } from '../sim/index.js';
+import { defaultRefuseReason, defaultSlowDelayMs, ModeTable, type ModeSpec } from './modes.js';
+import {
+  ackMessage,
+  acksTopic,
+  commandsTopic,
+  headersOf,
+  readCommand,
+  traceparentHeader,
+  type CommandAck,
+  type CommandMessage,
+  type PropertyValue,
+  type ReadCommand,
+} from './protocol.js';
+import { OtlpReporter } from './reporter.js';
+
+/** An asset the agent owns from the start, reported before any command reaches it. */
+export interface InitialAsset {
+  assetId: string;
+  assetClass: string;
+  values: Record<string, PropertyValue>;
+}
+
+export interface DeviceAgentOptions {
+  /** Kafka bootstrap servers, `host:port`. */
+  brokers: string[];
+  /** OTLP/HTTP base URL of the exporter (or a collector); points go to /v1/metrics and /v1/logs. */
+  otlpEndpoint: string;
+  /** Consumer group (default `twinops-device-agent`): a restarted agent resumes where it committed. */
+  groupId?: string;
+  clientId?: string;
+  /** Failure modes by asset id, asset class or `*` (every asset); the rest behave `ok`. */
+  modes?: Record<string, ModeSpec>;
+  /** How often every known asset's current values are sent again (default 1000; 0: never). */
+  reportEveryMs?: number;
+  initialValues?: InitialAsset[];
+  /** One line per command handled and per problem (default: silent). */
+  log?: (line: string) => void;
+}
+
+/** A message the agent took off `twin.commands`. */
+export interface ReceivedCommand {
+  key: string | undefined;
+  headers: Record<string, string>;
+  partition: number;
+  offset: string;
+  receivedAtMs: number;
+  /** Undefined when the message is not a valid command; `error` says why. */
+  command: CommandMessage | undefined;
+  error: string | undefined;
+  /** The command id was seen before by this agent: acked again, not applied again. */
+  duplicate: boolean;
+}
+
+export type AgentState = 'running' | 'stopping' | 'stopped' | 'crashed';
+
+export interface DeviceAgent {
+  /** Finishes the commands in hand, commits, and disconnects. Also releases a crashed agent. */
+  stop(): Promise<void>;
+  /** Changes the failure mode of an asset id, asset class or `*` for the commands handled next. */
+  setMode(target: string, mode: ModeSpec): void;
+  assetValue(assetId: string, property: string): PropertyValue | undefined;
+  received(): ReceivedCommand[];
+  state(): AgentState;
+}
+
+export async function startDeviceAgent(options: DeviceAgentOptions): Promise<DeviceAgent> {
+  const agent = new Agent(options);
+  await agent.start();
+  return {
+    stop: () => agent.stop(),
+    setMode: (target, mode) => agent.modes.set(target, mode),
+    assetValue: (assetId, property) => agent.assets.get(assetId)?.values.get(property),
+    received: () => [...agent.receivedCommands],
+    state: () => agent.state,
+  };
+}
+
+/** Thrown through a command's handling once the agent crashed: a dead process does nothing more. */
+class Crashed extends Error {}
+
+interface AssetState {
+  assetClass: string;
+  values: Map<string, PropertyValue>;
+}
+
+/** Per partition: the offsets still being handled, so a commit never passes an unfinished command. */
+interface Progress {
+  pending: Set<bigint>;
+  next: bigint;
+  committed: bigint;
+}
+
+type AckFields = Omit<CommandAck, 'commandId' | 'assetId' | 'timeUnixNano'>;
+
+class Agent {
+  readonly modes: ModeTable;
+  readonly assets = new Map<string, AssetState>();
+  readonly receivedCommands: ReceivedCommand[] = [];
+  state: AgentState = 'running';
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly reporter: OtlpReporter;
+  private readonly reportEveryMs: number;
+  private readonly print: (line: string) => void;
+  private readonly seen = new Set<string>();
+  /** Per command id, the acks it got: a redelivery is answered with them again. */
+  private readonly handled = new Map<string, CommandAck[]>();
+  /** Per asset, the tail of its command queue: one asset's commands apply in order. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly inflight = new Set<Promise<void>>();
+  /** Acks on the wire: disconnecting under them makes kafkajs retry on a closed socket. */
+  private readonly sending = new Set<Promise<unknown>>();
+  private readonly progress = new Map<number, Progress>();
+  private readonly crashSignal = new AbortController();
+  private commits: Promise<void> = Promise.resolve();
+  private reporting: Promise<void> = Promise.resolve();
+  private reportTimer: NodeJS.Timeout | undefined;
+  private reportsFailing = false;
+  private halted: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: DeviceAgentOptions) {
+    this.modes = new ModeTable(options.modes);
+    this.reportEveryMs = options.reportEveryMs ?? 1_000;
+    this.print = options.log ?? (() => {});
+    for (const asset of options.initialValues ?? []) {
+      this.assets.set(asset.assetId, {
+        assetClass: asset.assetClass,
+        values: new Map(Object.entries(asset.values)),
+      });
+    }
+    const kafka = new Kafka({
+      clientId: options.clientId ?? 'twinops-device-agent',
+      brokers: options.brokers,
+      logLevel: logLevel.ERROR,
+    });
+    this.consumer = kafka.consumer({
+      groupId: options.groupId ?? 'twinops-device-agent',
+      allowAutoTopicCreation: false,
+      // Stopping waits out the fetch in flight: a short long-poll keeps stops and crashes quick.
+      maxWaitTimeInMs: 500,
+    });
+    this.producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    this.reporter = new OtlpReporter(options.otlpEndpoint);
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.producer.connect();
+      await this.consumer.connect();
+      // From the beginning when the group has no commit yet, so a command that crashed the very
+      // first agent still reaches the restarted one.
+      await this.consumer.subscribe({ topic: commandsTopic, fromBeginning: true });
+      const joined = new Promise<void>((resolve) => {
+        const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+          off();
+          resolve();
+        });
+      });
+      await this.consumer.run({
+        autoCommit: false,
+        // Returns at once: commands are handled per asset, so a slow asset holds up no other.
+        eachMessage: async ({ partition, message }) => this.receive(partition, message),
+      });
+      await withTimeout(joined, 60_000, 'joining the consumer group');
+    } catch (error) {
+      await this.release();
+      throw error;
+    }
+    this.reportAllThenSchedule();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.state === 'running') {
+      this.state = 'stopping';
+      clearTimeout(this.reportTimer);
+      while (this.inflight.size > 0) await Promise.all(this.inflight);
+      await this.commits;
+      await this.reporting;
+    }
+    if (this.isCrashed()) return this.halted;
+    await this.release();
+    this.state = 'stopped';
+  }
+
+  /**
+   * Disconnects from Kafka and the exporter. Bounded: kafkajs waits forever for the answer to
+   * the fetch in flight when the broker is gone, and a stop must not hang on that.
+   */
+  private async release(): Promise<void> {
+    const released = Promise.allSettled([
+      this.consumer.disconnect(),
+      Promise.allSettled(this.sending).then(() => this.producer.disconnect()),
+      this.reporter.shutdown(),
+    ]);
+    const gaveUp = await withTimeout(released, 10_000, 'disconnecting').then(
+      () => false,
+      () => true,
+    );
+    if (gaveUp) this.print('[agent] gave up disconnecting after 10 s: is the broker gone?');
+  }
+
+  /** Read through a method so TypeScript does not narrow the state across awaits. */
+  private isCrashed(): boolean {
+    return this.state === 'crashed';
+  }
+
+  private receive(partition: number, message: KafkaMessage): void {
+    // Stopping or crashed: the message stays uncommitted, for the next agent in the group.
+    if (this.state !== 'running') return;
+    const headers = headersOf(message.headers);
+    const read = readCommand(message.key?.toString(), headers, message.value);
+    const commandId = read.command?.commandId ?? read.commandId;
+    this.receivedCommands.push({
+      key: message.key?.toString(),
+      headers,
+      partition,
+      offset: message.offset,
+      receivedAtMs: Date.now(),
+      command: read.command,
+      error: read.error,
+      duplicate: commandId !== undefined && this.seen.has(commandId),
+    });
+    if (commandId !== undefined) this.seen.add(commandId);
+
+    const offset = BigInt(message.offset);
+    this.track(partition, offset);
+    const assetId = read.command?.assetId ?? read.assetId ?? '';
+    const previous = this.queues.get(assetId) ?? Promise.resolve();
+    const done = previous
+      .then(() => this.handle(read, headers[traceparentHeader]))
+      .then(
+        () => this.finish(partition, offset),
+        // Not committed: a restarted agent gets the command again.
+        (error: unknown) => {
+          if (!(error instanceof Crashed)) this.print(`[agent] ${commandId}: ${String(error)}`);
+        },
+      );
+    this.queues.set(assetId, done);
+    this.inflight.add(done);
+    void done.then(() => {
+      this.inflight.delete(done);
+      if (this.queues.get(assetId) === done) this.queues.delete(assetId);
+    });
+  }
+
+  private async handle(read: ReadCommand, traceparent: string | undefined): Promise<void> {
+    const command = read.command;
+    const commandId = command?.commandId ?? read.commandId;
+    const assetId = command?.assetId ?? read.assetId;
+    if (commandId === undefined || assetId === undefined) {
+      this.print(`[agent] skipped a message nobody can be told about: ${read.error}`);
+      return;
+    }
+    const previous = this.handled.get(commandId);
+    if (previous) {
+      for (const ack of previous) await this.send(ack, traceparent);
+      this.print(`[agent] ${commandId} ${assetId}: redelivered, acked again`);
+      return;
+    }
+    const acks: CommandAck[] = [];
+    this.handled.set(commandId, acks);
+    const ack = async (fields: AckFields): Promise<void> => {
+      const full: CommandAck = { commandId, assetId, ...fields };
+      acks.push(full);
+      await this.send(full, traceparent);
+    };
+    const what = command ? `${command.name} ${command.property}=${String(command.value)}` : '';
+    const outcome = (text: string): void =>
+      this.print(`[agent] ${commandId} ${assetId} ${what}: ${text}`);
+
+    const setting = this.modes.resolve(assetId, command?.assetClass);
+    const { mode } = setting;
+    if (mode === 'silent') return outcome('silent, not acked');
+    await ack({ status: 'accepted' });
+    if (mode === 'crash') this.crash(`${commandId} for ${assetId}`);
+    if (!command) {
+      await ack({ status: 'rejected', message: `invalid command: ${read.error}` });
+      return outcome(`rejected: ${read.error}`);
+    }
+    if (mode === 'refuse') {
+      const message = setting.reason ?? defaultRefuseReason;
+      await ack({ status: 'rejected', message });
+      return outcome(`refused: ${message}`);
+    }
+    if (mode === 'slow') await this.delay(setting.delayMs ?? defaultSlowDelayMs);
+    if (mode === 'ack_without_apply') {
+      // The device claims success; only its telemetry (unchanged) tells the truth.
+      await ack({ status: 'done', reportedValue: command.value });
+      return outcome('acked done without applying');
+    }
+    this.apply(command);
+    await this.report(command.assetId, [[command.property, command.value]]);
+    await ack({ status: 'done', reportedValue: command.value });
+    outcome('done');
+  }
+
+  private apply(command: CommandMessage): void {
+    let asset = this.assets.get(command.assetId);
+    if (!asset) {
+      asset = { assetClass: command.assetClass, values: new Map() };
+      this.assets.set(command.assetId, asset);
+    }
+    asset.assetClass = command.assetClass;
+    asset.values.set(command.property, command.value);
+  }
+
+  private async send(ack: CommandAck, traceparent: string | undefined): Promise<void> {
+    if (this.isCrashed()) throw new Crashed();
+    const message = ackMessage({ ...ack, timeUnixNano: msToNanoString(Date.now()) }, traceparent);
+    const sent = this.producer.send({ topic: acksTopic, acks: -1, messages: [message] });
+    this.sending.add(sent);
+    try {
+      await sent;
+    } finally {
+      this.sending.delete(sent);
+    }
+  }
+
+  /** Slow mode's wait; a crash cuts it short, as it would a real process. */
+  private async delay(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.crashSignal.signal });
+    } catch {
+      throw new Crashed();
+    }
+  }
+
+  /**
+   * Dies as a process would: no more acks, reports or commits, so the command in hand (and any
+   * unfinished before it) is redelivered to the next agent of the group. It still leaves the group
+   * at once, so a restart need not wait out the session timeout.
+   */
+  private crash(why: string): never {
+    if (!this.isCrashed()) {
+      this.state = 'crashed';
+      this.crashSignal.abort();
+      clearTimeout(this.reportTimer);
+      this.print(`[agent] crashed on ${why}`);
+      this.halted = this.release();
+    }
+    throw new Crashed();
+  }
+
+  private track(partition: number, offset: bigint): void {
+    let p = this.progress.get(partition);
+    if (!p) {
+      p = { pending: new Set(), next: offset, committed: -1n };
+      this.progress.set(partition, p);
+    }
+    p.pending.add(offset);
+    if (offset + 1n > p.next) p.next = offset + 1n;
+  }
+
+  /** Commits up to the oldest command still in hand on the partition. */
+  private finish(partition: number, offset: bigint): void {
+    if (this.isCrashed()) return;
+    const p = this.progress.get(partition)!;
+    p.pending.delete(offset);
+    let upTo = p.next;
+    for (const pending of p.pending) if (pending < upTo) upTo = pending;
+    if (upTo <= p.committed) return;
+    p.committed = upTo;
+    const offsets = [{ topic: commandsTopic, partition, offset: upTo.toString() }];
+    this.commits = this.commits.then(() =>
+      // A failed commit (e.g. during a rebalance) only means a redelivery, which dedup absorbs.
+      this.consumer.commitOffsets(offsets).catch((error: unknown) => {
+        this.print(`[agent] commit failed: ${String(error)}`);
+      }),
+    );
+  }
+
+  private async report(assetId: string, values: [string, PropertyValue][]): Promise<void> {
+    const asset = this.assets.get(assetId);
+    if (!asset || values.length === 0) return;
+    const errors = await this.reporter.report({
+      assetId,
+      assetClass: asset.assetClass,
+      values,
+      timeMs: Date.now(),
+    });
+    // Logged when reporting starts and stops failing, not every second while the exporter is down.
+    if (errors.length > 0 !== this.reportsFailing) {
+      this.reportsFailing = errors.length > 0;
+      this.print(`[agent] OTLP reports ${errors.length ? `failing: ${errors[0]}` : 'recovered'}`);
+    }
+  }
+
+  /** Keeps freshness green: every known asset's current values, every `reportEveryMs`. */
+  private reportAllThenSchedule(): void {
+    if (this.state !== 'running') return;
+    this.reporting = Promise.all(
+      [...this.assets].map(([assetId, asset]) => this.report(assetId, [...asset.values])),
+    ).then(() => {
+      if (this.reportEveryMs > 0 && this.state === 'running') {
+        this.reportTimer = setTimeout(() => this.reportAllThenSchedule(), this.reportEveryMs);
+      }
+    });
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
