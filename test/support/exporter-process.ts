@@ -13,6 +13,7 @@ export interface ExporterProcess extends RunningServer {
   metricsTarget: string;
   /** The config file it was started with (to start it again the same way). */
   configPath: string;
+  ports: { otlp: number; metrics: number; api: number };
 }
 
 /**
@@ -21,9 +22,16 @@ export interface ExporterProcess extends RunningServer {
  */
 export async function startExporterProcess(
   config: Record<string, unknown>,
-  options: { configPath?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    configPath?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Ports to listen on (a restart keeps its clients' addresses); free ones by default. */
+    ports?: { otlp: number; metrics: number; api: number };
+  } = {},
 ): Promise<ExporterProcess> {
-  const [otlpPort, metricsPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const otlpPort = options.ports?.otlp ?? (await freePort());
+  const metricsPort = options.ports?.metrics ?? (await freePort());
+  const apiPort = options.ports?.api ?? (await freePort());
   let configPath = options.configPath ?? '';
   const server = await startServer({
     name: 'exporter',
@@ -44,5 +52,6 @@ export async function startExporterProcess(
     apiUrl: `http://127.0.0.1:${apiPort}`,
     metricsTarget: `127.0.0.1:${metricsPort}`,
     configPath,
+    ports: { otlp: otlpPort, metrics: metricsPort, api: apiPort },
   };
 }

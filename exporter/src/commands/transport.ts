@@ -52,7 +52,12 @@ export class KafkaDeviceTransport implements DeviceTransport {
     });
     // Idempotent: a retried send after a lost response is not written twice.
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.consumer = kafka.consumer({ groupId: options.groupId });
+    // A short session: after a crash the restarted exporter takes over the acks within seconds.
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
   }
 
   async start(onAck: (ack: CommandAck) => void): Promise<void> {

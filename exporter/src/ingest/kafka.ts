@@ -41,7 +41,12 @@ export class KafkaIngest {
       brokers: config.brokers,
       logLevel: logLevel.ERROR,
     });
-    this.consumer = this.kafka.consumer({ groupId: config.groupId });
+    // A short session: a crashed replica's partitions move to the others within seconds.
+    this.consumer = this.kafka.consumer({
+      groupId: config.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
     this.topics = new Map(config.topics.map((topic) => [topic.name, topic]));
     for (const [key, offset] of Object.entries(options.restoredOffsets ?? {})) {
       this.applied.set(key, BigInt(offset));
