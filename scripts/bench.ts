@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure.
- * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger.
+ * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger, commands.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { benchLedger } from '../exporter/src/commands/ledger/bench.js';
 import { benchDecode } from '../exporter/src/ingest/otlp/bench.js';
 import { repoRoot } from '../test/bed/paths.js';
+import { commandThroughput } from '../test/bench/command-throughput.js';
 import { ingestThroughput } from '../test/bench/ingest-throughput.js';
 import { kafkaRoundTrip } from '../test/bench/kafka-roundtrip.js';
 
@@ -36,6 +37,7 @@ const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
   decode: benchDecode,
   kafka: () => kafkaRoundTrip(),
   ledger: () => benchLedger(),
+  commands: commandThroughput,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benchmarks);

@@ -304,7 +304,7 @@ export class CommandGateway {
         const sendable = pending.filter(
           (record) => !switches.global && !switches.classes.includes(record.assetClass ?? ''),
         );
-        for (const record of sendable) await this.dispatch(record);
+        if (sendable.length) await this.dispatch(sendable);
         if (sendable.length < pending.length) return;
       }
     } catch (error) {
@@ -313,23 +313,29 @@ export class CommandGateway {
     }
   }
 
-  private async dispatch(record: CommandRecord): Promise<void> {
-    const spec = record.assetClass
-      ? lookupCommand(this.options.config.catalog, record.assetClass, record.name)
-      : undefined;
-    const message: CommandMessage = {
-      commandId: record.id,
-      assetId: record.assetId,
-      assetClass: record.assetClass ?? '',
-      name: record.name,
-      property: spec?.sets.property ?? '',
-      value: spec ? record.params[spec.sets.param] : undefined,
-      params: record.params,
-      issuedAtMs: this.now(),
-    };
-    await this.options.transport.send(message);
-    // A crash right here sends the command again on restart: devices de-duplicate by command id.
-    this.options.ledger.markDispatched(record.id, this.now());
+  private async dispatch(records: readonly CommandRecord[]): Promise<void> {
+    const issuedAtMs = this.now();
+    const messages = records.map((record): CommandMessage => {
+      const spec = record.assetClass
+        ? lookupCommand(this.options.config.catalog, record.assetClass, record.name)
+        : undefined;
+      return {
+        commandId: record.id,
+        assetId: record.assetId,
+        assetClass: record.assetClass ?? '',
+        name: record.name,
+        property: spec?.sets.property ?? '',
+        value: spec ? record.params[spec.sets.param] : undefined,
+        params: record.params,
+        issuedAtMs,
+      };
+    });
+    await this.options.transport.send(messages);
+    // A crash right here sends these again on restart: devices de-duplicate by command id.
+    this.options.ledger.markAllDispatched(
+      records.map((record) => record.id),
+      this.now(),
+    );
   }
 
   private onAck(ack: CommandAck): void {

@@ -21,8 +21,11 @@ export interface CommandMessage {
  */
 export interface DeviceTransport {
   start(onAck: (ack: CommandAck) => void): Promise<void>;
-  /** Resolves once the message is durably handed over (Kafka: acknowledged by all in-sync replicas). */
-  send(message: CommandMessage): Promise<void>;
+  /**
+   * Hands a batch over; resolves once it is durable (Kafka: acknowledged by all in-sync replicas).
+   * One call per outbox batch: under load one produce request carries many commands.
+   */
+  send(messages: readonly CommandMessage[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,17 +75,15 @@ export class KafkaDeviceTransport implements DeviceTransport {
     });
   }
 
-  async send(message: CommandMessage): Promise<void> {
+  async send(messages: readonly CommandMessage[]): Promise<void> {
     await this.producer.send({
       topic: this.options.commandsTopic,
       acks: -1,
-      messages: [
-        {
-          key: message.assetId,
-          value: JSON.stringify(message),
-          headers: { 'twin.command.id': message.commandId, traceparent: traceparent() },
-        },
-      ],
+      messages: messages.map((message) => ({
+        key: message.assetId,
+        value: JSON.stringify(message),
+        headers: { 'twin.command.id': message.commandId, traceparent: traceparent() },
+      })),
     });
   }
 
@@ -121,11 +122,11 @@ export class InProcessDeviceTransport implements DeviceTransport {
     this.onAck = onAck;
   }
 
-  async send(message: CommandMessage): Promise<void> {
+  async send(messages: readonly CommandMessage[]): Promise<void> {
     const onAck = this.onAck;
     if (!onAck) throw new Error('the in-process device transport is not started');
     // Deliver after the caller has recorded the dispatch, as a real device would answer later.
-    setImmediate(() => this.device(message, onAck));
+    for (const message of messages) setImmediate(() => this.device(message, onAck));
   }
 
   async stop(): Promise<void> {
