@@ -268,7 +268,8 @@ export class CommandGateway {
         ? ledger
             .recentAccepted(request.assetId, request.name, nowMs - window)
             .filter((c) => c.id !== excludeId)
-            .map((c) => c.submittedAtMs)
+            // An approved command counts from its approval: that is when it was accepted.
+            .map((c) => c.approvedAtMs ?? c.submittedAtMs)
         : [],
     };
     return { context, view, spec };
@@ -355,19 +356,15 @@ export class CommandGateway {
     await this.drain();
     const { ledger, engine, config } = this.options;
     const nowMs = this.now();
-    for (const record of ledger.awaitingOutcome()) {
-      if (
-        record.status === 'accepted' &&
-        nowMs - (record.approvedAtMs ?? record.submittedAtMs) > config.ackTimeoutMs
-      ) {
-        this.finish(
-          record,
-          'timed_out',
-          'never dispatched: a kill switch held it, or the devices were unreachable',
-          nowMs,
-        );
-        continue;
+    // Accepted but never sent (a kill switch held it, or the devices were unreachable): once past
+    // the ack timeout it times out, and its outbox row goes, so it is never sent stale.
+    for (const record of ledger.pendingDispatches(1000)) {
+      if (nowMs - (record.approvedAtMs ?? record.submittedAtMs) > config.ackTimeoutMs) {
+        const why = 'never dispatched: a kill switch held it, or the devices were unreachable';
+        this.finish(record, 'timed_out', why, nowMs);
       }
+    }
+    for (const record of ledger.awaitingOutcome()) {
       if (
         record.status === 'dispatched' &&
         nowMs - (record.dispatchedAtMs ?? nowMs) > config.ackTimeoutMs

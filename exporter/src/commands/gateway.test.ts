@@ -1,0 +1,773 @@
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { configFromDocument } from '../config/load.js';
+import type { PropertyValue, Source, TwinPoint } from '../model.js';
+import { TwinEngine } from '../twin/engine.js';
+import { tokenDigest, type Headers } from './auth.js';
+import { CommandGateway, type GatewayAnswer } from './gateway.js';
+import type { AuditEntry } from './ledger/audit.js';
+import { CommandLedger, type CommandRecord } from './ledger/ledger.js';
+import {
+  guardOrder,
+  type CommandRequest,
+  type GuardName,
+  type ReasonCode,
+  type Verdict,
+} from './model.js';
+import { simulatedDevice } from './simulated-device.js';
+import { InProcessDeviceTransport, type CommandMessage } from './transport.js';
+
+/**
+ * The gateway without HTTP: a real twin engine, an in-memory ledger, an in-process device and an
+ * injected clock. Every reason code of the guard chain is provoked once, and each attempt must be
+ * answered with its status, refused by the right guard, dispatch nothing, and be in the audit log.
+ */
+
+const T0 = 1_700_000_000_000;
+
+const users = {
+  oscar: 'operator',
+  erin: 'engineer',
+  emil: 'engineer',
+  ada: 'admin',
+  vera: 'viewer',
+} as const;
+type User = keyof typeof users;
+const tokenOf = (user: User): string => `gateway-test-token-of-${user}-0123456789`;
+const bearer = (user: User): Headers => ({ authorization: `Bearer ${tokenOf(user)}` });
+
+const config = configFromDocument({
+  sli: {
+    freshness: { staleAfter: '60s' },
+    divergence: {
+      grace: '30s',
+      rules: [
+        {
+          assetClass: 'pump',
+          property: 'speed',
+          tolerance: { kind: 'absolute', epsilon: 10 },
+          grace: '10s',
+        },
+      ],
+    },
+  },
+  commands: {
+    enabled: true,
+    ledgerPath: ':memory:',
+    devices: 'simulated',
+    maxStateAge: '30s',
+    approvalWithin: '10m',
+    ackTimeout: '5s',
+    convergenceTimeout: '5s',
+    auth: {
+      tokens: Object.entries(users).map(([user, role]) => ({
+        sha256: tokenDigest(tokenOf(user as User)),
+        user,
+        roles: [role],
+      })),
+    },
+    catalog: {
+      pump: {
+        setSpeed: {
+          risk: 'medium',
+          params: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['rpm'],
+            properties: { rpm: { type: 'number' } },
+          },
+          sets: { property: 'speed', param: 'rpm' },
+          envelope: {
+            min: 0,
+            max: 1500,
+            maxStep: 300,
+            forbiddenStates: [{ property: 'mode', values: ['maintenance'] }],
+          },
+          // A ramp overshoots by half the change: 1300 → 1500 is predicted to peak at 1600.
+          simulation: { kind: 'ramp', overshootFraction: 0.5 },
+          cooldown: '5s',
+          rateLimit: { count: 2, per: '1m' },
+        },
+        setPressure: {
+          risk: 'high',
+          params: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['bar'],
+            properties: { bar: { type: 'number' } },
+          },
+          sets: { property: 'pressure', param: 'bar' },
+          envelope: { min: 0, max: 10 },
+          simulation: { kind: 'set' },
+        },
+      },
+    },
+  },
+});
+
+/** `simulated`: applies and acks at once; `silent`: takes the command and never answers. */
+type DeviceMode = 'simulated' | 'silent';
+
+interface Harness {
+  gateway: CommandGateway;
+  ledger: CommandLedger;
+  engine: TwinEngine;
+  registry: Registry;
+  /** Every message the device function received. */
+  sent: CommandMessage[];
+  now(): number;
+  advance(ms: number): void;
+  /** Points for pump-1 at the current clock (or `atMs`), applied as received now. */
+  report(source: Source, values: Record<string, PropertyValue>, extra?: PointExtra): void;
+  /** Drains the outbox and lets the device's acks (delivered on setImmediate) arrive. */
+  settle(): Promise<void>;
+  /** One pass of the gateway's follower (timeouts, convergence), at the injected clock. */
+  tick(): Promise<void>;
+}
+
+interface PointExtra {
+  atMs?: number;
+  reportedVersion?: number;
+}
+
+const open: Harness[] = [];
+
+afterEach(async () => {
+  for (const h of open.splice(0)) {
+    await h.gateway.stop();
+    h.ledger.close();
+  }
+});
+
+const nextImmediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A fresh gateway, ledger and engine. pump-1 reports speed 1000 (reported version 7), mode auto
+ * and pressure 4 at T0; the clock then stands at T0 + 1 s.
+ */
+async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
+  let clock = T0;
+  const now = (): number => clock;
+  const engine = new TwinEngine(config);
+  const ledger = new CommandLedger(':memory:');
+  const registry = new Registry();
+  const sent: CommandMessage[] = [];
+  const simulated = simulatedDevice(engine, now);
+  const transport = new InProcessDeviceTransport((message, ack) => {
+    sent.push(message);
+    if (mode === 'simulated') simulated(message, ack);
+  });
+  // The follower's own timer never fires during a case: tests tick it at the injected clock.
+  const gateway = new CommandGateway({
+    config: config.commands,
+    divergence: config.sli.divergence,
+    ledger,
+    engine,
+    transport,
+    registry,
+    now,
+    tickMs: 3_600_000,
+  });
+  const h: Harness = {
+    gateway,
+    ledger,
+    engine,
+    registry,
+    sent,
+    now,
+    advance: (ms) => {
+      clock += ms;
+    },
+    report: (source, values, extra = {}) => {
+      const at = extra.atMs ?? clock;
+      engine.apply(
+        Object.entries(values).map(([property, value]) =>
+          point(
+            source,
+            property,
+            value,
+            at,
+            property === 'speed' ? extra.reportedVersion : undefined,
+          ),
+        ),
+        clock,
+      );
+    },
+    settle: async () => {
+      await gateway.drain();
+      await nextImmediate();
+      await nextImmediate();
+    },
+    tick: () => (gateway as unknown as { tick(): Promise<void> }).tick(),
+  };
+  open.push(h);
+  await gateway.start();
+  h.report('physical', { speed: 1000, mode: 'auto', pressure: 4 }, { reportedVersion: 7 });
+  h.advance(1_000);
+  return h;
+}
+
+function point(
+  source: Source,
+  property: string,
+  value: PropertyValue,
+  atMs: number,
+  reportedVersion?: number,
+): TwinPoint {
+  return {
+    assetId: 'pump-1',
+    assetClass: 'pump',
+    site: 'plant-a',
+    source,
+    property,
+    value,
+    sourceTimeMs: atMs,
+    model: undefined,
+    targetTimeMs: undefined,
+    desiredVersion: undefined,
+    reportedVersion,
+  };
+}
+
+let keys = 0;
+function request(overrides: Partial<CommandRequest> = {}): CommandRequest {
+  return {
+    idempotencyKey: `gateway-test-${++keys}`,
+    assetId: 'pump-1',
+    name: 'setSpeed',
+    params: { rpm: 1100 },
+    reason: 'gateway test',
+    ...overrides,
+  };
+}
+
+interface SubmitBody {
+  command: CommandRecord;
+  verdicts: Verdict[];
+  duplicate: boolean;
+}
+
+/** The command record of a 200/202/403/422 submission answer. */
+function recordOf(answer: GatewayAnswer): CommandRecord {
+  return (answer.body as SubmitBody).command;
+}
+
+/** Submits setSpeed and follows it to its outcome; the clock does not move. */
+async function applied(h: Harness, rpm: number): Promise<CommandRecord> {
+  const answer = h.gateway.submit(bearer('oscar'), request({ params: { rpm } }));
+  expect(answer.status).toBe(200);
+  await h.settle();
+  await h.tick();
+  const record = h.ledger.get(recordOf(answer).id);
+  expect(record).toMatchObject({ status: 'applied', outcome: 'applied' });
+  return record as CommandRecord;
+}
+
+/** Holds a high-risk command submitted by erin; returns its id. */
+function held(h: Harness): string {
+  const answer = h.gateway.submit(
+    bearer('erin'),
+    request({ name: 'setPressure', params: { bar: 6 } }),
+  );
+  expect(answer.status).toBe(202);
+  return recordOf(answer).id;
+}
+
+interface Attempt {
+  answer: GatewayAnswer;
+  /** The submission judged (absent for reviews). */
+  request?: CommandRequest;
+  /** The reviewed command (reviews only). */
+  commandId?: string;
+}
+
+interface GuardCase {
+  code: ReasonCode;
+  title: string;
+  status: number;
+  guard: GuardName;
+  device?: DeviceMode;
+  /** The audit entry this attempt must leave. */
+  audit: { actor: string; action: string };
+  /** Runs before the before-snapshot (dispatch count, audit head) is taken. */
+  arrange?: (h: Harness) => Promise<string | void> | string | void;
+  act: (h: Harness, arranged: string | void) => Attempt;
+}
+
+const submission = (h: Harness, who: Headers, req: CommandRequest): Attempt => ({
+  answer: h.gateway.submit(who, req),
+  request: req,
+});
+
+const review = (h: Harness, who: User, commandId: string): Attempt => ({
+  answer: h.gateway.review(bearer(who), commandId, 'approve', 'looks right'),
+  commandId,
+});
+
+const refused = (actor: string) => ({ actor, action: 'command.refused' });
+
+const cases: GuardCase[] = [
+  {
+    code: 'unauthenticated',
+    title: 'no credentials at all',
+    status: 401,
+    guard: 'authentication',
+    audit: refused('anonymous'),
+    act: (h) => submission(h, {}, request()),
+  },
+  {
+    code: 'unauthenticated',
+    title: 'a bearer token nobody was given',
+    status: 401,
+    guard: 'authentication',
+    audit: refused('anonymous'),
+    act: (h) => submission(h, { authorization: 'Bearer not-a-known-token' }, request()),
+  },
+  {
+    code: 'forbidden',
+    title: 'a viewer may not submit',
+    status: 403,
+    guard: 'authorization',
+    audit: refused('vera'),
+    act: (h) => submission(h, bearer('vera'), request()),
+  },
+  {
+    code: 'forbidden',
+    title: 'an operator may not submit a high-risk command',
+    status: 403,
+    guard: 'authorization',
+    audit: refused('oscar'),
+    act: (h) =>
+      submission(h, bearer('oscar'), request({ name: 'setPressure', params: { bar: 6 } })),
+  },
+  {
+    code: 'unknown_asset',
+    title: 'an asset the twin never heard of',
+    status: 422,
+    guard: 'schema',
+    audit: refused('oscar'),
+    act: (h) => submission(h, bearer('oscar'), request({ assetId: 'pump-404' })),
+  },
+  {
+    code: 'unknown_command',
+    title: 'a command the pump catalog does not have',
+    status: 422,
+    guard: 'schema',
+    audit: refused('oscar'),
+    act: (h) => submission(h, bearer('oscar'), request({ name: 'selfDestruct' })),
+  },
+  {
+    code: 'invalid_params',
+    title: 'rpm is not a number',
+    status: 422,
+    guard: 'schema',
+    audit: refused('oscar'),
+    act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 'fast' } })),
+  },
+  {
+    code: 'kill_switch_engaged',
+    title: 'the global kill switch',
+    status: 422,
+    guard: 'kill_switch',
+    audit: refused('oscar'),
+    arrange: (h) => {
+      expect(h.gateway.setKillSwitch(bearer('ada'), 'global', true, 'incident').status).toBe(200);
+    },
+    act: (h) => submission(h, bearer('oscar'), request()),
+  },
+  {
+    code: 'kill_switch_engaged',
+    title: "the pump class's kill switch",
+    status: 422,
+    guard: 'kill_switch',
+    audit: refused('oscar'),
+    arrange: (h) => {
+      const answer = h.gateway.setKillSwitch(
+        bearer('ada'),
+        { assetClass: 'pump' },
+        true,
+        'incident',
+      );
+      expect(answer.status).toBe(200);
+    },
+    act: (h) => submission(h, bearer('oscar'), request()),
+  },
+  {
+    code: 'out_of_bounds',
+    title: '1600 rpm is above the maximum 1500, though only a step of 200',
+    status: 422,
+    guard: 'safety_envelope',
+    audit: refused('oscar'),
+    arrange: (h) => h.report('physical', { speed: 1400 }),
+    act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 1600 } })),
+  },
+  {
+    code: 'step_too_large',
+    title: '1000 → 1300 is allowed, 1000 → 1301 is a step of 301 > 300',
+    status: 422,
+    guard: 'safety_envelope',
+    audit: refused('oscar'),
+    act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 1301 } })),
+  },
+  {
+    code: 'forbidden_state',
+    title: 'the pump reports mode = maintenance',
+    status: 422,
+    guard: 'safety_envelope',
+    audit: refused('oscar'),
+    arrange: (h) => h.report('physical', { mode: 'maintenance' }),
+    act: (h) => submission(h, bearer('oscar'), request()),
+  },
+  {
+    code: 'stale_twin',
+    title: 'the reported speed is 45 s old (maxStateAge 30 s), the asset itself not yet stale',
+    status: 422,
+    guard: 'freshness',
+    audit: refused('oscar'),
+    arrange: (h) => {
+      h.advance(44_000);
+      expect(h.engine.asset('pump-1', h.now())?.stale).toBe(false);
+    },
+    act: (h) => submission(h, bearer('oscar'), request()),
+  },
+  {
+    code: 'stale_twin',
+    title: 'nothing heard physically for longer than the class staleness (60 s)',
+    status: 422,
+    guard: 'freshness',
+    audit: refused('oscar'),
+    arrange: (h) => {
+      h.advance(60_000);
+      h.engine.evaluate(h.now());
+      expect(h.engine.asset('pump-1', h.now())?.stale).toBe(true);
+    },
+    act: (h) => submission(h, bearer('oscar'), request()),
+  },
+  {
+    code: 'diverged_twin',
+    title: 'twin 1200 vs physical 1000 (tolerance 10) for 15 s, past the 10 s grace',
+    status: 422,
+    guard: 'divergence',
+    audit: refused('oscar'),
+    arrange: (h) => {
+      h.report('twin', { speed: 1200 }, { atMs: T0 });
+      h.advance(14_000);
+      h.engine.evaluate(h.now());
+      expect(h.engine.asset('pump-1', h.now())?.diverged).toBe(true);
+    },
+    act: (h) => submission(h, bearer('oscar'), request()),
+  },
+  {
+    code: 'simulation_out_of_envelope',
+    title: '1300 → 1500 is inside [0, 1500] but the ramp peaks at 1600',
+    status: 422,
+    guard: 'simulation',
+    audit: refused('oscar'),
+    arrange: (h) => h.report('physical', { speed: 1300 }),
+    act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 1500 } })),
+  },
+  {
+    code: 'version_mismatch',
+    title: 'the operator saw version 6, the pump reports version 7',
+    status: 422,
+    guard: 'precondition',
+    audit: refused('oscar'),
+    act: (h) => submission(h, bearer('oscar'), request({ expectedVersion: 6 })),
+  },
+  {
+    code: 'command_in_flight',
+    title: 'an earlier command was dispatched and the device never answered',
+    status: 422,
+    guard: 'conflict',
+    device: 'silent',
+    audit: refused('oscar'),
+    arrange: async (h) => {
+      const first = h.gateway.submit(bearer('oscar'), request());
+      expect(first.status).toBe(200);
+      await h.settle();
+      expect(h.ledger.get(recordOf(first).id)?.status).toBe('dispatched');
+      expect(h.sent).toHaveLength(1);
+      // Past the cooldown, so only the conflict stands in the way.
+      h.advance(6_000);
+    },
+    act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 1150 } })),
+  },
+  {
+    code: 'rate_limited',
+    title: 'a third setSpeed within a minute (limit 2), each past the 5 s cooldown',
+    status: 422,
+    guard: 'rate_limit',
+    audit: refused('oscar'),
+    arrange: async (h) => {
+      await applied(h, 1100);
+      h.advance(6_000);
+      await applied(h, 1200);
+      h.advance(6_000);
+      expect(h.sent).toHaveLength(2);
+    },
+    act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 1300 } })),
+  },
+  {
+    code: 'cooldown',
+    title: 'a second setSpeed 2 s after the first was applied (cooldown 5 s)',
+    status: 422,
+    guard: 'rate_limit',
+    audit: refused('oscar'),
+    arrange: async (h) => {
+      await applied(h, 1100);
+      h.advance(2_000);
+    },
+    act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 1200 } })),
+  },
+  {
+    code: 'approval_required',
+    title: 'a high-risk command is held (202), not refused',
+    status: 202,
+    guard: 'approval',
+    audit: { actor: 'erin', action: 'command.pending_approval' },
+    act: (h) => submission(h, bearer('erin'), request({ name: 'setPressure', params: { bar: 6 } })),
+  },
+  {
+    code: 'approval_expired',
+    title: 'a second engineer approves 10 min 1 s after submission (window 10 min)',
+    status: 409,
+    guard: 'approval',
+    audit: { actor: 'emil', action: 'command.approve_refused' },
+    arrange: (h) => {
+      const id = held(h);
+      h.advance(600_001);
+      return id;
+    },
+    act: (h, id) => review(h, 'emil', id as string),
+  },
+  {
+    code: 'self_approval',
+    title: 'the submitter approves their own command',
+    status: 403,
+    guard: 'approval',
+    audit: { actor: 'erin', action: 'command.approve_refused' },
+    arrange: (h) => held(h),
+    act: (h, id) => review(h, 'erin', id as string),
+  },
+  {
+    code: 'forbidden',
+    title: 'an operator may not approve a high-risk command',
+    status: 403,
+    guard: 'approval',
+    audit: { actor: 'oscar', action: 'command.approve_refused' },
+    arrange: (h) => held(h),
+    act: (h, id) => review(h, 'oscar', id as string),
+  },
+];
+
+describe('CommandGateway: every guard refuses with its reason code, and the audit holds it', () => {
+  it('covers every reason code of the model', () => {
+    const all: ReasonCode[] = [
+      'unauthenticated',
+      'forbidden',
+      'unknown_asset',
+      'unknown_command',
+      'invalid_params',
+      'kill_switch_engaged',
+      'out_of_bounds',
+      'step_too_large',
+      'forbidden_state',
+      'stale_twin',
+      'diverged_twin',
+      'simulation_out_of_envelope',
+      'version_mismatch',
+      'command_in_flight',
+      'rate_limited',
+      'cooldown',
+      'approval_required',
+      'approval_expired',
+      'self_approval',
+    ];
+    expect(new Set(cases.map((c) => c.code))).toEqual(new Set(all));
+  });
+
+  it.each(cases)('$code: $title', async (c) => {
+    const h = await build(c.device);
+    const arranged = await c.arrange?.(h);
+    const sentBefore = h.sent.length;
+    const seqBefore = h.ledger.auditHead().seq;
+    const knownIds = new Set(h.ledger.list({ limit: 1000 }).map((r) => r.id));
+
+    const { answer, request: req, commandId } = c.act(h, arranged);
+    await h.settle();
+
+    // The answer.
+    expect(answer.status).toBe(c.status);
+    let failing: Verdict;
+    if (req) {
+      const verdicts = (answer.body as { verdicts: Verdict[] }).verdicts;
+      expect(verdicts.map((v) => v.guard)).toEqual(guardOrder.slice(0, verdicts.length));
+      // Every guard before the failing one passed: the case provokes exactly this guard.
+      expect(verdicts.slice(0, -1).every((v) => v.pass)).toBe(true);
+      failing = verdicts[verdicts.length - 1] as Verdict;
+      // A refusal stops the chain; a hold for approval runs it to the end.
+      if (c.code === 'approval_required') expect(verdicts).toHaveLength(guardOrder.length);
+    } else {
+      expect((answer.body as { code?: string }).code).toBe(c.code);
+      const entry = h.ledger
+        .readAudit({ limit: 1000, afterSeq: seqBefore })
+        .find((e) => e.action === c.audit.action);
+      failing = (entry?.details as { verdict: Verdict }).verdict;
+    }
+    expect(failing).toMatchObject({ pass: false, guard: c.guard, code: c.code });
+    expect(failing.message).toEqual(expect.any(String));
+
+    // Nothing was dispatched, nothing waits to be.
+    expect(h.sent).toHaveLength(sentBefore);
+    expect(h.ledger.pendingDispatches(100)).toEqual([]);
+    const newRecords = h.ledger.list({ limit: 1000 }).filter((r) => !knownIds.has(r.id));
+    if (req && c.status === 401) {
+      expect(newRecords).toEqual([]); // no principal: audited, no record
+    } else if (req) {
+      expect(newRecords).toHaveLength(1);
+      const expected = c.code === 'approval_required' ? 'pending_approval' : 'refused';
+      expect(newRecords[0]).toMatchObject({ status: expected, idempotencyKey: req.idempotencyKey });
+      expect(newRecords[0]?.dispatchedAtMs).toBeUndefined();
+    } else {
+      expect(newRecords).toEqual([]);
+      const reviewed = h.ledger.get(commandId as string);
+      expect(reviewed?.dispatchedAtMs).toBeUndefined();
+      expect(reviewed?.status).toBe(
+        c.code === 'approval_expired' ? 'approval_rejected' : 'pending_approval',
+      );
+    }
+
+    // The audit log holds this attempt, naming the code.
+    const audit: AuditEntry[] = h.ledger.readAudit({ limit: 1000 });
+    const fresh = audit.filter((e) => e.seq > seqBefore);
+    const entries = fresh.filter((e) => e.actor === c.audit.actor && e.action === c.audit.action);
+    expect(entries).toHaveLength(1);
+    const entry = entries[0] as AuditEntry;
+    expect(entry.atMs).toBe(h.now());
+    if (req) {
+      const details = entry.details as {
+        request: { idempotencyKey: string; assetId: string; name: string };
+        verdicts: Verdict[];
+        status: string;
+      };
+      expect(entry.assetId).toBe(req.assetId);
+      expect(details.request).toMatchObject({
+        idempotencyKey: req.idempotencyKey,
+        assetId: req.assetId,
+        name: req.name,
+      });
+      expect(details.verdicts).toContainEqual(
+        expect.objectContaining({ guard: c.guard, code: c.code, pass: false }),
+      );
+      expect(details.status).toBe(c.code === 'approval_required' ? 'pending_approval' : 'refused');
+    } else {
+      expect(entry.commandId).toBe(commandId);
+      expect(entry.details).toMatchObject({ verdict: { guard: c.guard, code: c.code } });
+    }
+    const forbiddenActions = ['command.accepted', 'command.approved', 'command.dispatched'];
+    expect(fresh.filter((e) => forbiddenActions.includes(e.action))).toEqual([]);
+    expect(h.ledger.verifyAudit().ok).toBe(true);
+
+    // Refused submissions are counted by the guard and code that refused them.
+    if (req && c.code !== 'approval_required') {
+      const refusals = await h.registry.getSingleMetric('twin_command_refusals_total')?.get();
+      expect(refusals?.values).toEqual([
+        expect.objectContaining({ labels: { guard: c.guard, code: c.code }, value: 1 }),
+      ]);
+    }
+  });
+});
+
+describe('CommandGateway: accepted commands', () => {
+  it('accepts a command inside every guard, dispatches it once and follows it to applied', async () => {
+    const h = await build();
+    const req = request({ params: { rpm: 1300 }, expectedVersion: 7 });
+    const answer = h.gateway.submit(bearer('oscar'), req);
+    expect(answer.status).toBe(200);
+    const body = answer.body as SubmitBody;
+    expect(body.verdicts.map((v) => v.guard)).toEqual(guardOrder);
+    expect(body.verdicts.every((v) => v.pass)).toBe(true);
+    expect(body.command.status).toBe('accepted');
+
+    await h.settle();
+    expect(h.sent).toEqual([
+      expect.objectContaining({
+        commandId: body.command.id,
+        assetId: 'pump-1',
+        name: 'setSpeed',
+        property: 'speed',
+        value: 1300,
+      }),
+    ]);
+    expect(h.ledger.get(body.command.id)?.status).toBe('acked');
+    await h.tick();
+    expect(h.ledger.get(body.command.id)).toMatchObject({ status: 'applied', outcome: 'applied' });
+    expect(h.engine.asset('pump-1', h.now())?.properties).toContainEqual(
+      expect.objectContaining({
+        property: 'speed',
+        physical: expect.objectContaining({ value: 1300 }),
+      }),
+    );
+    // A repeated key answers the first record and sends nothing new.
+    const again = h.gateway.submit(bearer('oscar'), req);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ duplicate: true, command: { id: body.command.id } });
+    await h.settle();
+    expect(h.sent).toHaveLength(1);
+
+    const actions = h.ledger.readAudit({ commandId: body.command.id, limit: 1000 });
+    expect(actions.map((e) => e.action)).toEqual([
+      'command.accepted',
+      'command.dispatched',
+      'command.ack',
+      'command.ack',
+      'command.outcome',
+      'command.duplicate',
+    ]);
+    expect(actions[4]?.details).toMatchObject({ outcome: 'applied' });
+    expect(h.ledger.verifyAudit().ok).toBe(true);
+  });
+
+  it('sends a held command only after a second engineer approves it, then applies it', async () => {
+    const h = await build();
+    const id = held(h);
+    await h.settle();
+    expect(h.sent).toEqual([]);
+    h.advance(60_000);
+    // The pump is still heard from, so the re-run chain finds the twin fresh.
+    h.report('physical', { speed: 1000, mode: 'auto', pressure: 4 });
+    const answer = h.gateway.review(bearer('emil'), id, 'approve', 'checked the line');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ command: { status: 'accepted', approvedBy: 'emil' } });
+    await h.settle();
+    expect(h.sent).toEqual([expect.objectContaining({ commandId: id, property: 'pressure' })]);
+    await h.tick();
+    expect(h.ledger.get(id)).toMatchObject({ status: 'applied', outcome: 'applied' });
+    const actions = h.ledger.readAudit({ commandId: id, limit: 1000 }).map((e) => e.action);
+    expect(actions.slice(0, 3)).toEqual([
+      'command.pending_approval',
+      'command.approved',
+      'command.dispatched',
+    ]);
+  });
+
+  it('times out a command it could not send, and never sends it stale once the devices are back', async () => {
+    const h = await build();
+    const transport = (h.gateway as unknown as { options: { transport: InProcessDeviceTransport } })
+      .options.transport;
+    await transport.stop(); // the devices are unreachable: sends fail, the command stays queued
+    const answer = h.gateway.submit(bearer('oscar'), request({ params: { rpm: 1100 } }));
+    expect(answer.status).toBe(200);
+    const id = recordOf(answer).id;
+    await h.settle();
+    expect(h.ledger.get(id)).toMatchObject({ status: 'accepted' });
+    h.advance(config.commands.ackTimeoutMs + 1);
+    await h.tick();
+    expect(h.ledger.get(id)).toMatchObject({ outcome: 'timed_out' });
+    await transport.start(() => undefined);
+    await h.settle();
+    expect(h.sent).toEqual([]);
+    // And the asset is free for a fresh command: nothing is left in flight.
+    expect(h.ledger.inFlight('pump-1')).toEqual([]);
+  });
+});
