@@ -3,6 +3,7 @@
  * exporter/config.example.yaml on loopback, fed by the fleet simulator over real OTLP/HTTP.
  * Prints where the metrics and the twin API are, and stops cleanly on Ctrl-C.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, applyEnvironment, loadConfigFile } from '../exporter/src/config/index.js';
@@ -13,12 +14,24 @@ import { startSimulation } from '../test/sim/index.js';
 const stateDir = join(repoRoot, '.twinops');
 mkdirSync(stateDir, { recursive: true });
 
+// A token for this run only, for the person at this console: commands need a login.
+const demoToken = randomBytes(18).toString('base64url');
+
 let config;
 try {
-  config = applyEnvironment(loadConfigFile(join(repoRoot, 'exporter', 'config.example.yaml')), {
+  const example = loadConfigFile(join(repoRoot, 'exporter', 'config.example.yaml'));
+  // The demo switches the guarded command gateway on, with the in-process simulated device.
+  example.commands = {
+    ...example.commands,
+    enabled: true,
+    devices: 'simulated',
+    ledgerPath: join(stateDir, 'demo-commands.db'),
+  };
+  config = applyEnvironment(example, {
     TWINOPS_HOST: '127.0.0.1',
     TWINOPS_SNAPSHOT_PATH: join(stateDir, 'demo-state.db'),
     ...process.env,
+    TWINOPS_API_TOKENS: `demo:operator+engineer+admin:${demoToken}`,
   });
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : String(error));
@@ -48,6 +61,16 @@ console.log(
 console.log(`  metrics      ${exporter.urls.metrics}/metrics`);
 console.log(`  health       ${exporter.urls.metrics}/healthz`);
 console.log(`  twin API     ${exporter.urls.api}/api/v1/assets`);
+console.log(
+  `  commands     ${exporter.urls.api}/api/v1/commands   (guarded: send this run's token as a bearer token)`,
+);
+console.log(`  token        ${demoToken}`);
+console.log(
+  '  try it:      curl -s -X POST -H "Authorization: Bearer <token>" -H "Content-Type: application/json" \\',
+);
+console.log(
+  `                 -d '{"idempotencyKey":"demo-0001","assetId":"conveyor-1","name":"setSpeed","params":{"mps":1.6},"reason":"demo","dryRun":true}' ${exporter.urls.api}/api/v1/commands`,
+);
 console.log('Press Ctrl-C to stop.');
 
 const stop = async (signal: string): Promise<void> => {

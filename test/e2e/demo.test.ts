@@ -10,6 +10,7 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv> {
     TWINOPS_METRICS_PORT: String(await freePort()),
     TWINOPS_API_PORT: String(await freePort()),
     TWINOPS_SNAPSHOT_PATH: ':memory:',
+    TWINOPS_LEDGER_PATH: ':memory:',
     TWINOPS_DEMO_ASSETS: '6',
   };
 }
@@ -40,6 +41,23 @@ describe('npm run demo', () => {
         return page.total === 6 ? page : undefined;
       });
       expect(assets.total).toBe(6);
+      // The guarded command gateway is on: a dry run with this run's token gets every verdict.
+      const token = /^\s+token\s+(\S+)$/m.exec(output)?.[1];
+      expect(token).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      const dryRun = await fetch(`http://127.0.0.1:${env.TWINOPS_API_PORT}/api/v1/commands`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          idempotencyKey: 'demo-test-0001',
+          assetId: 'conveyor-1',
+          name: 'setSpeed',
+          params: { mps: 1.6 },
+          reason: 'demo test',
+          dryRun: true,
+        }),
+      });
+      expect(dryRun.status).toBe(200);
+      expect(((await dryRun.json()) as { verdicts: unknown[] }).verdicts).toHaveLength(12);
       expect(await (await fetch(metricsUrl)).text()).toMatch(
         /^twin_points_total\{asset_class="pump",source="physical"\} [1-9]/m,
       );

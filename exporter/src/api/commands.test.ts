@@ -168,11 +168,22 @@ describe('command API (embedded default, simulated device)', () => {
       { Authorization: 'Bearer not-a-token' },
     );
     expect(wrong.status).toBe(401);
+    // Not even a dry run tells a stranger anything about the asset.
+    const dry = await call('POST', '/api/v1/commands', undefined, {
+      idempotencyKey: nextKey(),
+      assetId: 'pump-1',
+      name: 'setSpeed',
+      params: { rpm: 1 },
+      reason: 'test the pump',
+      dryRun: true,
+    });
+    expect(dry.status).toBe(401);
+    expect(await dry.json()).not.toHaveProperty('verdicts');
     const audit = (await (await call('GET', '/api/v1/audit?limit=1000', 'carol')).json()) as {
       actor: string;
       action: string;
     }[];
-    expect(audit.filter((e) => e.actor === 'anonymous').length).toBeGreaterThanOrEqual(2);
+    expect(audit.filter((e) => e.actor === 'anonymous').length).toBeGreaterThanOrEqual(3);
   });
 
   it('refuses a viewer (403 forbidden) and reads need a login too', async () => {

@@ -599,7 +599,16 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
     // The answer.
     expect(answer.status).toBe(c.status);
     let failing: Verdict;
-    if (req) {
+    if (req && c.status === 401) {
+      // A stranger gets no verdicts; the audit has the one that refused them.
+      expect(answer.body).not.toHaveProperty('verdicts');
+      expect((answer.body as { code?: string }).code).toBe(c.code);
+      const entry = h.ledger
+        .readAudit({ limit: 1000, afterSeq: seqBefore })
+        .find((e) => e.action === c.audit.action);
+      const audited = (entry?.details as { verdicts: Verdict[] }).verdicts;
+      failing = audited[audited.length - 1] as Verdict;
+    } else if (req) {
       const verdicts = (answer.body as { verdicts: Verdict[] }).verdicts;
       expect(verdicts.map((v) => v.guard)).toEqual(guardOrder.slice(0, verdicts.length));
       // Every guard before the failing one passed: the case provokes exactly this guard.

@@ -94,9 +94,11 @@ export class CommandGateway {
       { status, assetClass: view?.assetClass, risk: spec?.risk },
       nowMs,
     );
+    // No verdicts for strangers: even a dry run describes the asset's state.
+    if (!isPrincipal(principal)) {
+      return { status: 401, body: { error: principal.message, code: principal.code } };
+    }
     if (request.dryRun) return { status: 200, body: { dryRun: true, decision: status, verdicts } };
-    if (!isPrincipal(principal))
-      return { status: 401, body: { error: principal.message, code: principal.code, verdicts } };
     if (result.kind === 'conflict') {
       return {
         status: 409,

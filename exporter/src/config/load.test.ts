@@ -35,7 +35,7 @@ describe('exporter configuration', () => {
     expect(config.server).toEqual(defaultConfig.server);
     expect(config.state.retentionMs).toBe(24 * 3_600_000);
     expect(config.sli.freshness.classes).toEqual({ pump: { staleAfterMs: 30_000 } });
-    expect(config.sli.divergence.rules[3]).toEqual({
+    expect(config.sli.divergence.rules[4]).toEqual({
       property: 'config',
       tolerance: { kind: 'hash' },
       graceMs: 120_000,
@@ -46,10 +46,10 @@ describe('exporter configuration', () => {
   it('reads the command catalog, converting durations', () => {
     const config = loadConfigFile(example);
     expect(config.commands.enabled).toBe(false);
-    expect(config.commands.catalog.pump?.setSpeed).toMatchObject({
+    expect(config.commands.catalog.conveyor?.setSpeed).toMatchObject({
       risk: 'medium',
-      sets: { property: 'speed', param: 'rpm' },
-      envelope: { min: 0, max: 1500, maxStep: 300 },
+      sets: { property: 'speed', param: 'mps' },
+      envelope: { min: 0, max: 3, maxStep: 0.5 },
       simulation: { kind: 'ramp', overshootFraction: 0.05 },
       cooldownMs: 10_000,
       rateLimit: { count: 6, perMs: 60_000 },
