@@ -366,7 +366,7 @@ export class CommandGateway {
         this.finish(record, 'timed_out', why, nowMs);
       }
     }
-    for (const record of ledger.awaitingOutcome()) {
+    for (const record of ledger.dueForFollowUp(nowMs - config.ackTimeoutMs)) {
       if (
         record.status === 'dispatched' &&
         nowMs - (record.dispatchedAtMs ?? nowMs) > config.ackTimeoutMs
@@ -407,7 +407,7 @@ export class CommandGateway {
         this.finish(record, outcome, detail, nowMs);
       }
     }
-    this.metrics.outbox.set(ledger.pendingDispatches(1000).length);
+    this.metrics.outbox.set(ledger.outboxSize());
   }
 
   private matches(

@@ -286,6 +286,11 @@ export class CommandLedger {
         `SELECT * FROM commands WHERE outcome IS NULL AND status IN ('dispatched', 'acked')
          ORDER BY dispatched_at_ms`,
       ),
+      dueForFollowUp: db.prepare(
+        `SELECT * FROM commands WHERE outcome IS NULL
+           AND (status = 'acked' OR (status = 'dispatched' AND dispatched_at_ms < ?))
+         ORDER BY dispatched_at_ms`,
+      ),
       setKillSwitch: db.prepare(
         `INSERT OR REPLACE INTO kill_switches (scope, asset_class, engaged, actor, reason, changed_at_ms)
          VALUES (?, ?, ?, ?, ?, ?)`,
@@ -532,6 +537,15 @@ export class CommandLedger {
   /** Sent and waiting for a final outcome: the ack tracker reloads its timeouts from these. */
   awaitingOutcome(): CommandRecord[] {
     return (this.sql.awaitingOutcome.all() as CommandRow[]).map(toRecord);
+  }
+
+  /**
+   * What the follower must look at now: acked commands (is the asset there yet?) and dispatched
+   * ones sent before `dispatchedBefore` (their ack is overdue). Dispatched commands still within
+   * their ack window are left out, so a large backlog costs nothing per tick.
+   */
+  dueForFollowUp(dispatchedBefore: number): CommandRecord[] {
+    return (this.sql.dueForFollowUp.all(dispatchedBefore) as CommandRow[]).map(toRecord);
   }
 
   /**
