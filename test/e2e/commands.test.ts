@@ -27,7 +27,7 @@ const pumps = [
   'pump-silent',
   'pump-crash1',
   'pump-crash2',
-  'pump-restart',
+  'pump-dies',
 ];
 
 describe('guarded commands through Kafka with the reference device agent', () => {
@@ -124,6 +124,7 @@ describe('guarded commands through Kafka with the reference device agent', () =>
         'pump-refuse': 'refuse',
         'pump-lazy': 'ack_without_apply',
         'pump-silent': 'silent',
+        'pump-dies': 'crash',
         'pump-crash2': { mode: 'slow', delayMs: 3000 },
       },
     });
@@ -166,6 +167,31 @@ describe('guarded commands through Kafka with the reference device agent', () =>
     expect(metrics).toMatch(
       /twin_command_outcomes_total\{asset_class="pump",command="setSpeed",outcome="applied"\} 2/,
     );
+  });
+
+  it('a device that dies mid-command gets it again when it restarts, and the command is applied', async () => {
+    const known = (await (await fetch(`${exporter.apiUrl}/api/v1/assets?limit=100`)).json()) as {
+      items: { id: string }[];
+    };
+    expect(known.items.map((a) => a.id).sort()).toEqual([...pumps].sort());
+    const id = await submit('pump-dies', 1250);
+    await waitFor('the agent to crash on it', () =>
+      agent.state() === 'crashed' ? true : undefined,
+    );
+    await agent.stop();
+    agent = await startDeviceAgent({
+      brokers: [broker.bootstrap],
+      otlpEndpoint: exporter.otlpUrl,
+      reportEveryMs: 500,
+      initialValues: pumps.map((assetId) => ({
+        assetId,
+        assetClass: 'pump',
+        values: { speed: 1000 },
+      })),
+      modes: { 'pump-crash2': { mode: 'slow', delayMs: 3000 } },
+    });
+    expect(await outcomeOf(id)).toBe('applied');
+    expect(agent.assetValue('pump-dies', 'speed')).toBe(1250);
   });
 
   it('after a SIGKILL between accept and dispatch, the command is dispatched exactly once and applied', async () => {
