@@ -59,7 +59,11 @@ export class CommandGateway {
     await this.options.transport.start((ack) => this.onAck(ack));
     this.updateKillSwitchGauge();
     await this.drain();
-    this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 250);
+    this.timer = setInterval(() => {
+      this.tick().catch((error: Error) => {
+        console.error(`twinops commands: following commands failed, will retry: ${error.message}`);
+      });
+    }, this.options.tickMs ?? 250);
     this.timer.unref();
   }
 
