@@ -251,5 +251,8 @@ describe('guarded commands through Kafka with the reference device agent', () =>
     raw.close();
     exporter = await start();
     expect(await verify()).toMatchObject({ ok: false, seq: 3 });
+    // The gauge the audit alert watches says so too (it was verified at start and just now).
+    const metrics = await (await fetch(`${exporter.metricsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^twin_command_audit_chain_valid 0$/m);
   });
 });

@@ -377,6 +377,8 @@ describe('command API (embedded default, simulated device)', () => {
     expect(verify.ok).toBe(true);
     const exported = await (await call('GET', '/api/v1/audit/export', 'dave')).text();
     expect(exported.trim().split('\n').length).toBe(verify.entries);
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/^twin_command_audit_chain_valid 1$/m);
   });
 });
 

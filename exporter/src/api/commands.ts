@@ -151,7 +151,7 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
   app.get('/api/v1/audit/verify', async (request, reply) =>
     send(
       reply,
-      gateway.read(request.headers, (ledger) => ledger.verifyAudit()),
+      gateway.read(request.headers, () => gateway.verifyAudit()),
     ),
   );
   app.get('/api/v1/audit/export', async (request, reply) => {

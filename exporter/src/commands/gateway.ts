@@ -34,6 +34,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** How often the outbox is drained and timeouts and convergence are checked. */
   tickMs?: number;
+  /** How often the whole audit chain is verified (and `twin_command_audit_chain_valid` set). */
+  auditVerifyEveryMs?: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export class CommandGateway {
   private readonly now: () => number;
   private readonly metrics: ReturnType<typeof commandMetrics>;
   private timer: NodeJS.Timeout | undefined;
+  private auditTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
 
   constructor(private readonly options: GatewayOptions) {
@@ -58,6 +61,12 @@ export class CommandGateway {
   async start(): Promise<void> {
     await this.options.transport.start((ack) => this.onAck(ack));
     this.updateKillSwitchGauge();
+    this.verifyAudit();
+    this.auditTimer = setInterval(
+      () => this.verifyAudit(),
+      this.options.auditVerifyEveryMs ?? 300_000,
+    );
+    this.auditTimer.unref();
     await this.drain();
     this.timer = setInterval(() => {
       this.tick().catch((error: Error) => {
@@ -69,6 +78,7 @@ export class CommandGateway {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.auditTimer);
     await this.draining;
     await this.options.transport.stop();
   }
@@ -441,6 +451,16 @@ export class CommandGateway {
     });
   }
 
+  /** Verifies the whole audit chain; the gauge lets an alert page when it breaks. */
+  verifyAudit(): ReturnType<CommandLedger['verifyAudit']> {
+    const result = this.options.ledger.verifyAudit();
+    this.metrics.auditValid.set(result.ok ? 1 : 0);
+    this.metrics.auditVerified.set(this.now() / 1000);
+    if (!result.ok)
+      console.error(`twinops commands: audit chain broken at row ${result.seq}: ${result.reason}`);
+    return result;
+  }
+
   private killSwitchState(): KillSwitchState {
     const engaged = this.options.ledger.killSwitches().filter((k) => k.engaged);
     return {
@@ -511,6 +531,16 @@ function commandMetrics(registry: Registry) {
     outbox: new Gauge({
       name: 'twin_command_outbox_depth',
       help: 'Accepted commands not yet dispatched.',
+      registers,
+    }),
+    auditValid: new Gauge({
+      name: 'twin_command_audit_chain_valid',
+      help: '1 when the last verification of the audit chain passed, 0 when a row was edited or removed.',
+      registers,
+    }),
+    auditVerified: new Gauge({
+      name: 'twin_command_audit_chain_verified_timestamp_seconds',
+      help: 'When the audit chain was last verified.',
       registers,
     }),
     dispatchFailures: new Counter({
