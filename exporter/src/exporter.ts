@@ -140,8 +140,10 @@ export async function startExporter(config: ExporterConfig): Promise<RunningExpo
       await otlp.close();
       await gateway?.stop();
       ledger?.close();
-      await kafka?.stop();
+      // Stop applying, save the state with its offsets, commit them, and only then disconnect.
+      await kafka?.pause();
       await persist();
+      await kafka?.stop();
       store?.close();
       await api.close();
       await ops.close();

@@ -137,6 +137,7 @@ describe('Kafka ingest (real broker, kafkajs consumer group)', () => {
       messages: [{ key: 'junk', value: Buffer.from('not protobuf at all') }, ...messages],
     });
     await producer.disconnect();
+    let logText = '';
     const viaKafka = await startExporterProcess(kafkaConfig('equivalence'));
     try {
       const actual = await waitFor(
@@ -153,7 +154,22 @@ describe('Kafka ingest (real broker, kafkajs consumer group)', () => {
         /twin_exporter_ingest_refused_total\{transport="kafka",reason="malformed"\} 1/,
       );
     } finally {
+      logText = viaKafka.log();
       await viaKafka.stop();
+    }
+    // A graceful stop (SIGTERM) saved its state and committed every offset before disconnecting.
+    const admin = broker.client().admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: 'equivalence', topics: [topic] });
+      // A partition that never got a message reports -1: nothing to commit there.
+      const total = committed!.partitions.reduce(
+        (sum, p) => sum + Math.max(0, Number(p.offset)),
+        0,
+      );
+      expect(total, JSON.stringify(committed) + logText).toBe(messages.length + 1); // the junk message too
+    } finally {
+      await admin.disconnect();
     }
   });
 

@@ -33,6 +33,7 @@ export class KafkaIngest {
   private readonly topics: Map<string, KafkaTopicConfig>;
   private readonly applied = new Map<string, bigint>();
   private running = false;
+  private batchesInHand = 0;
 
   constructor(private readonly options: KafkaIngestOptions) {
     const { config } = options;
@@ -82,6 +83,15 @@ export class KafkaIngest {
     if (list.length) await this.consumer.commitOffsets(list);
   }
 
+  /**
+   * Stops fetching and waits for the batch in hand. The consumer keeps running (kafkajs ignores
+   * commits from a stopped consumer), so the final offsets can still be committed.
+   */
+  async pause(): Promise<void> {
+    this.consumer.pause([...this.topics.keys()].map((topic) => ({ topic })));
+    while (this.batchesInHand > 0) await new Promise((resolveSoon) => setTimeout(resolveSoon, 10));
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     await this.consumer.disconnect();
@@ -99,6 +109,7 @@ export class KafkaIngest {
     const key = partitionKey(batch.topic, batch.partition);
     const { telemetry, ingest } = this.options;
     telemetry.queueDepth.inc({ transport: 'kafka' });
+    this.batchesInHand += 1;
     const receivedMs = Date.now();
     try {
       for (const message of batch.messages) {
@@ -130,6 +141,7 @@ export class KafkaIngest {
       }
       await heartbeat();
     } finally {
+      this.batchesInHand -= 1;
       telemetry.queueDepth.dec({ transport: 'kafka' });
     }
   }
