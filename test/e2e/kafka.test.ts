@@ -137,7 +137,7 @@ describe('Kafka ingest (real broker, kafkajs consumer group)', () => {
       messages: [{ key: 'junk', value: Buffer.from('not protobuf at all') }, ...messages],
     });
     await producer.disconnect();
-    let logText = '';
+    let logText: string;
     const viaKafka = await startExporterProcess(kafkaConfig('equivalence'));
     try {
       const actual = await waitFor(
