@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encode } from '../../exporter/src/ingest/otlp/testing.js';
 import { freePort, startCollector } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
+import { cpuSeconds } from './cpu.js';
 
 /**
  * Ingest throughput over OTLP/HTTP protobuf, per core: the exporter process (every SLI updating:
@@ -18,13 +18,6 @@ const properties = ['temperature', 'pressure', 'speed'];
 const requests = 60;
 const durationMs = 10_000;
 const concurrency = 4;
-
-const clockTicksPerSecond = 100; // USER_HZ on Linux
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-}
 
 /** One request: 100 assets × 3 properties × (physical, twin, prediction) = 900 points. */
 function payload(index: number, nowMs: number): { body: Uint8Array; points: number } {

@@ -44,7 +44,10 @@ const idParams = {
 } as const;
 
 const send = (reply: FastifyReply, answer: GatewayAnswer): FastifyReply =>
-  reply.code(answer.status).send(answer.body);
+  reply
+    .code(answer.status)
+    .headers(answer.headers ?? {})
+    .send(answer.body);
 
 /**
  * The command API, on the twin API's server: submit (with dry run), read, approve or reject, the
@@ -54,7 +57,7 @@ const send = (reply: FastifyReply, answer: GatewayAnswer): FastifyReply =>
  */
 export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGateway): void {
   app.post('/api/v1/commands', { schema: { body: commandRequestSchema } }, async (request, reply) =>
-    send(reply, gateway.submit(request.headers, request.body as CommandRequest)),
+    send(reply, await gateway.submit(request.headers, request.body as CommandRequest)),
   );
   app.get(
     '/api/v1/commands',

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { configFromDocument } from '../config/load.js';
 import type { PropertyValue, Source, TwinPoint } from '../model.js';
 import { TwinEngine } from '../twin/engine.js';
@@ -254,7 +254,7 @@ function recordOf(answer: GatewayAnswer): CommandRecord {
 
 /** Submits setSpeed and follows it to its outcome; the clock does not move. */
 async function applied(h: Harness, rpm: number): Promise<CommandRecord> {
-  const answer = h.gateway.submit(bearer('oscar'), request({ params: { rpm } }));
+  const answer = await h.gateway.submit(bearer('oscar'), request({ params: { rpm } }));
   expect(answer.status).toBe(200);
   await h.settle();
   await h.tick();
@@ -264,8 +264,8 @@ async function applied(h: Harness, rpm: number): Promise<CommandRecord> {
 }
 
 /** Holds a high-risk command submitted by erin; returns its id. */
-function held(h: Harness): string {
-  const answer = h.gateway.submit(
+async function held(h: Harness): Promise<string> {
+  const answer = await h.gateway.submit(
     bearer('erin'),
     request({ name: 'setPressure', params: { bar: 6 } }),
   );
@@ -274,7 +274,7 @@ function held(h: Harness): string {
 }
 
 interface Attempt {
-  answer: GatewayAnswer;
+  answer: GatewayAnswer | Promise<GatewayAnswer>;
   /** The submission judged (absent for reviews). */
   request?: CommandRequest;
   /** The reviewed command (reviews only). */
@@ -469,7 +469,7 @@ const cases: GuardCase[] = [
   {
     code: 'version_mismatch',
     title: 'the operator saw version 6, the pump reports version 7',
-    status: 422,
+    status: 409,
     guard: 'precondition',
     audit: refused('oscar'),
     act: (h) => submission(h, bearer('oscar'), request({ expectedVersion: 6 })),
@@ -477,12 +477,12 @@ const cases: GuardCase[] = [
   {
     code: 'command_in_flight',
     title: 'an earlier command was dispatched and the device never answered',
-    status: 422,
+    status: 409,
     guard: 'conflict',
     device: 'silent',
     audit: refused('oscar'),
     arrange: async (h) => {
-      const first = h.gateway.submit(bearer('oscar'), request());
+      const first = await h.gateway.submit(bearer('oscar'), request());
       expect(first.status).toBe(200);
       await h.settle();
       expect(h.ledger.get(recordOf(first).id)?.status).toBe('dispatched');
@@ -495,7 +495,7 @@ const cases: GuardCase[] = [
   {
     code: 'rate_limited',
     title: 'a third setSpeed within a minute (limit 2), each past the 5 s cooldown',
-    status: 422,
+    status: 429,
     guard: 'rate_limit',
     audit: refused('oscar'),
     arrange: async (h) => {
@@ -510,7 +510,7 @@ const cases: GuardCase[] = [
   {
     code: 'cooldown',
     title: 'a second setSpeed 2 s after the first was applied (cooldown 5 s)',
-    status: 422,
+    status: 429,
     guard: 'rate_limit',
     audit: refused('oscar'),
     arrange: async (h) => {
@@ -533,8 +533,8 @@ const cases: GuardCase[] = [
     status: 409,
     guard: 'approval',
     audit: { actor: 'emil', action: 'command.approve_refused' },
-    arrange: (h) => {
-      const id = held(h);
+    arrange: async (h) => {
+      const id = await held(h);
       h.advance(600_001);
       return id;
     },
@@ -593,7 +593,8 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
     const seqBefore = h.ledger.auditHead().seq;
     const knownIds = new Set(h.ledger.list({ limit: 1000 }).map((r) => r.id));
 
-    const { answer, request: req, commandId } = c.act(h, arranged);
+    const { answer: answered, request: req, commandId } = c.act(h, arranged);
+    const answer = await answered;
     await h.settle();
 
     // The answer.
@@ -625,6 +626,12 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
     }
     expect(failing).toMatchObject({ pass: false, guard: c.guard, code: c.code });
     expect(failing.message).toEqual(expect.any(String));
+    // Rate limits say when to come back, in whole seconds, as HTTP clients expect.
+    if (c.status === 429) {
+      expect(Number(answer.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
+    } else {
+      expect(answer.headers).toBeUndefined();
+    }
 
     // Nothing was dispatched, nothing waits to be.
     expect(h.sent).toHaveLength(sentBefore);
@@ -691,7 +698,7 @@ describe('CommandGateway: accepted commands', () => {
   it('accepts a command inside every guard, dispatches it once and follows it to applied', async () => {
     const h = await build();
     const req = request({ params: { rpm: 1300 }, expectedVersion: 7 });
-    const answer = h.gateway.submit(bearer('oscar'), req);
+    const answer = await h.gateway.submit(bearer('oscar'), req);
     expect(answer.status).toBe(200);
     const body = answer.body as SubmitBody;
     expect(body.verdicts.map((v) => v.guard)).toEqual(guardOrder);
@@ -718,7 +725,7 @@ describe('CommandGateway: accepted commands', () => {
       }),
     );
     // A repeated key answers the first record and sends nothing new.
-    const again = h.gateway.submit(bearer('oscar'), req);
+    const again = await h.gateway.submit(bearer('oscar'), req);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ duplicate: true, command: { id: body.command.id } });
     await h.settle();
@@ -739,7 +746,7 @@ describe('CommandGateway: accepted commands', () => {
 
   it('sends a held command only after a second engineer approves it, then applies it', async () => {
     const h = await build();
-    const id = held(h);
+    const id = await held(h);
     await h.settle();
     expect(h.sent).toEqual([]);
     h.advance(60_000);
@@ -760,12 +767,51 @@ describe('CommandGateway: accepted commands', () => {
     ]);
   });
 
+  it('decides submissions of one event-loop turn in one ledger transaction; one that fails loses no other', async () => {
+    const h = await build();
+    for (const extra of ['pump-2', 'pump-3']) {
+      const values = { speed: 1000, mode: 'auto', pressure: 4 };
+      h.engine.apply(
+        Object.entries(values).map(([property, value]) => ({
+          ...point('physical', property, value, h.now()),
+          assetId: extra,
+        })),
+        h.now(),
+      );
+    }
+    const batches = vi.spyOn(h.ledger, 'batch');
+    const original = h.ledger.recordDecision.bind(h.ledger);
+    vi.spyOn(h.ledger, 'recordDecision').mockImplementation((req, ...rest) => {
+      if (req.assetId === 'pump-2') throw new Error('disk full');
+      return original(req, ...rest);
+    });
+    const answers = await Promise.allSettled(
+      ['pump-1', 'pump-2', 'pump-3'].map((assetId) =>
+        h.gateway.submit(bearer('oscar'), request({ assetId, params: { rpm: 1100 } })),
+      ),
+    );
+    expect(batches).toHaveBeenCalledTimes(1);
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((answers[1] as PromiseRejectedResult).reason).toEqual(new Error('disk full'));
+    await h.settle();
+    // Both recorded commands were sent; the failed one left nothing behind, not even audit.
+    expect(h.sent.map((m) => m.assetId).sort()).toEqual(['pump-1', 'pump-3']);
+    expect(
+      h.ledger
+        .list({ limit: 100 })
+        .map((r) => r.assetId)
+        .sort(),
+    ).toEqual(['pump-1', 'pump-3']);
+    expect(h.ledger.readAudit({ limit: 100 }).some((e) => e.assetId === 'pump-2')).toBe(false);
+    expect(h.ledger.verifyAudit().ok).toBe(true);
+  });
+
   it('times out a command it could not send, and never sends it stale once the devices are back', async () => {
     const h = await build();
     const transport = (h.gateway as unknown as { options: { transport: InProcessDeviceTransport } })
       .options.transport;
     await transport.stop(); // the devices are unreachable: sends fail, the command stays queued
-    const answer = h.gateway.submit(bearer('oscar'), request({ params: { rpm: 1100 } }));
+    const answer = await h.gateway.submit(bearer('oscar'), request({ params: { rpm: 1100 } }));
     expect(answer.status).toBe(200);
     const id = recordOf(answer).id;
     await h.settle();

@@ -22,6 +22,7 @@ import type { CommandMessage, DeviceTransport } from './transport.js';
 export interface GatewayAnswer {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface GatewayOptions {
@@ -50,6 +51,12 @@ export class CommandGateway {
   private timer: NodeJS.Timeout | undefined;
   private auditTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
+  private readonly submissions: {
+    headers: Headers;
+    request: CommandRequest;
+    resolve: (answer: GatewayAnswer) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
 
   constructor(private readonly options: GatewayOptions) {
     this.validators = compileCatalog(options.config.catalog);
@@ -89,7 +96,48 @@ export class CommandGateway {
 
   // ---- writes ----
 
-  submit(headers: Headers, request: CommandRequest): GatewayAnswer {
+  /**
+   * Judges and records a submission. Submissions arriving in the same event-loop turn share one
+   * ledger transaction, so a burst costs one disk flush rather than one each (group commit); every
+   * answer waits for that commit, and nothing is dispatched before it.
+   */
+  submit(headers: Headers, request: CommandRequest): Promise<GatewayAnswer> {
+    return new Promise((resolve, reject) => {
+      this.submissions.push({ headers, request, resolve, reject });
+      if (this.submissions.length === 1) setImmediate(() => this.decideSubmissions());
+    });
+  }
+
+  private decideSubmissions(): void {
+    const batch = this.submissions.splice(0);
+    let answers: (GatewayAnswer | Error)[];
+    try {
+      answers = this.options.ledger.batch(() =>
+        batch.map(({ headers, request }) => {
+          try {
+            return this.decide(headers, request);
+          } catch (error) {
+            // Its savepoint is rolled back; the rest of the batch still commits.
+            return error as Error;
+          }
+        }),
+      );
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    batch.forEach(({ resolve, reject }, i) => {
+      const answer = answers[i]!;
+      if (answer instanceof Error) reject(answer);
+      else resolve(answer);
+    });
+    if (answers.some((answer) => !(answer instanceof Error) && answer.status === 200)) {
+      void this.drain();
+    }
+  }
+
+  /** One submission through authentication, the guard chain and the ledger (inside a batch). */
+  private decide(headers: Headers, request: CommandRequest): GatewayAnswer {
     const { ledger } = this.options;
     const nowMs = this.now();
     const principal = this.who(headers);
@@ -98,8 +146,6 @@ export class CommandGateway {
     const status =
       decision === 'accept' ? 'accepted' : decision === 'refuse' ? 'refused' : 'pending_approval';
     const first = verdicts.find(isRefusal);
-    this.metrics.attempts.inc({ decision: request.dryRun ? 'dry_run' : status });
-    if (first) this.metrics.refusals.inc({ guard: first.guard, code: first.code ?? 'unknown' });
 
     const result = ledger.recordDecision(
       request,
@@ -108,6 +154,9 @@ export class CommandGateway {
       { status, assetClass: view?.assetClass, risk: spec?.risk },
       nowMs,
     );
+    // Counted once recorded: an attempt whose record failed is answered 500, not counted.
+    this.metrics.attempts.inc({ decision: request.dryRun ? 'dry_run' : status });
+    if (first) this.metrics.refusals.inc({ guard: first.guard, code: first.code ?? 'unknown' });
     // No verdicts for strangers: even a dry run describes the asset's state.
     if (!isPrincipal(principal)) {
       return { status: 401, body: { error: principal.message, code: principal.code } };
@@ -125,10 +174,13 @@ export class CommandGateway {
     if (result.kind !== 'recorded' && result.kind !== 'duplicate')
       return { status: 500, body: { error: 'not recorded' } };
     const record = result.record;
-    if (result.kind === 'recorded' && record.status === 'accepted') void this.drain();
+    const retryAfterMs = record.verdicts.find(isRefusal)?.retryAfterMs;
     return {
       status: answerStatus(record),
       body: { command: record, verdicts: record.verdicts, duplicate: result.kind === 'duplicate' },
+      ...(record.status === 'refused' && retryAfterMs !== undefined
+        ? { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } }
+        : {}),
     };
   }
 
@@ -480,11 +532,26 @@ export class CommandGateway {
 }
 
 /** 200 for a command on its way, 202 while it waits for approval, 422 when a guard refused it. */
+/**
+ * The HTTP status of a submission: 403 for a role that may not, 409 when the asset's state or
+ * another command is in the way (retry after reading it again), 429 for rate limits and cooldowns
+ * (with Retry-After), 422 for every other guard's refusal.
+ */
 function answerStatus(record: CommandRecord): number {
-  if (record.status === 'refused')
-    return record.verdicts.some((v) => v.code === 'forbidden') ? 403 : 422;
   if (record.status === 'pending_approval') return 202;
-  return 200;
+  if (record.status !== 'refused') return 200;
+  switch (record.verdicts.find(isRefusal)?.code) {
+    case 'forbidden':
+      return 403;
+    case 'command_in_flight':
+    case 'version_mismatch':
+      return 409;
+    case 'rate_limited':
+    case 'cooldown':
+      return 429;
+    default:
+      return 422;
+  }
 }
 
 function commandMetrics(registry: Registry) {

@@ -94,6 +94,8 @@ export interface Verdict {
   code?: ReasonCode;
   /** A sentence a person can act on, e.g. "speed 1800 is above the maximum 1500 rpm". */
   message: string;
+  /** Rate limit and cooldown refusals: how long until the same command would pass. */
+  retryAfterMs?: number;
 }
 
 /** Where a command is in its life. */

@@ -284,11 +284,14 @@ export const rateLimit: Guard = (ctx) => {
     const last = times.reduce((a, b) => Math.max(a, b));
     const readyAt = last + cooldownMs;
     if (readyAt > nowMs) {
-      return failed(
-        g,
-        'cooldown',
-        `${what} was accepted ${seconds(Math.max(0, nowMs - last))} ago and has a cooldown of ${seconds(cooldownMs)}; ${retryAfter(readyAt - nowMs, readyAt)}`,
-      );
+      return {
+        ...failed(
+          g,
+          'cooldown',
+          `${what} was accepted ${seconds(Math.max(0, nowMs - last))} ago and has a cooldown of ${seconds(cooldownMs)}; ${retryAfter(readyAt - nowMs, readyAt)}`,
+        ),
+        retryAfterMs: readyAt - nowMs,
+      };
     }
   }
   if (limit) {
@@ -299,11 +302,14 @@ export const rateLimit: Guard = (ctx) => {
     if (inWindow.length >= limit.count) {
       // Below the limit again once enough of the window's commands have aged out of it.
       const readyAt = (inWindow[inWindow.length - limit.count] as number) + limit.perMs;
-      return failed(
-        g,
-        'rate_limited',
-        `${what} was accepted ${inWindow.length} times in the last ${seconds(limit.perMs)}, the limit is ${limit.count}; ${retryAfter(readyAt - nowMs, readyAt)}`,
-      );
+      return {
+        ...failed(
+          g,
+          'rate_limited',
+          `${what} was accepted ${inWindow.length} times in the last ${seconds(limit.perMs)}, the limit is ${limit.count}; ${retryAfter(readyAt - nowMs, readyAt)}`,
+        ),
+        retryAfterMs: readyAt - nowMs,
+      };
     }
   }
   return passed(g, `${what} is within its rate limit and cooldown`);

@@ -384,7 +384,23 @@ export class CommandLedger {
       if (decision.status === 'accepted') this.sql.enqueue.run(id, nowMs);
       const action = `command.${decision.status}`;
       this.append({ actor, action, commandId: id, assetId: request.assetId, details }, nowMs);
-      return { kind: 'recorded', record: this.mustGet(id) };
+      // The row just written, without reading it back (what `get` would return).
+      const record: CommandRecord = {
+        id,
+        idempotencyKey: request.idempotencyKey,
+        user: principal.user,
+        assetId: request.assetId,
+        assetClass: decision.assetClass,
+        name: request.name,
+        params: JSON.parse(JSON.stringify(request.params)) as Record<string, unknown>,
+        risk: decision.risk,
+        reason: request.reason,
+        expectedVersion: request.expectedVersion,
+        status: decision.status,
+        verdicts,
+        submittedAtMs: nowMs,
+      };
+      return { kind: 'recorded', record };
     });
   }
 
@@ -462,7 +478,15 @@ export class CommandLedger {
    * instead of one per command. Returns the ids that were still in the outbox.
    */
   markAllDispatched(commandIds: readonly string[], nowMs: number): string[] {
-    return this.write(() => commandIds.filter((commandId) => this.markOne(commandId, nowMs)));
+    // Not flushed on its own: the next flushed commit carries it to disk (WAL frames are written
+    // in order). Losing it to a power cut only sends the commands again after the restart, which
+    // devices de-duplicate by command id, exactly as after a crash between send and mark.
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.write(() => commandIds.filter((commandId) => this.markOne(commandId, nowMs)));
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   /**
@@ -657,6 +681,14 @@ export class CommandLedger {
       })(),
       anchor,
     );
+  }
+
+  /**
+   * Runs several writes as one transaction (each becomes a savepoint: one that throws is undone
+   * alone). One commit, so one disk flush, however many decisions the batch holds.
+   */
+  batch<T>(work: () => T): T {
+    return this.write(work);
   }
 
   // ---- internals ----
