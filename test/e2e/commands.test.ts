@@ -71,10 +71,16 @@ describe('guarded commands through Kafka with the reference device agent', () =>
   const start = () =>
     startExporterProcess(exporterConfig(), { configPath, env, ports: exporter?.ports });
 
+  /** The trace the first test's submissions come from (as from a traced Grafana request). */
+  const callerTrace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   const submit = async (assetId: string, rpm: number) => {
     const response = await fetch(`${exporter.apiUrl}/api/v1/commands`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${operatorToken}` },
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${operatorToken}`,
+        traceparent: callerTrace,
+      },
       body: JSON.stringify({
         idempotencyKey: randomUUID(),
         assetId,
@@ -155,6 +161,12 @@ describe('guarded commands through Kafka with the reference device agent', () =>
     const outcomes = await Promise.all(ids.map(outcomeOf));
     expect(outcomes).toEqual(cases.map(([, outcome]) => outcome));
     for (const id of ids) expect(dispatchesOf(id)).toBe(1);
+    // Each command reached the device in the caller's trace, as its own span.
+    const contexts = ids.map(
+      (id) => agent.received().find((r) => r.command?.commandId === id)?.headers.traceparent,
+    );
+    for (const context of contexts) expect(context?.slice(0, 36)).toBe(callerTrace.slice(0, 36));
+    expect(new Set(contexts).size).toBe(ids.length);
     expect(agent.assetValue('pump-ok', 'speed')).toBe(1200);
     const metrics = await (await fetch(`${exporter.metricsUrl}/metrics`)).text();
     for (const outcome of ['rejected_by_device', 'diverged_after_ack', 'timed_out']) {

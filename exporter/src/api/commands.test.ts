@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenDigest } from '../commands/auth.js';
-import { commandRequestSchema } from './commands.js';
+import { commandRequestSchema, killSwitchSchema, reviewSchema } from './commands.js';
 import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
 
@@ -382,12 +383,45 @@ describe('command API (embedded default, simulated device)', () => {
   });
 });
 
-describe('published command request schema', () => {
-  it('is the schema the API validates with', () => {
+describe('published request schemas (exporter/schemas/)', () => {
+  const cases = [
+    {
+      file: 'command-request.schema.json',
+      schema: commandRequestSchema,
+      good: {
+        idempotencyKey: 'key-0001',
+        assetId: 'pump-1',
+        name: 'setSpeed',
+        params: {},
+        reason: 'why not',
+      },
+      bad: { idempotencyKey: 'key-0001', assetId: 'pump-1', name: 'setSpeed', params: {} },
+      error: "must have required property 'reason'",
+    },
+    {
+      file: 'command-review.schema.json',
+      schema: reviewSchema,
+      good: { reason: 'checked the line' },
+      bad: { reason: 'checked', approve: true },
+      error: 'must NOT have additional properties',
+    },
+    {
+      file: 'kill-switch.schema.json',
+      schema: killSwitchSchema,
+      good: { assetClass: 'pump', engaged: true, reason: 'incident 42' },
+      bad: { engaged: 'yes', reason: 'incident 42' },
+      error: 'must be boolean',
+    },
+  ];
+
+  it.each(cases)('$file is a strict JSON Schema the API validates with', (c) => {
     const published = JSON.parse(
-      readFileSync(new URL('../../schemas/command-request.schema.json', import.meta.url), 'utf8'),
+      readFileSync(new URL(`../../schemas/${c.file}`, import.meta.url), 'utf8'),
     ) as Record<string, unknown>;
-    const { $schema: _schema, $id: _id, title: _title, ...rest } = published;
-    expect(rest).toEqual(commandRequestSchema);
+    expect(published).toMatchObject({ ...c.schema, $schema: expect.stringContaining('draft-07') });
+    const validate = new Ajv({ strict: true, allErrors: true }).compile(published);
+    expect(validate(c.good)).toBe(true);
+    expect(validate(c.bad)).toBe(false);
+    expect(validate.errors?.map((e) => e.message)).toContain(c.error);
   });
 });

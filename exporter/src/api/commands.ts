@@ -1,42 +1,26 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandGateway, GatewayAnswer } from '../commands/gateway.js';
 import type { CommandRequest } from '../commands/model.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
 
-/** The public contract of a submission (also in exporter/schemas/command-request.schema.json). */
-export const commandRequestSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['idempotencyKey', 'assetId', 'name', 'params', 'reason'],
-  properties: {
-    idempotencyKey: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
-    assetId: name,
-    name,
-    params: { type: 'object', maxProperties: 64 },
-    expectedVersion: { type: 'integer', minimum: 0 },
-    reason: { type: 'string', minLength: 3, maxLength: 1024 },
-    dryRun: { type: 'boolean' },
-  },
-} as const;
+/** A request body's contract, as published in exporter/schemas/ (the files are the source). */
+function publishedSchema(file: string): Record<string, unknown> {
+  const url = new URL(`../../schemas/${file}`, import.meta.url);
+  // Ids and titles are for readers; ajv would refuse one id compiled for two routes.
+  const {
+    $schema: _s,
+    $id: _i,
+    title: _t,
+    ...schema
+  } = JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+  return schema;
+}
 
-const reviewSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['reason'],
-  properties: { reason: { type: 'string', minLength: 3, maxLength: 1024 } },
-} as const;
-
-const killSwitchSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['engaged', 'reason'],
-  properties: {
-    assetClass: name,
-    engaged: { type: 'boolean' },
-    reason: { type: 'string', minLength: 3, maxLength: 1024 },
-  },
-} as const;
+export const commandRequestSchema = publishedSchema('command-request.schema.json');
+export const reviewSchema = publishedSchema('command-review.schema.json');
+export const killSwitchSchema = publishedSchema('kill-switch.schema.json');
 
 const idParams = {
   type: 'object',

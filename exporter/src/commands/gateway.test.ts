@@ -9,6 +9,7 @@ import type { AuditEntry } from './ledger/audit.js';
 import { CommandLedger, type CommandRecord } from './ledger/ledger.js';
 import {
   guardOrder,
+  type CommandAck,
   type CommandRequest,
   type GuardName,
   type ReasonCode,
@@ -105,8 +106,11 @@ const config = configFromDocument({
   },
 });
 
-/** `simulated`: applies and acks at once; `silent`: takes the command and never answers. */
-type DeviceMode = 'simulated' | 'silent';
+/**
+ * `simulated`: applies and acks at once; `silent`: takes the command and never answers; `manual`:
+ * the test answers, through `h.acks`.
+ */
+type DeviceMode = 'simulated' | 'silent' | 'manual';
 
 interface Harness {
   gateway: CommandGateway;
@@ -115,6 +119,8 @@ interface Harness {
   registry: Registry;
   /** Every message the device function received. */
   sent: CommandMessage[];
+  /** `manual` devices: the ack function of each command received, by command id. */
+  acks: Map<string, (ack: CommandAck) => void>;
   now(): number;
   advance(ms: number): void;
   /** Points for pump-1 at the current clock (or `atMs`), applied as received now. */
@@ -152,10 +158,12 @@ async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
   const ledger = new CommandLedger(':memory:');
   const registry = new Registry();
   const sent: CommandMessage[] = [];
+  const acks = new Map<string, (ack: CommandAck) => void>();
   const simulated = simulatedDevice(engine, now);
   const transport = new InProcessDeviceTransport((message, ack) => {
     sent.push(message);
     if (mode === 'simulated') simulated(message, ack);
+    if (mode === 'manual') acks.set(message.commandId, ack);
   });
   // The follower's own timer never fires during a case: tests tick it at the injected clock.
   const gateway = new CommandGateway({
@@ -174,6 +182,7 @@ async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
     engine,
     registry,
     sent,
+    acks,
     now,
     advance: (ms) => {
       clock += ms;
@@ -804,6 +813,80 @@ describe('CommandGateway: accepted commands', () => {
     ).toEqual(['pump-1', 'pump-3']);
     expect(h.ledger.readAudit({ limit: 100 }).some((e) => e.assetId === 'pump-2')).toBe(false);
     expect(h.ledger.verifyAudit().ok).toBe(true);
+  });
+
+  it("sends the command in the submitter's trace, the same context on every send", async () => {
+    const h = await build('silent');
+    const incoming = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const answer = await h.gateway.submit({ ...bearer('oscar'), traceparent: incoming }, request());
+    const id = recordOf(answer).id;
+    await h.settle();
+    const context = h.ledger.get(id)?.traceparent;
+    expect(context).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(h.sent).toEqual([expect.objectContaining({ commandId: id, traceparent: context })]);
+  });
+
+  it('times out a command the device accepted but never finished, within the ack timeout', async () => {
+    const h = await build('manual');
+    const id = recordOf(await h.gateway.submit(bearer('oscar'), request())).id;
+    await h.settle();
+    h.acks.get(id)!({ commandId: id, assetId: 'pump-1', status: 'accepted' });
+    await h.settle();
+    expect(h.ledger.get(id)).toMatchObject({ status: 'acked', ackedAtMs: h.now() });
+    expect(h.ledger.get(id)?.doneAtMs).toBeUndefined();
+    h.advance(config.commands.ackTimeoutMs);
+    await h.tick();
+    expect(h.ledger.get(id)?.outcome).toBeUndefined(); // not past the timeout yet
+    h.advance(1);
+    await h.tick();
+    expect(h.ledger.get(id)).toMatchObject({
+      outcome: 'timed_out',
+      outcomeMessage: 'accepted, but not done within 5 s',
+    });
+  });
+
+  it('judges convergence from the done ack, so a slow device is not blamed for its pace', async () => {
+    const h = await build('manual');
+    const id = recordOf(
+      await h.gateway.submit(bearer('oscar'), request({ params: { rpm: 1100 } })),
+    ).id;
+    await h.settle();
+    h.acks.get(id)!({ commandId: id, assetId: 'pump-1', status: 'accepted' });
+    await h.settle();
+    // Done 4 s later (inside the 5 s ack timeout); by then the accepted ack is 4 s old.
+    h.advance(4_000);
+    h.report('physical', { speed: 1000, mode: 'auto', pressure: 4 });
+    h.acks.get(id)!({ commandId: id, assetId: 'pump-1', status: 'done', reportedValue: 1100 });
+    await h.settle();
+    const doneAt = h.now();
+    expect(h.ledger.get(id)).toMatchObject({ status: 'acked', doneAtMs: doneAt });
+    // 4.5 s after done (8.5 s after accepted, past the 5 s convergence timeout from there): the
+    // pump still reports 1000, but convergence has 0.5 s left.
+    h.advance(4_500);
+    h.report('physical', { speed: 1000, mode: 'auto', pressure: 4 });
+    await h.tick();
+    expect(h.ledger.get(id)?.outcome).toBeUndefined();
+    h.advance(400);
+    h.report('physical', { speed: 1100, mode: 'auto', pressure: 4 });
+    await h.tick();
+    expect(h.ledger.get(id)).toMatchObject({ outcome: 'applied' });
+  });
+
+  it('calls a done command that never converges diverged_after_ack, once past the timeout from done', async () => {
+    const h = await build('manual');
+    const id = recordOf(
+      await h.gateway.submit(bearer('oscar'), request({ params: { rpm: 1100 } })),
+    ).id;
+    await h.settle();
+    h.acks.get(id)!({ commandId: id, assetId: 'pump-1', status: 'done', reportedValue: 1100 });
+    await h.settle();
+    h.advance(config.commands.convergenceTimeoutMs + 1);
+    h.report('physical', { speed: 1000, mode: 'auto', pressure: 4 });
+    await h.tick();
+    expect(h.ledger.get(id)).toMatchObject({
+      outcome: 'diverged_after_ack',
+      outcomeMessage: 'speed still reports 1000, commanded 1100',
+    });
   });
 
   it('times out a command it could not send, and never sends it stale once the devices are back', async () => {

@@ -16,7 +16,7 @@ import {
 } from './guards/index.js';
 import type { CommandLedger, CommandRecord, KillSwitchScope } from './ledger/ledger.js';
 import type { CommandAck, CommandRequest, Outcome, Principal, Verdict } from './model.js';
-import type { CommandMessage, DeviceTransport } from './transport.js';
+import { traceparent, type CommandMessage, type DeviceTransport } from './transport.js';
 
 /** What the API answers: an HTTP status and a JSON body. */
 export interface GatewayAnswer {
@@ -151,7 +151,12 @@ export class CommandGateway {
       request,
       isPrincipal(principal) ? principal : undefined,
       verdicts,
-      { status, assetClass: view?.assetClass, risk: spec?.risk },
+      {
+        status,
+        assetClass: view?.assetClass,
+        risk: spec?.risk,
+        traceparent: traceparent(headers.traceparent),
+      },
       nowMs,
     );
     // Counted once recorded: an attempt whose record failed is answered 500, not counted.
@@ -397,6 +402,7 @@ export class CommandGateway {
         value: spec ? record.params[spec.sets.param] : undefined,
         params: record.params,
         issuedAtMs,
+        traceparent: record.traceparent,
       };
     });
     await this.options.transport.send(messages);
@@ -464,7 +470,18 @@ export class CommandGateway {
           `${spec.sets.property} reported ${String(reported.value)}`,
           nowMs,
         );
-      } else if (nowMs - (record.ackedAtMs ?? nowMs) > config.convergenceTimeoutMs) {
+      } else if (
+        record.doneAtMs === undefined &&
+        nowMs - (record.dispatchedAtMs ?? nowMs) > config.ackTimeoutMs
+      ) {
+        // The device took it (`accepted`) but never said it was done: it stalled or died.
+        const why = `accepted, but not done within ${config.ackTimeoutMs / 1000} s`;
+        this.finish(record, 'timed_out', why, nowMs);
+      } else if (
+        record.doneAtMs !== undefined &&
+        nowMs - record.doneAtMs > config.convergenceTimeoutMs
+      ) {
+        // Convergence is judged from `done`: a slow device is not blamed for its own pace.
         // No telemetry of the property at all: the device's word is all there is.
         const outcome: Outcome = reported ? 'diverged_after_ack' : 'acked';
         const detail = reported

@@ -13,6 +13,8 @@ export interface CommandMessage {
   value: unknown;
   params: Record<string, unknown>;
   issuedAtMs: number;
+  /** Sent as the `traceparent` header, not in the value. */
+  traceparent?: string;
 }
 
 /**
@@ -29,9 +31,19 @@ export interface DeviceTransport {
   stop(): Promise<void>;
 }
 
-/** A W3C traceparent for the command, so a device's work can join the command's trace. */
-export function traceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * A W3C traceparent for a command, so a device's work joins the command's trace: a new span in
+ * the caller's trace when the request carried a valid `traceparent`, else a new trace.
+ */
+export function traceparent(incoming?: string | string[]): string {
+  const match = typeof incoming === 'string' ? traceparentPattern.exec(incoming) : null;
+  const span = randomBytes(8).toString('hex');
+  if (match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!)) {
+    return `00-${match[1]}-${span}-${match[3]}`;
+  }
+  return `00-${randomBytes(16).toString('hex')}-${span}-01`;
 }
 
 export interface KafkaTransportOptions {
@@ -79,10 +91,10 @@ export class KafkaDeviceTransport implements DeviceTransport {
     await this.producer.send({
       topic: this.options.commandsTopic,
       acks: -1,
-      messages: messages.map((message) => ({
+      messages: messages.map(({ traceparent: context, ...message }) => ({
         key: message.assetId,
         value: JSON.stringify(message),
-        headers: { 'twin.command.id': message.commandId, traceparent: traceparent() },
+        headers: { 'twin.command.id': message.commandId, traceparent: context ?? traceparent() },
       })),
     });
   }

@@ -230,6 +230,27 @@ describe('approvals', () => {
 });
 
 describe('outbox, acks and outcomes', () => {
+  it('records the first ack and the done ack apart, and upgrades a ledger file made without done_at_ms', () => {
+    const path = freshPath();
+    const first = open(path);
+    const id = recorded(first.recordDecision(request(), alice, passing, accepted, 1000)).id;
+    first.markDispatched(id, 1100);
+    first.close();
+    // A file from before the column existed: the command row is kept as it was.
+    const raw = new Database(path);
+    raw.exec('ALTER TABLE commands DROP COLUMN done_at_ms');
+    raw.close();
+
+    const ledger = open(path);
+    ledger.recordAck({ commandId: id, assetId: 'pump-1', status: 'accepted' }, 1200);
+    expect(ledger.get(id)).toMatchObject({ status: 'acked', ackedAtMs: 1200 });
+    expect(ledger.get(id)?.doneAtMs).toBeUndefined();
+    ledger.recordAck({ commandId: id, assetId: 'pump-1', status: 'done' }, 1500);
+    ledger.recordAck({ commandId: id, assetId: 'pump-1', status: 'done' }, 1600); // a redelivery
+    expect(ledger.get(id)).toMatchObject({ status: 'acked', ackedAtMs: 1200, doneAtMs: 1500 });
+    expect(ledger.verifyAudit().ok).toBe(true);
+  });
+
   it('survives a restart: unsent commands are still pending, sent ones await their outcome', () => {
     const path = freshPath();
     const before = open(path);

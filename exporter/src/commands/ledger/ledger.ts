@@ -54,7 +54,12 @@ export interface CommandRecord {
   rejectedAtMs?: number;
   rejectionReason?: string;
   dispatchedAtMs?: number;
+  /** The device's first ack (usually `accepted`: it has the command). */
   ackedAtMs?: number;
+  /** The device's `done` ack: it says the command is applied; convergence is judged from here. */
+  doneAtMs?: number;
+  /** The W3C trace context the command travels with to the devices (the same on every resend). */
+  traceparent?: string;
   outcome?: Outcome;
   outcomeAtMs?: number;
   outcomeMessage?: string;
@@ -67,6 +72,8 @@ export interface Decision {
   risk?: Risk;
   /** The new command's id; a fresh UUID by default. */
   id?: string;
+  /** The W3C trace context to send the command with. */
+  traceparent?: string;
 }
 
 export type DecisionResult =
@@ -122,6 +129,8 @@ interface CommandRow {
   rejection_reason: string | null;
   dispatched_at_ms: number | null;
   acked_at_ms: number | null;
+  done_at_ms: number | null;
+  traceparent: string | null;
   outcome: Outcome | null;
   outcome_at_ms: number | null;
   outcome_message: string | null;
@@ -189,6 +198,8 @@ const schema = `
     rejection_reason TEXT,
     dispatched_at_ms REAL,
     acked_at_ms REAL,
+    done_at_ms REAL,
+    traceparent TEXT,
     outcome TEXT,
     outcome_at_ms REAL,
     outcome_message TEXT,
@@ -232,6 +243,7 @@ export class CommandLedger {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(schema);
+    migrate(this.db);
     this.transaction = this.db.transaction((work: () => unknown) => work());
     const db = this.db;
     this.sql = {
@@ -242,8 +254,8 @@ export class CommandLedger {
       ),
       insertCommand: db.prepare(
         `INSERT INTO commands (id, idempotency_key, username, asset_id, asset_class, name, params,
-           risk, reason, expected_version, status, verdicts, submitted_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           risk, reason, expected_version, status, verdicts, submitted_at_ms, traceparent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       get: db.prepare('SELECT * FROM commands WHERE id = ?'),
       byKey: db.prepare('SELECT * FROM commands WHERE username = ? AND idempotency_key = ?'),
@@ -268,7 +280,9 @@ export class CommandLedger {
          RETURNING asset_id`,
       ),
       acked: db.prepare(
-        `UPDATE commands SET acked_at_ms = COALESCE(acked_at_ms, ?), status = 'acked' WHERE id = ?`,
+        `UPDATE commands SET acked_at_ms = COALESCE(acked_at_ms, @now),
+           done_at_ms = CASE WHEN @status = 'done' THEN COALESCE(done_at_ms, @now) ELSE done_at_ms END,
+           status = 'acked' WHERE id = @id`,
       ),
       outcome: db.prepare(
         `UPDATE commands SET status = ?, outcome = ?, outcome_at_ms = ?, outcome_message = ?,
@@ -380,6 +394,7 @@ export class CommandLedger {
         decision.status,
         JSON.stringify(verdicts),
         nowMs,
+        decision.traceparent ?? null,
       );
       if (decision.status === 'accepted') this.sql.enqueue.run(id, nowMs);
       const action = `command.${decision.status}`;
@@ -399,6 +414,7 @@ export class CommandLedger {
         status: decision.status,
         verdicts,
         submittedAtMs: nowMs,
+        traceparent: decision.traceparent,
       };
       return { kind: 'recorded', record };
     });
@@ -507,7 +523,7 @@ export class CommandLedger {
       if (!applies) return undefined;
       if (ack.status === 'rejected')
         this.storeOutcome(commandId, 'rejected_by_device', ack.message, nowMs);
-      else this.sql.acked.run(nowMs, commandId);
+      else this.sql.acked.run({ now: nowMs, status: ack.status, id: commandId });
       return this.mustGet(commandId);
     });
   }
@@ -781,6 +797,13 @@ export class CommandLedger {
   }
 }
 
+/** Columns added after the first release, for ledger files made before them. */
+function migrate(db: Database.Database): void {
+  const columns = (db.pragma('table_info(commands)') as { name: string }[]).map((c) => c.name);
+  if (!columns.includes('done_at_ms')) db.exec('ALTER TABLE commands ADD COLUMN done_at_ms REAL');
+  if (!columns.includes('traceparent')) db.exec('ALTER TABLE commands ADD COLUMN traceparent TEXT');
+}
+
 function scopeKey(scope: KillSwitchScope): string {
   return scope === 'global' ? 'global' : `class:${scope.assetClass}`;
 }
@@ -822,6 +845,8 @@ function toRecord(row: CommandRow): CommandRecord {
     rejectionReason: row.rejection_reason ?? undefined,
     dispatchedAtMs: row.dispatched_at_ms ?? undefined,
     ackedAtMs: row.acked_at_ms ?? undefined,
+    doneAtMs: row.done_at_ms ?? undefined,
+    traceparent: row.traceparent ?? undefined,
     outcome: row.outcome ?? undefined,
     outcomeAtMs: row.outcome_at_ms ?? undefined,
     outcomeMessage: row.outcome_message ?? undefined,
