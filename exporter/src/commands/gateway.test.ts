@@ -16,7 +16,11 @@ import {
   type Verdict,
 } from './model.js';
 import { simulatedDevice } from './simulated-device.js';
-import { InProcessDeviceTransport, type CommandMessage } from './transport.js';
+import {
+  InProcessDeviceTransport,
+  type CommandMessage,
+  type DeviceTransport,
+} from './transport.js';
 
 /**
  * The gateway without HTTP: a real twin engine, an in-memory ledger, an in-process device and an
@@ -813,6 +817,48 @@ describe('CommandGateway: accepted commands', () => {
     ).toEqual(['pump-1', 'pump-3']);
     expect(h.ledger.readAudit({ limit: 100 }).some((e) => e.assetId === 'pump-2')).toBe(false);
     expect(h.ledger.verifyAudit().ok).toBe(true);
+  });
+
+  it('keeps several sends on the wire: a new command does not wait behind a slow send', async () => {
+    const h = await build();
+    const values = { speed: 1000, mode: 'auto', pressure: 4 };
+    h.engine.apply(
+      Object.entries(values).map(([property, value]) => ({
+        ...point('physical', property, value, h.now()),
+        assetId: 'pump-2',
+      })),
+      h.now(),
+    );
+    const releases: (() => void)[] = [];
+    const batches: string[][] = [];
+    const slow: DeviceTransport = {
+      start: async () => undefined,
+      stop: async () => undefined,
+      send: (messages) => {
+        batches.push(messages.map((m) => m.assetId));
+        return new Promise((resolve) => releases.push(resolve));
+      },
+    };
+    (h.gateway as unknown as { options: { transport: DeviceTransport } }).options.transport = slow;
+    const first = recordOf(await h.gateway.submit(bearer('oscar'), request())).id;
+    const secondAnswer = await h.gateway.submit(bearer('oscar'), request({ assetId: 'pump-2' }));
+    expect(secondAnswer.status, JSON.stringify(secondAnswer.body)).toBe(200);
+    const second = recordOf(secondAnswer).id;
+    await nextImmediate();
+    // Both on the wire at once, each once, neither marked until its own send is acknowledged.
+    expect(batches).toEqual([['pump-1'], ['pump-2']]);
+    expect(h.ledger.get(first)?.status).toBe('accepted');
+    releases[1]!();
+    await nextImmediate();
+    expect(h.ledger.get(second)?.status).toBe('dispatched');
+    expect(h.ledger.get(first)?.status).toBe('accepted');
+    // A drain while the first is still on the wire does not send it again.
+    void h.gateway.drain();
+    expect(batches).toHaveLength(2);
+    releases[0]!();
+    await h.gateway.drain();
+    expect(h.ledger.get(first)?.status).toBe('dispatched');
+    expect(batches).toHaveLength(2);
   });
 
   it("sends the command in the submitter's trace, the same context on every send", async () => {

@@ -18,6 +18,10 @@ import type { CommandLedger, CommandRecord, KillSwitchScope } from './ledger/led
 import type { CommandAck, CommandRequest, Outcome, Principal, Verdict } from './model.js';
 import { traceparent, type CommandMessage, type DeviceTransport } from './transport.js';
 
+/** Commands per send, and sends on the wire at once. */
+const dispatchBatch = 100;
+const maxConcurrentSends = 4;
+
 /** What the API answers: an HTTP status and a JSON body. */
 export interface GatewayAnswer {
   status: number;
@@ -50,7 +54,10 @@ export class CommandGateway {
   private readonly metrics: ReturnType<typeof commandMetrics>;
   private timer: NodeJS.Timeout | undefined;
   private auditTimer: NodeJS.Timeout | undefined;
-  private draining: Promise<void> | undefined;
+  /** Sends on the wire, and the ids of the commands they carry. */
+  private readonly sends = new Set<Promise<void>>();
+  private readonly sending = new Set<string>();
+  private stopped = false;
   private readonly submissions: {
     headers: Headers;
     request: CommandRequest;
@@ -84,9 +91,10 @@ export class CommandGateway {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.auditTimer);
-    await this.draining;
+    await Promise.all(this.sends);
     await this.options.transport.stop();
   }
 
@@ -359,32 +367,45 @@ export class CommandGateway {
 
   // ---- dispatch and following ----
 
-  /** Sends what the outbox holds; one drain at a time, so nothing is sent twice by this process. */
+  /**
+   * Sends what the outbox holds, in batches, several on the wire at once so a new command need not
+   * wait behind a slow send. A command is in at most one send of this process at a time; per-asset
+   * order needs nothing more, as the conflict guard never lets one asset have two in flight.
+   * Resolves when the sends in progress have settled.
+   */
   drain(): Promise<void> {
-    // Cleared in a .finally, which always runs after the assignment (even for an empty outbox).
-    this.draining ??= this.drainOutbox().finally(() => {
-      this.draining = undefined;
-    });
-    return this.draining;
-  }
-
-  private async drainOutbox(): Promise<void> {
-    try {
-      for (;;) {
-        const pending = this.options.ledger.pendingDispatches(100);
-        if (pending.length === 0) return;
-        // While a kill switch covers a command it stays in the outbox; the tick times it out.
-        const switches = this.killSwitchState();
-        const sendable = pending.filter(
-          (record) => !switches.global && !switches.classes.includes(record.assetClass ?? ''),
-        );
-        if (sendable.length) await this.dispatch(sendable);
-        if (sendable.length < pending.length) return;
-      }
-    } catch (error) {
-      this.metrics.dispatchFailures.inc();
-      console.error(`twinops commands: dispatch failed, will retry: ${(error as Error).message}`);
+    const switches = this.killSwitchState();
+    while (!this.stopped && this.sends.size < maxConcurrentSends) {
+      const batch = this.options.ledger
+        .pendingDispatches(this.sending.size + 4 * dispatchBatch)
+        .filter(
+          // While a kill switch covers a command it stays in the outbox; the tick times it out.
+          (record) =>
+            !this.sending.has(record.id) &&
+            !switches.global &&
+            !switches.classes.includes(record.assetClass ?? ''),
+        )
+        .slice(0, dispatchBatch);
+      if (batch.length === 0) break;
+      for (const record of batch) this.sending.add(record.id);
+      const send: Promise<void> = this.dispatch(batch)
+        .then(
+          () => true,
+          (error: Error) => {
+            this.metrics.dispatchFailures.inc();
+            console.error(`twinops commands: dispatch failed, will retry: ${error.message}`);
+            return false;
+          },
+        )
+        .then((sent) => {
+          for (const record of batch) this.sending.delete(record.id);
+          this.sends.delete(send);
+          // What queued up meanwhile goes now; after a failure the next tick retries.
+          if (sent) void this.drain();
+        });
+      this.sends.add(send);
     }
+    return Promise.all(this.sends).then(() => undefined);
   }
 
   private async dispatch(records: readonly CommandRecord[]): Promise<void> {

@@ -65,8 +65,10 @@ export class KafkaDeviceTransport implements DeviceTransport {
       brokers: options.brokers,
       logLevel: logLevel.ERROR,
     });
-    // Idempotent: a retried send after a lost response is not written twice.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // Not idempotent: kafkajs sends one request at a time per broker for an idempotent producer,
+    // and the gateway keeps several batches on the wire. A retried send may be written twice, which
+    // devices absorb as they absorb a resend after a crash: they de-duplicate by command id.
+    this.producer = kafka.producer({ maxInFlightRequests: 5 });
     // A short session: after a crash the restarted exporter takes over the acks within seconds.
     this.consumer = kafka.consumer({
       groupId: options.groupId,
