@@ -4,7 +4,10 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', 'charts/**'] },
+  // The Grafana plugin is its own project, linted by the plugin tooling's config.
+  {
+    ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', 'charts/**', 'grafana-plugin/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -32,4 +32,16 @@ describe('the npm test summary line', () => {
     );
     expect(summary).toMatchObject({ passed: 3, failed: 1, line: '3 passed, 1 failed' });
   });
+
+  it('sums the Vitest run and the Jest run (whose reports have no todo count)', () => {
+    const jest = report({ numPassedTests: 4, numFailedTests: 1, numPendingTests: 1 });
+    delete jest.numTodoTests;
+    const vitest = report({ numPassedTests: 10, numTodoTests: 1 });
+    expect(summarize(vitest, jest)).toMatchObject({
+      passed: 14,
+      failed: 1,
+      skipped: 2,
+      line: '14 passed, 1 failed, 2 skipped',
+    });
+  });
 });
