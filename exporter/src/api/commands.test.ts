@@ -277,6 +277,21 @@ describe('command API (embedded default, simulated device)', () => {
     ).toBe('step_too_large');
   });
 
+  it('serves the command catalog per asset class to any signed-in user, and to nobody else', async () => {
+    expect((await call('GET', '/api/v1/catalog')).status).toBe(401);
+    const response = await call('GET', '/api/v1/catalog', 'alice');
+    expect(response.status).toBe(200);
+    const catalog = (await response.json()) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(catalog)).toEqual(['pump']);
+    expect(catalog.pump?.setSpeed).toMatchObject({
+      risk: 'medium',
+      params: { required: ['rpm'], properties: { rpm: { type: 'number' } } },
+      sets: { property: 'speed', param: 'rpm' },
+      envelope: { min: 0, max: 1500, maxStep: 300 },
+    });
+    expect(catalog.pump?.purge).toMatchObject({ risk: 'high' });
+  });
+
   it('kill switch: only an admin may engage it; while engaged every command is refused', async () => {
     expect(
       (await call('PUT', '/api/v1/kill-switch', 'alice', { engaged: true, reason: 'try it' }))

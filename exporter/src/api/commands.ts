@@ -104,6 +104,13 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
       ),
     );
   });
+  // What may be commanded, per asset class: the forms of a UI are generated from `params`.
+  app.get('/api/v1/catalog', async (request, reply) =>
+    send(
+      reply,
+      gateway.read(request.headers, () => gateway.catalog()),
+    ),
+  );
   app.get('/api/v1/kill-switch', async (request, reply) =>
     send(
       reply,

@@ -358,6 +358,11 @@ export class CommandGateway {
 
   // ---- reads (authenticated too: the ledger names people and assets) ----
 
+  /** The command catalog per asset class, as configured. */
+  catalog(): CommandsConfig['catalog'] {
+    return this.options.config.catalog;
+  }
+
   read<T>(headers: Headers, reader: (ledger: CommandLedger) => T): GatewayAnswer {
     const principal = this.who(headers);
     if (!isPrincipal(principal))
