@@ -1,0 +1,240 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { KubernetesObject } from '../bed/index.js';
+import {
+  byKind,
+  chartDir,
+  exporterContainer,
+  helmLint,
+  onlyOne,
+  render,
+  renderNotes,
+  resolveEnv,
+  scenarios,
+  schemaProblems,
+  type DeploymentObject,
+} from './chart.js';
+import { filesOf } from './chart-files.js';
+
+const fixtures = join(import.meta.dirname, 'fixtures');
+const everything = scenarios().find((s) => s.name === 'everything')!;
+
+describe('rules and dashboards in the chart (a copy carrying the fixtures)', () => {
+  let dir: string;
+  let chart: string;
+  const ruleFixture = join(fixtures, 'rules', 'twinops-fixture.yaml');
+  const dashboardFixture = join(fixtures, 'dashboards', 'twinops-fixture.json');
+
+  beforeAll(() => {
+    // A temporary copy of the chart whose files/ holds exactly the fixtures, so the rendering is
+    // proven whatever alerts/ and dashboards/ have generated so far.
+    dir = mkdtempSync(join(tmpdir(), 'twinops-chart-'));
+    chart = join(dir, 'twinops');
+    cpSync(chartDir, chart, { recursive: true });
+    for (const sub of ['rules', 'dashboards']) {
+      rmSync(join(chart, 'files', sub), { recursive: true, force: true });
+      cpSync(join(fixtures, sub), join(chart, 'files', sub), { recursive: true });
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lints strictly with everything on', async () => {
+    await expect(helmLint(chart, everything.file)).resolves.toMatch(/0 chart\(s\) failed/);
+  });
+
+  it('carries the rule groups verbatim in a PrometheusRule (Prometheus templates untouched)', async () => {
+    const objects = await render(everything.values, chart);
+    expect(schemaProblems(objects)).toEqual([]);
+    const rule = onlyOne<KubernetesObject & { spec: { groups: unknown[] } }>(objects, 'PrometheusRule');
+    const expected = parse(readFileSync(ruleFixture, 'utf8')) as { groups: unknown[] };
+    expect(rule.spec.groups).toEqual(expected.groups);
+    expect(JSON.stringify(rule.spec.groups)).toContain('{{ $labels.asset_class }}');
+    expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+  });
+
+  it('puts each dashboard in a ConfigMap labelled for the Grafana sidecar', async () => {
+    const objects = await render(everything.values, chart);
+    const dashboards = byKind<KubernetesObject & { data: Record<string, string> }>(
+      objects,
+      'ConfigMap',
+    ).filter((c) => c.metadata.labels?.grafana_dashboard === '1');
+    expect(dashboards).toHaveLength(filesOf(join(chart, 'files', 'dashboards'), '.json').length);
+    expect((dashboards[0]!.metadata as { annotations?: object }).annotations).toEqual({ grafana_folder: 'twinops' });
+    expect(JSON.parse(dashboards[0]!.data['twinops-fixture.json']!)).toEqual(
+      JSON.parse(readFileSync(dashboardFixture, 'utf8')),
+    );
+  });
+
+  it('takes the sidecar label name and value and the namespace from values', async () => {
+    const objects = await render(
+      {
+        dashboards: {
+          enabled: true,
+          label: 'grafana.com/dashboard',
+          labelValue: 'twinops',
+          namespace: 'grafana',
+        },
+      },
+      chart,
+    );
+    const [dashboard] = byKind(objects, 'ConfigMap').filter(
+      (c) => c.metadata.labels?.['grafana.com/dashboard'] === 'twinops',
+    );
+    expect(dashboard?.metadata.namespace).toBe('grafana');
+  });
+
+  it('renders neither rules nor dashboards when they are off, even though the chart has them', async () => {
+    const objects = await render(
+      { ...everything.values, prometheusRule: { enabled: false }, dashboards: { enabled: false } },
+      chart,
+    );
+    expect(byKind(objects, 'PrometheusRule')).toHaveLength(0);
+    expect(byKind(objects, 'ConfigMap').map((c) => c.metadata.name)).toEqual(['twin-twinops']);
+  });
+});
+
+describe('the ServiceMonitor', () => {
+  it('gives the scraped series the job the rules carried by the chart (and the fixture) select', async () => {
+    const objects = await render({ serviceMonitor: { enabled: true } });
+    const monitor = onlyOne<
+      KubernetesObject & { spec: { endpoints: { relabelings: { targetLabel: string; replacement: string }[] }[] } }
+    >(objects, 'ServiceMonitor');
+    const job = monitor.spec.endpoints[0]!.relabelings.find((r) => r.targetLabel === 'job')!.replacement;
+    const ruleFiles = [
+      ...filesOf(join(chartDir, 'files', 'rules'), '.yaml').map((f) => join(chartDir, 'files', 'rules', f)),
+      join(fixtures, 'rules', 'twinops-fixture.yaml'),
+    ];
+    const selected = ruleFiles.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/job="([^"]+)"/g)].map((m) => m[1]),
+    );
+    expect(selected.length).toBeGreaterThan(0);
+    expect(new Set(selected)).toEqual(new Set([job]));
+  });
+});
+
+describe('secrets of the command API', () => {
+  it('go from the chart’s Secret into the environment, never into the ConfigMap', async () => {
+    const objects = await render(everything.values);
+    const secret = onlyOne(objects, 'Secret');
+    const container = exporterContainer(onlyOne<DeploymentObject>(objects, 'Deployment'));
+    const env = resolveEnv(container, objects);
+    expect(env.TWINOPS_API_TOKENS).toBe(
+      'alice:operator:ci-token-alice-0123456789,bob:engineer+admin:ci-token-bob-0123456789',
+    );
+    expect(env.TWINOPS_PROXY_SECRET).toBe('ci-proxy-secret-0123456789');
+    for (const name of ['TWINOPS_API_TOKENS', 'TWINOPS_PROXY_SECRET']) {
+      const variable = container.env?.find((e) => e.name === name);
+      expect(variable?.value).toBeUndefined();
+      expect(variable?.valueFrom?.secretKeyRef?.name).toBe(secret.metadata.name);
+    }
+  });
+
+  it('come from an existing Secret when one is named (the chart then creates none)', async () => {
+    const objects = await render({
+      commands: { enabled: true, auth: { existingSecret: 'twinops-api' } },
+    });
+    expect(byKind(objects, 'Secret')).toHaveLength(0);
+    const container = exporterContainer(onlyOne<DeploymentObject>(objects, 'Deployment'));
+    const refs = container.env?.filter((e) => e.valueFrom?.secretKeyRef?.name === 'twinops-api');
+    expect(refs?.map((e) => [e.name, e.valueFrom?.secretKeyRef?.optional])).toEqual([
+      ['TWINOPS_API_TOKENS', true],
+      ['TWINOPS_PROXY_SECRET', true],
+    ]);
+  });
+
+  it('are not rendered at all while commands are off', async () => {
+    const objects = await render({
+      commands: { enabled: false, auth: { tokens: [{ user: 'a', roles: ['admin'], token: 'x'.repeat(20) }] } },
+    });
+    expect(byKind(objects, 'Secret')).toHaveLength(0);
+    const container = exporterContainer(onlyOne<DeploymentObject>(objects, 'Deployment'));
+    expect(container.env?.map((e) => e.name)).toEqual(['TMPDIR']);
+  });
+});
+
+describe('values that cannot work are refused at render, with the reason', () => {
+  it.each([
+    [{ replicaCount: 2 }, /mode is embedded, which runs exactly one replica/],
+    [
+      { mode: 'kafka', replicaCount: 2, commands: { enabled: true } },
+      /commands.enabled needs a single replica/,
+    ],
+    // Gaps of the exporter today: no Kafka TLS or SASL setting exists in its config or environment.
+    [{ mode: 'kafka', kafka: { tls: { enabled: true } } }, /cannot connect to Kafka over TLS yet/],
+    [{ mode: 'kafka', kafka: { sasl: { enabled: true } } }, /cannot authenticate to Kafka with SASL/],
+    [{ config: { server: { apiPort: 1 } } }, /config.server \(set by ports.\*\) is managed by the chart/],
+    [
+      { config: { state: { snapshot: { path: '/x.db' } } } },
+      /config.state.snapshot.path .* is managed by the chart/,
+    ],
+    [
+      { commands: { auth: { existingSecret: 's', proxySecret: 'p' } } },
+      /either existingSecret or tokens\/proxySecret/,
+    ],
+  ])('%j', async (values, message) => {
+    await expect(render(values)).rejects.toThrow(message);
+  });
+
+  it.each([
+    [{ mode: 'cluster' }, /mode/],
+    [{ ports: { otlp: 'http' } }, /ports.otlp|otlp/],
+    [{ replicas: 3 }, /additional properties 'replicas' not allowed|replicas/],
+    [
+      { commands: { auth: { tokens: [{ user: 'a', roles: ['root'], token: 'x'.repeat(20) }] } } },
+      /roles/,
+    ],
+    [{ kafka: { brokers: ['kafka'] } }, /brokers/],
+  ])('schema: %j', async (values, message) => {
+    await expect(render(values)).rejects.toThrow(message);
+  });
+});
+
+describe('the offline schema validation itself', () => {
+  it('names the object and the field of an invalid one', async () => {
+    const objects = await render({});
+    const deployment = structuredClone(onlyOne<DeploymentObject>(objects, 'Deployment'));
+    (exporterContainer(deployment).ports![0] as { containerPort: unknown }).containerPort = 'otlp';
+    expect(schemaProblems([deployment])).toEqual([
+      expect.stringMatching(/^Deployment\/twin-twinops: .*containers\/0\/ports\/0\/containerPort must be integer/),
+    ]);
+  });
+});
+
+describe('NOTES.txt', () => {
+  it('says how to reach the embedded exporter and wire the direct pipeline to it', async () => {
+    const notes = await renderNotes({});
+    expect(notes).toContain('http://twin-twinops.twinops.svc:4318/v1/metrics');
+    expect(notes).toContain('http://twin-twinops.twinops.svc:9464/metrics');
+    expect(notes).toContain('kubectl -n twinops port-forward svc/twin-twinops 8787 9464');
+    expect(notes).toContain('pipelines/direct.yaml');
+    expect(notes).toContain('TWINOPS_EXPORTER_ENDPOINT=http://twin-twinops.twinops.svc:4318');
+  });
+
+  it('points Kafka mode at the gateway, its brokers and the consumer group', async () => {
+    const notes = await renderNotes(scenarios().find((s) => s.name === 'kafka')!.values);
+    expect(notes).toContain(
+      'pipelines/gateway.yaml with TWINOPS_KAFKA_BROKERS=kafka-0.kafka-headless:9092,kafka-1.kafka-headless:9092',
+    );
+    expect(notes).toContain('consumer group\n  "twinops-exporter"');
+  });
+
+  it('warns when rules or dashboards are on but the chart carries none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twinops-chart-'));
+    try {
+      const chart = join(dir, 'twinops');
+      cpSync(chartDir, chart, { recursive: true });
+      rmSync(join(chart, 'files'), { recursive: true, force: true });
+      const notes = await renderNotes(
+        { prometheusRule: { enabled: true }, dashboards: { enabled: true } },
+        chart,
+      );
+      expect(notes).toMatch(/WARNING: prometheusRule.enabled, but this chart carries no rule files/);
+      expect(notes).toMatch(/WARNING: dashboards.enabled, but this chart carries no dashboards/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
