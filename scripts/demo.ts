@@ -1,6 +1,8 @@
 /**
  * `npm run demo`: the embedded default in one process (no Kafka): the exporter configured by
- * exporter/config.example.yaml on loopback, fed by the fleet simulator over real OTLP/HTTP.
+ * exporter/config.example.yaml on loopback, fed by the fleet simulator over real OTLP/HTTP, with
+ * its commands answered by the reference device agent in process (failure modes from
+ * TWINOPS_DEMO_DEVICE_MODES, e.g. "refuse:conveyor-2 slow=3s:pump").
  * Prints where the metrics and the twin API are, and stops cleanly on Ctrl-C.
  */
 import { randomBytes } from 'node:crypto';
@@ -8,8 +10,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, applyEnvironment, loadConfigFile } from '../exporter/src/config/index.js';
 import { startExporter } from '../exporter/src/exporter.js';
+import { parseModeList, startInProcessDevices, type ModeSetting } from '../test/agent/index.js';
 import { repoRoot } from '../test/bed/paths.js';
-import { startSimulation } from '../test/sim/index.js';
+import { buildFleet } from '../test/sim/fleet.js';
+import { defaultClasses, defaultSites, startSimulation } from '../test/sim/index.js';
 
 const stateDir = join(repoRoot, '.twinops');
 mkdirSync(stateDir, { recursive: true });
@@ -20,7 +24,7 @@ const demoToken = randomBytes(18).toString('base64url');
 let config;
 try {
   const example = loadConfigFile(join(repoRoot, 'exporter', 'config.example.yaml'));
-  // The demo switches the guarded command gateway on, with the in-process simulated device.
+  // The demo switches the guarded command gateway on, with in-process devices (see below).
   example.commands = {
     ...example.commands,
     enabled: true,
@@ -38,15 +42,44 @@ try {
   process.exit(2);
 }
 
-const exporter = await startExporter(config).catch((error: NodeJS.ErrnoException) => {
-  const hint =
-    error.code === 'EADDRINUSE'
-      ? ' (a port is taken: set TWINOPS_OTLP_PORT, TWINOPS_METRICS_PORT or TWINOPS_API_PORT)'
-      : '';
-  console.error(`demo: cannot start the exporter: ${error.message}${hint}`);
-  process.exit(1);
-});
+const modesText = process.env.TWINOPS_DEMO_DEVICE_MODES?.trim() ?? '';
+let modes: Record<string, ModeSetting>;
+try {
+  modes = parseModeList(modesText);
+} catch (error) {
+  console.error(`demo: TWINOPS_DEMO_DEVICE_MODES: ${(error as Error).message}`);
+  process.exit(2);
+}
 const assets = Number(process.env.TWINOPS_DEMO_ASSETS ?? 24);
+// The reference device agent answers the commands, as over Kafka but in process: same failure
+// modes, and it reports what it applied over OTLP/HTTP, so the twin sees the change converge.
+// It reports to the exporter's OTLP URL, known once the exporter has started. The simulator does
+// not report the conveyors' `mode`, without which the example catalog refuses setSpeed: the
+// devices own it.
+const conveyors = buildFleet(assets, defaultClasses, defaultSites, () => 0).filter(
+  (asset) => asset.spec.name === 'conveyor',
+);
+const devices = startInProcessDevices({
+  modes,
+  initialValues: conveyors.map((asset) => ({
+    assetId: asset.id,
+    assetClass: 'conveyor',
+    values: { mode: 'auto' },
+  })),
+  log: (line) => console.log(line),
+});
+
+const exporter = await startExporter(config, { inProcessDevice: devices.device }).catch(
+  (error: NodeJS.ErrnoException) => {
+    const hint =
+      error.code === 'EADDRINUSE'
+        ? ' (a port is taken: set TWINOPS_OTLP_PORT, TWINOPS_METRICS_PORT or TWINOPS_API_PORT)'
+        : '';
+    console.error(`demo: cannot start the exporter: ${error.message}${hint}`);
+    process.exit(1);
+  },
+);
+devices.reportTo(exporter.urls.otlp);
 const simulation = startSimulation({
   endpoint: exporter.urls.otlp,
   assets,
@@ -66,6 +99,12 @@ console.log(
 );
 console.log(`  token        ${demoToken}`);
 console.log(
+  '  devices      the reference device agent (test/agent) answers commands in process; ' +
+    (modesText
+      ? `modes ${modesText}`
+      : 'every asset ok (set TWINOPS_DEMO_DEVICE_MODES, e.g. "refuse:conveyor-2 slow=3s:pump")'),
+);
+console.log(
   '  try it:      curl -s -X POST -H "Authorization: Bearer <token>" -H "Content-Type: application/json" \\',
 );
 console.log(
@@ -75,6 +114,7 @@ console.log('Press Ctrl-C to stop.');
 
 const stop = async (signal: string): Promise<void> => {
   await simulation.stop();
+  await devices.stop();
   await exporter.close();
   console.log(`demo stopped (${signal})`);
   process.exit(0);

@@ -11,6 +11,7 @@ import { InProcessDeviceTransport, KafkaDeviceTransport } from './commands/trans
 import type { ExporterConfig } from './config/index.js';
 import { buildOtlpHttpServer } from './ingest/http.js';
 import { KafkaIngest } from './ingest/kafka.js';
+import { kafkaConnection } from './ingest/kafka-connection.js';
 import { createIngest } from './ingest/pipeline.js';
 import { IngestTelemetry } from './ingest/telemetry.js';
 import { registerTwinMetrics } from './sli/metrics.js';
@@ -27,6 +28,11 @@ export interface RunningExporter {
   close(): Promise<void>;
 }
 
+export interface ExporterOptions {
+  /** Answers commands when `commands.devices` is `simulated` (default: the simulated device). */
+  inProcessDevice?: ConstructorParameters<typeof InProcessDeviceTransport>[0];
+}
+
 /** Where a server listens, as a URL a person can open (0.0.0.0 shown as loopback). */
 function urlOf(server: FastifyInstance, host: string): string {
   const { port } = server.server.address() as AddressInfo;
@@ -37,7 +43,10 @@ function urlOf(server: FastifyInstance, host: string): string {
  * The composition root: builds every part from the configuration, restores the last snapshot,
  * and starts serving. Ready once the store is open, ingest listens and Kafka (if on) consumes.
  */
-export async function startExporter(config: ExporterConfig): Promise<RunningExporter> {
+export async function startExporter(
+  config: ExporterConfig,
+  options: ExporterOptions = {},
+): Promise<RunningExporter> {
   const persistent = config.state.snapshot.path !== '' && config.state.snapshot.path !== ':memory:';
   const store = persistent ? new SnapshotStore(config.state.snapshot.path) : undefined;
   const restored = store?.load();
@@ -78,13 +87,13 @@ export async function startExporter(config: ExporterConfig): Promise<RunningExpo
         transport:
           config.commands.devices === 'kafka'
             ? new KafkaDeviceTransport({
-                brokers: config.ingest.kafka.brokers,
+                connection: kafkaConnection(config.ingest.kafka),
                 clientId: `${config.ingest.kafka.clientId}-commands`,
                 groupId: `${config.ingest.kafka.groupId}-command-acks`,
                 commandsTopic: 'twin.commands',
                 acksTopic: 'twin.commands.ack',
               })
-            : new InProcessDeviceTransport(simulatedDevice(engine)),
+            : new InProcessDeviceTransport(options.inProcessDevice ?? simulatedDevice(engine)),
       })
     : undefined;
   if (gateway) registerCommandRoutes(api, gateway);

@@ -3,8 +3,10 @@
  * `twin.commands`, applies them to simulated assets, acks them on `twin.commands.ack`, and reports
  * the assets' state as physical telemetry over OTLP/HTTP, so the twin can see a change converge.
  * Failure modes make it misbehave the ways real devices do (see modes.ts and the README).
+ *
+ * This file is the Kafka side: per-asset queues, offsets and commits, redelivery, and what a
+ * crash means for a process. How a command is answered lives in devices.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Kafka,
   logLevel,
@@ -14,7 +16,8 @@ import {
   type Producer,
 } from 'kafkajs';
 import { msToNanoString } from '../sim/index.js';
-import { defaultRefuseReason, defaultSlowDelayMs, ModeTable, type ModeSpec } from './modes.js';
+import { Halted, SimulatedDevices, type DeviceAck, type InitialAsset } from './devices.js';
+import type { ModeSpec } from './modes.js';
 import {
   ackMessage,
   acksTopic,
@@ -22,19 +25,13 @@ import {
   headersOf,
   readCommand,
   traceparentHeader,
-  type CommandAck,
   type CommandMessage,
   type PropertyValue,
   type ReadCommand,
 } from './protocol.js';
 import { OtlpReporter } from './reporter.js';
 
-/** An asset the agent owns from the start, reported before any command reaches it. */
-export interface InitialAsset {
-  assetId: string;
-  assetClass: string;
-  values: Record<string, PropertyValue>;
-}
+export type { InitialAsset };
 
 export interface DeviceAgentOptions {
   /** Kafka bootstrap servers, `host:port`. */
@@ -84,19 +81,11 @@ export async function startDeviceAgent(options: DeviceAgentOptions): Promise<Dev
   await agent.start();
   return {
     stop: () => agent.stop(),
-    setMode: (target, mode) => agent.modes.set(target, mode),
-    assetValue: (assetId, property) => agent.assets.get(assetId)?.values.get(property),
+    setMode: (target, mode) => agent.devices.modes.set(target, mode),
+    assetValue: (assetId, property) => agent.devices.assetValue(assetId, property),
     received: () => [...agent.receivedCommands],
     state: () => agent.state,
   };
-}
-
-/** Thrown through a command's handling once the agent crashed: a dead process does nothing more. */
-class Crashed extends Error {}
-
-interface AssetState {
-  assetClass: string;
-  values: Map<string, PropertyValue>;
 }
 
 /** Per partition: the offsets still being handled, so a commit never passes an unfinished command. */
@@ -106,45 +95,35 @@ interface Progress {
   committed: bigint;
 }
 
-type AckFields = Omit<CommandAck, 'commandId' | 'assetId' | 'timeUnixNano'>;
-
 class Agent {
-  readonly modes: ModeTable;
-  readonly assets = new Map<string, AssetState>();
+  readonly devices: SimulatedDevices;
   readonly receivedCommands: ReceivedCommand[] = [];
   state: AgentState = 'running';
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly reporter: OtlpReporter;
-  private readonly reportEveryMs: number;
   private readonly print: (line: string) => void;
   private readonly seen = new Set<string>();
-  /** Per command id, the acks it got: a redelivery is answered with them again. */
-  private readonly handled = new Map<string, CommandAck[]>();
   /** Per asset, the tail of its command queue: one asset's commands apply in order. */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly inflight = new Set<Promise<void>>();
   /** Acks on the wire: disconnecting under them makes kafkajs retry on a closed socket. */
   private readonly sending = new Set<Promise<unknown>>();
   private readonly progress = new Map<number, Progress>();
-  private readonly crashSignal = new AbortController();
   private commits: Promise<void> = Promise.resolve();
-  private reporting: Promise<void> = Promise.resolve();
-  private reportTimer: NodeJS.Timeout | undefined;
-  private reportsFailing = false;
   private halted: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
 
   constructor(options: DeviceAgentOptions) {
-    this.modes = new ModeTable(options.modes);
-    this.reportEveryMs = options.reportEveryMs ?? 1_000;
     this.print = options.log ?? (() => {});
-    for (const asset of options.initialValues ?? []) {
-      this.assets.set(asset.assetId, {
-        assetClass: asset.assetClass,
-        values: new Map(Object.entries(asset.values)),
-      });
-    }
+    this.reporter = new OtlpReporter(options.otlpEndpoint);
+    this.devices = new SimulatedDevices({
+      reporter: this.reporter,
+      modes: options.modes,
+      reportEveryMs: options.reportEveryMs,
+      initialValues: options.initialValues,
+      log: options.log,
+    });
     const kafka = new Kafka({
       clientId: options.clientId ?? 'twinops-device-agent',
       brokers: options.brokers,
@@ -160,7 +139,6 @@ class Agent {
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
     });
-    this.reporter = new OtlpReporter(options.otlpEndpoint);
   }
 
   async start(): Promise<void> {
@@ -186,7 +164,7 @@ class Agent {
       await this.release();
       throw error;
     }
-    this.reportAllThenSchedule();
+    this.devices.startReports();
   }
 
   stop(): Promise<void> {
@@ -197,10 +175,10 @@ class Agent {
   private async shutdown(): Promise<void> {
     if (this.state === 'running') {
       this.state = 'stopping';
-      clearTimeout(this.reportTimer);
+      const reports = this.devices.stopReports();
       while (this.inflight.size > 0) await Promise.all(this.inflight);
       await this.commits;
-      await this.reporting;
+      await reports;
     }
     if (this.isCrashed()) return this.halted;
     await this.release();
@@ -257,7 +235,7 @@ class Agent {
         () => this.finish(partition, offset),
         // Not committed: a restarted agent gets the command again.
         (error: unknown) => {
-          if (!(error instanceof Crashed)) this.print(`[agent] ${commandId}: ${String(error)}`);
+          if (!(error instanceof Halted)) this.print(`[agent] ${commandId}: ${String(error)}`);
         },
       );
     this.queues.set(assetId, done);
@@ -268,69 +246,17 @@ class Agent {
     });
   }
 
+  /** The devices answer; a `crash` mode kills the whole agent once `accepted` is sent. */
   private async handle(read: ReadCommand, traceparent: string | undefined): Promise<void> {
-    const command = read.command;
-    const commandId = command?.commandId ?? read.commandId;
-    const assetId = command?.assetId ?? read.assetId;
-    if (commandId === undefined || assetId === undefined) {
-      this.print(`[agent] skipped a message nobody can be told about: ${read.error}`);
-      return;
+    const handling = await this.devices.handle(read, (ack) => this.send(ack, traceparent));
+    if (handling === 'crashed') {
+      const { commandId, assetId } = read.command ?? read;
+      this.crash(`${commandId} for ${assetId}`);
     }
-    const previous = this.handled.get(commandId);
-    if (previous) {
-      for (const ack of previous) await this.send(ack, traceparent);
-      this.print(`[agent] ${commandId} ${assetId}: redelivered, acked again`);
-      return;
-    }
-    const acks: CommandAck[] = [];
-    this.handled.set(commandId, acks);
-    const ack = async (fields: AckFields): Promise<void> => {
-      const full: CommandAck = { commandId, assetId, ...fields };
-      acks.push(full);
-      await this.send(full, traceparent);
-    };
-    const what = command ? `${command.name} ${command.property}=${String(command.value)}` : '';
-    const outcome = (text: string): void =>
-      this.print(`[agent] ${commandId} ${assetId} ${what}: ${text}`);
-
-    const setting = this.modes.resolve(assetId, command?.assetClass);
-    const { mode } = setting;
-    if (mode === 'silent') return outcome('silent, not acked');
-    await ack({ status: 'accepted' });
-    if (mode === 'crash') this.crash(`${commandId} for ${assetId}`);
-    if (!command) {
-      await ack({ status: 'rejected', message: `invalid command: ${read.error}` });
-      return outcome(`rejected: ${read.error}`);
-    }
-    if (mode === 'refuse') {
-      const message = setting.reason ?? defaultRefuseReason;
-      await ack({ status: 'rejected', message });
-      return outcome(`refused: ${message}`);
-    }
-    if (mode === 'slow') await this.delay(setting.delayMs ?? defaultSlowDelayMs);
-    if (mode === 'ack_without_apply') {
-      // The device claims success; only its telemetry (unchanged) tells the truth.
-      await ack({ status: 'done', reportedValue: command.value });
-      return outcome('acked done without applying');
-    }
-    this.apply(command);
-    await this.report(command.assetId, [[command.property, command.value]]);
-    await ack({ status: 'done', reportedValue: command.value });
-    outcome('done');
   }
 
-  private apply(command: CommandMessage): void {
-    let asset = this.assets.get(command.assetId);
-    if (!asset) {
-      asset = { assetClass: command.assetClass, values: new Map() };
-      this.assets.set(command.assetId, asset);
-    }
-    asset.assetClass = command.assetClass;
-    asset.values.set(command.property, command.value);
-  }
-
-  private async send(ack: CommandAck, traceparent: string | undefined): Promise<void> {
-    if (this.isCrashed()) throw new Crashed();
+  private async send(ack: DeviceAck, traceparent: string | undefined): Promise<void> {
+    if (this.isCrashed()) throw new Halted();
     const message = ackMessage({ ...ack, timeUnixNano: msToNanoString(Date.now()) }, traceparent);
     const sent = this.producer.send({ topic: acksTopic, acks: -1, messages: [message] });
     this.sending.add(sent);
@@ -338,15 +264,6 @@ class Agent {
       await sent;
     } finally {
       this.sending.delete(sent);
-    }
-  }
-
-  /** Slow mode's wait; a crash cuts it short, as it would a real process. */
-  private async delay(ms: number): Promise<void> {
-    try {
-      await sleep(ms, undefined, { signal: this.crashSignal.signal });
-    } catch {
-      throw new Crashed();
     }
   }
 
@@ -358,12 +275,11 @@ class Agent {
   private crash(why: string): never {
     if (!this.isCrashed()) {
       this.state = 'crashed';
-      this.crashSignal.abort();
-      clearTimeout(this.reportTimer);
+      this.devices.halt();
       this.print(`[agent] crashed on ${why}`);
       this.halted = this.release();
     }
-    throw new Crashed();
+    throw new Halted();
   }
 
   private track(partition: number, offset: bigint): void {
@@ -392,34 +308,6 @@ class Agent {
         this.print(`[agent] commit failed: ${String(error)}`);
       }),
     );
-  }
-
-  private async report(assetId: string, values: [string, PropertyValue][]): Promise<void> {
-    const asset = this.assets.get(assetId);
-    if (!asset || values.length === 0) return;
-    const errors = await this.reporter.report({
-      assetId,
-      assetClass: asset.assetClass,
-      values,
-      timeMs: Date.now(),
-    });
-    // Logged when reporting starts and stops failing, not every second while the exporter is down.
-    if (errors.length > 0 !== this.reportsFailing) {
-      this.reportsFailing = errors.length > 0;
-      this.print(`[agent] OTLP reports ${errors.length ? `failing: ${errors[0]}` : 'recovered'}`);
-    }
-  }
-
-  /** Keeps freshness green: every known asset's current values, every `reportEveryMs`. */
-  private reportAllThenSchedule(): void {
-    if (this.state !== 'running') return;
-    this.reporting = Promise.all(
-      [...this.assets].map(([assetId, asset]) => this.report(assetId, [...asset.values])),
-    ).then(() => {
-      if (this.reportEveryMs > 0 && this.state === 'running') {
-        this.reportTimer = setTimeout(() => this.reportAllThenSchedule(), this.reportEveryMs);
-      }
-    });
   }
 }
 

@@ -1,4 +1,5 @@
-// The reference device agent: consumes commands, applies them to simulated assets, acks, reports.
+// The reference device agent: consumes commands, applies them to simulated assets, acks, reports;
+// over Kafka (startDeviceAgent) or in process for the embedded default (startInProcessDevices).
 export {
   startDeviceAgent,
   type AgentState,
@@ -8,11 +9,18 @@ export {
   type ReceivedCommand,
 } from './agent.js';
 export {
+  startInProcessDevices,
+  type InProcessDevice,
+  type InProcessDevices,
+  type InProcessDevicesOptions,
+} from './in-process.js';
+export {
   defaultRefuseReason,
   defaultSlowDelayMs,
   everyAsset,
   failureModes,
   parseModeArg,
+  parseModeList,
   type FailureMode,
   type ModeSetting,
   type ModeSpec,
@@ -20,6 +28,7 @@ export {
 export {
   ackMessage,
   acksTopic,
+  checkCommand,
   commandIdHeader,
   commandMessage,
   commandsTopic,

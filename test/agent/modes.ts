@@ -80,3 +80,22 @@ export function parseModeArg(text: string): { target: string; setting: ModeSetti
   const list = targets ? targets.split(',').map((t) => t.trim()) : [everyAsset];
   return list.map((target) => ({ target, setting }));
 }
+
+/**
+ * Several CLI forms in one string, separated by spaces, as an environment variable carries them:
+ * `refuse=interlock engaged:valve slow=3s:pump`. A space starts a new form only before a mode
+ * name, so a refuse reason may contain spaces. A later form for the same target wins.
+ */
+export function parseModeList(text: string): Record<string, ModeSetting> {
+  const next = new RegExp(`\\s+(?=(?:${failureModes.join('|')})(?:[=:]|\\s|$))`);
+  const modes: Record<string, ModeSetting> = {};
+  for (const form of text.trim().split(next)) {
+    if (form === '') continue;
+    for (const { target, setting } of parseModeArg(form)) {
+      // `refuse:pump-2 bogus:valve` would otherwise target an asset called "pump-2 bogus:valve".
+      if (/\s/.test(target)) throw new Error(`bad mode "${form}": is "${target}" a mistyped mode?`);
+      modes[target] = setting;
+    }
+  }
+  return modes;
+}

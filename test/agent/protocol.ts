@@ -61,6 +61,19 @@ export function readCommand(
   } catch {
     return { error: 'value is not JSON', commandId: headerId, assetId: key };
   }
+  return checkCommand(body, { key, commandId: headerId });
+}
+
+/**
+ * Checks a command's body, and the Kafka key and `twin.command.id` header it came with against
+ * it; a command handed over in process has no `envelope`, so only its body is checked.
+ */
+export function checkCommand(
+  body: unknown,
+  envelope?: { key: string | undefined; commandId: string | undefined },
+): ReadCommand {
+  const headerId = envelope?.commandId;
+  const key = envelope?.key;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { error: 'value is not a JSON object', commandId: headerId, assetId: key };
   }
@@ -79,10 +92,12 @@ export function readCommand(
     problems.push('params must be an object');
   }
   if (!Number.isFinite(c.issuedAtMs)) problems.push('issuedAtMs must be a number');
-  if (headerId === undefined) problems.push(`header ${commandIdHeader} is missing`);
-  else if (headerId !== c.commandId)
-    problems.push(`header ${commandIdHeader} is not the commandId`);
-  if (key !== c.assetId) problems.push('the message key is not the assetId');
+  if (envelope) {
+    if (headerId === undefined) problems.push(`header ${commandIdHeader} is missing`);
+    else if (headerId !== c.commandId)
+      problems.push(`header ${commandIdHeader} is not the commandId`);
+    if (key !== c.assetId) problems.push('the message key is not the assetId');
+  }
   if (problems.length > 0) return { error: problems.join('; '), commandId, assetId };
   return { command: body as CommandMessage };
 }

@@ -62,14 +62,24 @@ export async function installKafka(): Promise<string> {
 export interface KafkaBroker extends RunningServer {
   /** `127.0.0.1:port` of the PLAINTEXT listener. */
   bootstrap: string;
+  /** With `secure`: the SASL_SSL listener, and the PEM file of its self-signed certificate. */
+  secure?: { bootstrap: string; caFile: string };
   /** Creates topics (waiting for their leaders); existing ones are left as they are. */
   createTopics(topics: ITopicConfig[]): Promise<void>;
   /** A kafkajs client for this broker. */
   client(clientId?: string): Kafka;
 }
 
-/** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. */
-const newClusterId = (): string => randomBytes(16).toString('base64url');
+/**
+ * Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding. One starting with
+ * `-` would be read by the storage tool as an option, so those are drawn again.
+ */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
 
 const log4jConfig = `rootLogger.level=INFO
 rootLogger.appenderRef.stdout.ref=STDOUT
@@ -85,10 +95,17 @@ logger.noisy.level=WARN
  * A single-node KRaft broker (broker and controller in one JVM, 512 MiB heap) on loopback ports of
  * its own, with fresh storage that is deleted on stop.
  */
-export async function startKafka(options: { topics?: ITopicConfig[] } = {}): Promise<KafkaBroker> {
+export async function startKafka(
+  options: {
+    topics?: ITopicConfig[];
+    /** Also listen with SASL_SSL (PLAIN, a self-signed certificate) for these users → passwords. */
+    secure?: { users: Record<string, string> };
+  } = {},
+): Promise<KafkaBroker> {
   const libs = await installKafka();
   const port = await freePort();
   const controllerPort = await freePort();
+  const securePort = options.secure ? await freePort() : undefined;
   const bootstrap = `127.0.0.1:${port}`;
   const classpath = `${libs}/*`;
   const jvm = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
@@ -97,15 +114,21 @@ export async function startKafka(options: { topics?: ITopicConfig[] } = {}): Pro
     name: 'kafka',
     command: 'java',
     prepare: async (dir) => {
+      const listeners = [
+        `PLAINTEXT://127.0.0.1:${port}`,
+        `CONTROLLER://127.0.0.1:${controllerPort}`,
+        ...(securePort ? [`SASL_SSL://127.0.0.1:${securePort}`] : []),
+      ].join(',');
       const properties = [
         'process.roles=broker,controller',
         'node.id=1',
         `controller.quorum.bootstrap.servers=127.0.0.1:${controllerPort}`,
-        `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `listeners=${listeners}`,
+        `advertised.listeners=${listeners}`,
         'controller.listener.names=CONTROLLER',
         'inter.broker.listener.name=PLAINTEXT',
-        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+        ...(options.secure ? await secureListener(dir, options.secure.users) : []),
         `log.dirs=${join(dir, 'data')}`,
         'num.partitions=1',
         'offsets.topic.replication.factor=1',
@@ -167,7 +190,49 @@ export async function startKafka(options: { topics?: ITopicConfig[] } = {}): Pro
     await server.stop();
     throw error;
   }
-  return { ...server, bootstrap, createTopics, client };
+  const secure = securePort
+    ? { bootstrap: `127.0.0.1:${securePort}`, caFile: join(server.instanceDir, 'tls', 'cert.pem') }
+    : undefined;
+  return { ...server, bootstrap, secure, createTopics, client };
+}
+
+/**
+ * The SASL_SSL listener's settings: a self-signed certificate for 127.0.0.1 made with openssl
+ * (PEM, as Kafka reads it), and PLAIN users. Inter-broker traffic stays on PLAINTEXT.
+ */
+async function secureListener(dir: string, users: Record<string, string>): Promise<string[]> {
+  const tls = join(dir, 'tls');
+  mkdirSync(tls);
+  const [key, cert] = [join(tls, 'key.pem'), join(tls, 'cert.pem')];
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  // Kafka's PEM keystore: the private key (PKCS#8) followed by the certificate chain.
+  const keystore = join(tls, 'keystore.pem');
+  writeFileSync(keystore, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
+  const jaasUsers = Object.entries(users)
+    .map(([user, password]) => `user_${user}="${password}"`)
+    .join(' ');
+  return [
+    'sasl.enabled.mechanisms=PLAIN',
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${jaasUsers};`,
+    'listener.name.sasl_ssl.ssl.keystore.type=PEM',
+    `listener.name.sasl_ssl.ssl.keystore.location=${keystore}`,
+  ];
 }
 
 /**

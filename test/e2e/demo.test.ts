@@ -12,11 +12,12 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv> {
     TWINOPS_SNAPSHOT_PATH: ':memory:',
     TWINOPS_LEDGER_PATH: ':memory:',
     TWINOPS_DEMO_ASSETS: '6',
+    TWINOPS_DEMO_DEVICE_MODES: 'refuse=interlock engaged:conveyor-2',
   };
 }
 
 describe('npm run demo', () => {
-  it('prints the URLs it serves, fills them with the simulated fleet, and stops cleanly on Ctrl-C', async () => {
+  it('prints the URLs it serves, fills them with the simulated fleet, answers commands through the reference devices, and stops cleanly on Ctrl-C', async () => {
     const env = await demoEnv();
     const demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
       cwd: repoRoot,
@@ -58,6 +59,60 @@ describe('npm run demo', () => {
       });
       expect(dryRun.status).toBe(200);
       expect(((await dryRun.json()) as { verdicts: unknown[] }).verdicts).toHaveLength(12);
+      // For real: the in-process reference devices answer, conveyor-2 in the mode set by the env.
+      expect(output).toMatch(
+        /^\s+devices\s+the reference device agent .*in process; modes refuse=interlock engaged:conveyor-2$/m,
+      );
+      const commands = `http://127.0.0.1:${env.TWINOPS_API_PORT}/api/v1/commands`;
+      const submit = async (assetId: string): Promise<string> => {
+        const response = await fetch(commands, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+          body: JSON.stringify({
+            idempotencyKey: `demo-test-${assetId}`,
+            assetId,
+            name: 'setSpeed',
+            params: { mps: 1.6 },
+            reason: 'demo test',
+          }),
+        });
+        const body = (await response.json()) as { command: { id: string }; verdicts: unknown };
+        expect(response.status, JSON.stringify(body.verdicts)).toBe(200);
+        return body.command.id;
+      };
+      const outcomeOf = (id: string) =>
+        waitFor(`command ${id} to reach an outcome`, async () => {
+          const response = await fetch(`${commands}/${id}`, {
+            headers: { Authorization: `Bearer ${token}` },
+          });
+          const record = (await response.json()) as { outcome?: string; outcomeMessage?: string };
+          return record.outcome ? record : undefined;
+        });
+      // A conveyor's speed comes from the simulator, its mode (which setSpeed's guards need to
+      // see) from the devices.
+      const conveyors = ['conveyor-1', 'conveyor-2'];
+      await waitFor('the conveyors speed and mode in the twin', async () => {
+        const seen = await Promise.all(
+          conveyors.map(async (id) => {
+            const asset = (await (await fetch(`${apiUrl}/${id}`)).json()) as {
+              properties?: { property: string; physical: { value: unknown } | null }[];
+            };
+            const physical = (name: string) =>
+              asset.properties?.find((p) => p.property === name)?.physical?.value;
+            return physical('mode') === 'auto' && typeof physical('speed') === 'number';
+          }),
+        );
+        return seen.every(Boolean) ? true : undefined;
+      });
+      const [applied, refused] = await Promise.all(conveyors.map(submit));
+      // Applied: the devices' OTLP report of the new speed reached the twin through its ingest.
+      expect(await outcomeOf(applied!)).toMatchObject({ outcome: 'applied' });
+      expect(await outcomeOf(refused!)).toMatchObject({
+        outcome: 'rejected_by_device',
+        outcomeMessage: 'interlock engaged',
+      });
+      expect(output).toContain(`[agent] ${applied} conveyor-1 setSpeed speed=1.6: done`);
+      expect(output).toContain(`[agent] ${refused} conveyor-2 setSpeed speed=1.6: refused`);
       expect(await (await fetch(metricsUrl)).text()).toMatch(
         /^twin_points_total\{asset_class="pump",source="physical"\} [1-9]/m,
       );

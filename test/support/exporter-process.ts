@@ -42,7 +42,7 @@ export async function startExporterProcess(
       const document = { ...config, server: { host: '127.0.0.1', otlpPort, metricsPort, apiPort } };
       writeFileSync(configPath, stringify(document));
     },
-    args: () => [...(process.env.PROFARGS ? process.env.PROFARGS.split(' ') : []), join(repoRoot, 'exporter', 'bin', 'twinops-exporter.mjs'), '--config', configPath],
+    args: () => [join(repoRoot, 'exporter', 'bin', 'twinops-exporter.mjs'), '--config', configPath],
     ready: () => httpOk(`http://127.0.0.1:${metricsPort}/readyz`),
   });
   return {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import type { KafkaConnection } from '../ingest/kafka-connection.js';
 import type { CommandAck } from './model.js';
 
 /** What goes to a device on `twin.commands` (JSON value, key = asset id). */
@@ -47,7 +48,8 @@ export function traceparent(incoming?: string | string[]): string {
 }
 
 export interface KafkaTransportOptions {
-  brokers: string[];
+  /** Brokers, TLS and SASL: the same as the telemetry consumer's. */
+  connection: KafkaConnection;
   clientId: string;
   groupId: string;
   commandsTopic: string;
@@ -61,8 +63,8 @@ export class KafkaDeviceTransport implements DeviceTransport {
 
   constructor(private readonly options: KafkaTransportOptions) {
     const kafka = new Kafka({
+      ...options.connection,
       clientId: options.clientId,
-      brokers: options.brokers,
       logLevel: logLevel.ERROR,
     });
     // Not idempotent: kafkajs sends one request at a time per broker for an idempotent producer,

@@ -146,4 +146,55 @@ describe('exporter configuration', () => {
       'TWINOPS_KAFKA_ENABLED="yes" must be true or false',
     ]);
   });
+
+  describe('Kafka TLS and SASL', () => {
+    const secured = configFromDocument({
+      ingest: {
+        kafka: {
+          enabled: true,
+          tls: { caFile: '/etc/twinops/kafka-ca.pem' },
+          sasl: { mechanism: 'scram-sha-512', username: 'twinops' },
+        },
+      },
+    });
+
+    it('switches a block on by writing it, and takes the password only from the environment', () => {
+      expect(secured.ingest.kafka.tls).toEqual({
+        enabled: true,
+        caFile: '/etc/twinops/kafka-ca.pem',
+        rejectUnauthorized: true,
+      });
+      expect(secured.ingest.kafka.sasl).toMatchObject({ enabled: true, username: 'twinops' });
+      const config = applyEnvironment(secured, { TWINOPS_KAFKA_SASL_PASSWORD: 's3cret' });
+      expect(config.ingest.kafka.sasl).toEqual({
+        enabled: true,
+        mechanism: 'scram-sha-512',
+        username: 'twinops',
+        password: 's3cret',
+      });
+      expect(
+        configFromDocument({ ingest: { kafka: { tls: { enabled: false } } } }).ingest.kafka.tls
+          .enabled,
+      ).toBe(false);
+    });
+
+    it('refuses SASL without a password, and a password in the file', () => {
+      expect(problemsOf(() => applyEnvironment(secured, {}))).toEqual([
+        'ingest.kafka.sasl is enabled: set its password in TWINOPS_KAFKA_SASL_PASSWORD',
+      ]);
+      const problems = problemsOf(() =>
+        configFromDocument({
+          ingest: { kafka: { sasl: { mechanism: 'plain', username: 'u', password: 'p' } } },
+        }),
+      );
+      expect(problems.join('\n')).toMatch(/ingest\.kafka\.sasl.*password/);
+    });
+
+    it('refuses a client certificate without its key, naming both', () => {
+      const problems = problemsOf(() =>
+        configFromDocument({ ingest: { kafka: { tls: { certFile: '/c.pem' } } } }),
+      );
+      expect(problems.join('\n')).toMatch(/ingest\.kafka\.tls.*keyFile/);
+    });
+  });
 });

@@ -10,6 +10,8 @@ import type {
   CommandsConfig,
   DivergenceRule,
   ExporterConfig,
+  KafkaSaslConfig,
+  KafkaTlsConfig,
   ToleranceRule,
 } from './types.js';
 
@@ -28,7 +30,10 @@ export class ConfigError extends Error {
 interface ConfigFile {
   server?: Partial<ExporterConfig['server']>;
   ingest?: Partial<Omit<ExporterConfig['ingest'], 'kafka'>> & {
-    kafka?: Partial<ExporterConfig['ingest']['kafka']>;
+    kafka?: Partial<Omit<ExporterConfig['ingest']['kafka'], 'tls' | 'sasl'>> & {
+      tls?: Partial<KafkaTlsConfig>;
+      sasl?: Partial<Omit<KafkaSaslConfig, 'password'>>;
+    };
   };
   state?: Partial<Omit<ExporterConfig['state'], 'retentionMs' | 'snapshot'>> & {
     retention?: string;
@@ -85,6 +90,11 @@ interface ConfigFile {
   };
 }
 
+/** A settings block written in the file is on unless it says `enabled: false`. */
+function onUnlessOff<T extends { enabled?: boolean }>(block: T | undefined): Partial<T> {
+  return block ? { ...block, enabled: block.enabled ?? true } : {};
+}
+
 /** Grafana org roles → twinops roles, when the proxy secret is set and no map is configured. */
 export const defaultGrafanaRoleMap: Record<string, Role[]> = {
   Viewer: ['viewer'],
@@ -108,6 +118,8 @@ export const defaultConfig: ExporterConfig = {
         { name: 'twin.telemetry.metrics', signal: 'metrics', encoding: 'otlp_proto' },
         { name: 'twin.telemetry.logs', signal: 'logs', encoding: 'otlp_proto' },
       ],
+      tls: { enabled: false, rejectUnauthorized: true },
+      sasl: { enabled: false, mechanism: 'plain', username: '' },
     },
   },
   state: {
@@ -184,7 +196,17 @@ export function configFromDocument(document: unknown, source = 'config'): Export
   const dc = d.commands;
   return {
     server: { ...d.server, ...server },
-    ingest: { ...d.ingest, ...ingest, kafka: { ...d.ingest.kafka, ...ingest?.kafka } },
+    ingest: {
+      ...d.ingest,
+      ...ingest,
+      kafka: {
+        ...d.ingest.kafka,
+        ...ingest?.kafka,
+        // Present in the file: on unless it says `enabled: false`.
+        tls: { ...d.ingest.kafka.tls, ...onUnlessOff(ingest?.kafka?.tls) },
+        sasl: { ...d.ingest.kafka.sasl, ...onUnlessOff(ingest?.kafka?.sasl) },
+      },
+    },
     state: {
       maxAssets: state?.maxAssets ?? d.state.maxAssets,
       maxPropertiesPerAsset: state?.maxPropertiesPerAsset ?? d.state.maxPropertiesPerAsset,
@@ -317,6 +339,19 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
     );
   }
   const tokens = parseTokens(env.TWINOPS_API_TOKENS, problems);
+  const sasl = {
+    ...config.ingest.kafka.sasl,
+    username: env.TWINOPS_KAFKA_SASL_USERNAME?.trim() || config.ingest.kafka.sasl.username,
+    password: env.TWINOPS_KAFKA_SASL_PASSWORD || undefined,
+  };
+  if (sasl.enabled && !sasl.password) {
+    problems.push('ingest.kafka.sasl is enabled: set its password in TWINOPS_KAFKA_SASL_PASSWORD');
+  }
+  if (sasl.enabled && !sasl.username) {
+    problems.push(
+      'ingest.kafka.sasl is enabled: set ingest.kafka.sasl.username or TWINOPS_KAFKA_SASL_USERNAME',
+    );
+  }
   const proxySecret = env.TWINOPS_PROXY_SECRET;
   const result: ExporterConfig = {
     ...config,
@@ -348,6 +383,7 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
         ...config.ingest.kafka,
         enabled: flag('TWINOPS_KAFKA_ENABLED', config.ingest.kafka.enabled),
         brokers: brokers?.length ? brokers : config.ingest.kafka.brokers,
+        sasl,
       },
     },
     state: {

@@ -41,6 +41,29 @@ export interface KafkaIngestConfig {
   clientId: string;
   groupId: string;
   topics: KafkaTopicConfig[];
+  /** TLS to the brokers (also for the command topics); PEM files. Off: plaintext. */
+  tls: KafkaTlsConfig;
+  /** SASL authentication; the password comes only from TWINOPS_KAFKA_SASL_PASSWORD. */
+  sasl: KafkaSaslConfig;
+}
+
+export interface KafkaTlsConfig {
+  enabled: boolean;
+  /** CA certificates to trust (else the system's). */
+  caFile?: string;
+  /** Client certificate and key, for brokers that require mutual TLS. */
+  certFile?: string;
+  keyFile?: string;
+  /** Only for tests against self-made certificates: never turn off in production. */
+  rejectUnauthorized: boolean;
+}
+
+export interface KafkaSaslConfig {
+  enabled: boolean;
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  /** Set from the environment at start; never read from the file. */
+  password?: string;
 }
 
 export interface KafkaTopicConfig {

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaIngestConfig, KafkaTopicConfig } from '../config/types.js';
+import { kafkaConnection } from './kafka-connection.js';
 import { OtlpDecodeError } from './otlp/decode.js';
 import type { Ingest } from './pipeline.js';
 import type { IngestTelemetry } from './telemetry.js';
@@ -38,8 +39,8 @@ export class KafkaIngest {
   constructor(private readonly options: KafkaIngestOptions) {
     const { config } = options;
     this.kafka = new Kafka({
+      ...kafkaConnection(config),
       clientId: config.clientId,
-      brokers: config.brokers,
       logLevel: logLevel.ERROR,
     });
     // A short session: a crashed replica's partitions move to the others within seconds.
