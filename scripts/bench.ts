@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure.
- * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger, commands.
+ * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger, commands, pipeline.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { repoRoot } from '../test/bed/paths.js';
 import { commandThroughput } from '../test/bench/command-throughput.js';
 import { ingestThroughput } from '../test/bench/ingest-throughput.js';
 import { kafkaRoundTrip } from '../test/bench/kafka-roundtrip.js';
+import { pipelineLatency } from '../test/bench/pipeline-latency.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // read when a producer is made; its notice is no result
 
@@ -38,6 +39,7 @@ const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
   kafka: () => kafkaRoundTrip(),
   ledger: () => benchLedger(),
   commands: commandThroughput,
+  pipeline: () => pipelineLatency(),
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benchmarks);
