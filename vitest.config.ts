@@ -3,6 +3,6 @@ import { defineConfig } from 'vitest/config';
 // One run covers every workspace; each project keeps its own settings.
 export default defineConfig({
   test: {
-    projects: ['exporter', 'alerts', 'scripts', 'test'],
+    projects: ['exporter', 'alerts', 'dashboards', 'scripts', 'test'],
   },
 });
