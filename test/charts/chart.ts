@@ -159,6 +159,7 @@ export interface Probe {
 export interface Volume {
   name: string;
   configMap?: { name: string };
+  secret?: { secretName: string; defaultMode?: number; items?: { key: string; path: string }[] };
   persistentVolumeClaim?: { claimName: string };
   emptyDir?: { sizeLimit?: string };
 }
@@ -216,6 +217,43 @@ function secretValue(secret: KubernetesObject, key: string): string | undefined 
 }
 
 /**
+ * The Secrets the rendered Pod needs but the chart does not create (the `existingSecret`s), as the
+ * cluster would hold them: every key a required env reference or a Secret volume item names, with
+ * `value(secret, key)` — by default a stand-in naming both.
+ */
+export function existingSecrets(
+  objects: KubernetesObject[],
+  value: (secret: string, key: string) => string = (secret, key) => `stand-in ${key} of ${secret}`,
+): KubernetesObject[] {
+  const rendered = new Set(byKind(objects, 'Secret').map((s) => s.metadata.name));
+  const wanted = new Map<string, Set<string>>();
+  const want = (secret: string, key: string): void => {
+    if (rendered.has(secret)) return;
+    if (!wanted.has(secret)) wanted.set(secret, new Set());
+    wanted.get(secret)!.add(key);
+  };
+  for (const deployment of byKind<DeploymentObject>(objects, 'Deployment')) {
+    const pod = deployment.spec.template.spec;
+    for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
+      for (const variable of container.env ?? []) {
+        const ref = variable.valueFrom?.secretKeyRef;
+        if (ref && !ref.optional) want(ref.name, ref.key);
+      }
+    }
+    for (const volume of pod.volumes ?? []) {
+      for (const item of volume.secret?.items ?? []) want(volume.secret!.secretName, item.key);
+    }
+  }
+  return [...wanted].map(([name, keys]) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name },
+    type: 'Opaque',
+    stringData: Object.fromEntries([...keys].map((key) => [key, value(name, key)])),
+  }));
+}
+
+/**
  * The container's environment as the kubelet resolves it, from the rendered Secrets and ConfigMaps
  * plus `existing` (objects the chart references but does not create). A missing required key
  * throws, as the Pod would not start.
@@ -252,13 +290,15 @@ export function resolveEnv(
 
 /**
  * The Pod's filesystem outside Kubernetes: each volume mount of the container becomes a folder
- * under `root` (a ConfigMap volume is filled with its keys, as the kubelet does), and `rebase`
- * turns a path inside the container into the path on this machine.
+ * under `root` (a ConfigMap volume is filled with its keys, a Secret volume with its items from the
+ * rendered Secrets or `existing`, as the kubelet does), and `rebase` turns a path inside the
+ * container into the path on this machine.
  */
 export function podFilesystem(
   deployment: DeploymentObject,
   objects: KubernetesObject[],
   root: string,
+  existing: KubernetesObject[] = [],
 ): { rebase: <T>(value: T) => T; hostPath: (containerPath: string) => string } {
   const container = exporterContainer(deployment);
   const volumes = deployment.spec.template.spec.volumes ?? [];
@@ -272,6 +312,27 @@ export function podFilesystem(
       ) as { data?: Record<string, string> } | undefined;
       for (const [key, text] of Object.entries(configMap?.data ?? {})) {
         writeFileSync(join(dir, key), text);
+      }
+    }
+    if (volume?.secret) {
+      const { secretName, items } = volume.secret;
+      const secret = [...objects, ...existing].find(
+        (o) => o.kind === 'Secret' && o.metadata.name === secretName,
+      );
+      if (!secret) throw new Error(`volume ${volume.name}: Secret ${secretName} does not exist`);
+      // Without items the kubelet writes every key under its own name.
+      const { data, stringData } = secret as {
+        data?: Record<string, string>;
+        stringData?: Record<string, string>;
+      };
+      const all = Object.keys({ ...data, ...stringData }).map((key) => ({ key, path: key }));
+      for (const item of items ?? all) {
+        const text = secretValue(secret, item.key);
+        // The kubelet does not start a Pod whose Secret volume names a missing key.
+        if (text === undefined) {
+          throw new Error(`volume ${volume.name}: Secret ${secretName} has no key ${item.key}`);
+        }
+        writeFileSync(join(dir, item.path), text);
       }
     }
     return { mountPath: mount.mountPath, dir };

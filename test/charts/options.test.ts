@@ -12,10 +12,12 @@ import {
   onlyOne,
   render,
   renderNotes,
+  renderedConfig,
   resolveEnv,
   scenarios,
   schemaProblems,
   type DeploymentObject,
+  type Values,
 } from './chart.js';
 import { filesOf } from './chart-files.js';
 
@@ -155,6 +157,110 @@ describe('secrets of the command API', () => {
   });
 });
 
+describe('Kafka TLS and SASL', () => {
+  const tlsOf = async (values: Values) => {
+    const objects = await render(values);
+    const deployment = onlyOne<DeploymentObject>(objects, 'Deployment');
+    return {
+      config: (renderedConfig(objects).ingest as { kafka: Record<string, unknown> }).kafka,
+      volume: deployment.spec.template.spec.volumes?.find((v) => v.name === 'kafka-tls'),
+      mount: exporterContainer(deployment).volumeMounts?.find((m) => m.name === 'kafka-tls'),
+      env: exporterContainer(deployment).env ?? [],
+    };
+  };
+
+  it('are not in the config while off', async () => {
+    const { config, volume, env } = await tlsOf({ mode: 'kafka' });
+    expect(config).not.toHaveProperty('tls');
+    expect(config).not.toHaveProperty('sasl');
+    expect(volume).toBeUndefined();
+    expect(env.map((e) => e.name)).toEqual(['TMPDIR']);
+  });
+
+  it('TLS without a Secret: nothing mounted, the exporter trusts the public CAs Node ships', async () => {
+    const { config, volume, mount } = await tlsOf({ mode: 'kafka', kafka: { tls: { enabled: true } } });
+    expect(config.tls).toEqual({ enabled: true });
+    expect([volume, mount]).toEqual([undefined, undefined]);
+  });
+
+  it('TLS with a CA only (not mutual): only the CA key is mounted, under its configured name', async () => {
+    const { config, volume } = await tlsOf({
+      mode: 'kafka',
+      kafka: { tls: { enabled: true, existingSecret: 'kafka-ca', caKey: 'root.pem', certKey: 'c' } },
+    });
+    expect(config.tls).toEqual({ enabled: true, caFile: '/etc/twinops-kafka-tls/root.pem' });
+    expect(volume?.secret).toMatchObject({
+      secretName: 'kafka-ca',
+      items: [{ key: 'root.pem', path: 'root.pem' }],
+    });
+  });
+
+  it('mutual TLS: the certificate and key under the configured key names', async () => {
+    const { config, volume } = await tlsOf({
+      mode: 'kafka',
+      kafka: {
+        tls: { enabled: true, existingSecret: 'kafka-client', mutual: true, certKey: 'client.pem', keyKey: 'client-key.pem' },
+      },
+    });
+    expect(config.tls).toEqual({
+      enabled: true,
+      caFile: '/etc/twinops-kafka-tls/ca.crt',
+      certFile: '/etc/twinops-kafka-tls/client.pem',
+      keyFile: '/etc/twinops-kafka-tls/client-key.pem',
+    });
+    expect(volume?.secret?.items?.map((i) => i.key)).toEqual(['ca.crt', 'client.pem', 'client-key.pem']);
+  });
+
+  it('SASL: mechanism and user in the config, the password only from the Secret (required)', async () => {
+    const { config, env } = await tlsOf({
+      mode: 'kafka',
+      kafka: { sasl: { enabled: true, mechanism: 'plain', username: 'ingest', existingSecret: 'kafka-user', passwordKey: 'pw' } },
+    });
+    expect(config.sasl).toEqual({ enabled: true, mechanism: 'plain', username: 'ingest' });
+    expect(env.find((e) => e.name === 'TWINOPS_KAFKA_SASL_PASSWORD')).toEqual({
+      name: 'TWINOPS_KAFKA_SASL_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'kafka-user', key: 'pw' } },
+    });
+  });
+
+  it('are allowed in embedded mode when commands go to devices over Kafka', async () => {
+    const values = {
+      commands: { enabled: true, auth: { existingSecret: 'api' } },
+      config: { commands: { devices: 'kafka' } },
+      kafka: {
+        tls: { enabled: true, existingSecret: 'kafka-ca' },
+        sasl: { enabled: true, username: 'commands', existingSecret: 'kafka-user' },
+      },
+    };
+    const objects = await render(values);
+    expect(schemaProblems(objects)).toEqual([]);
+    const { config } = await tlsOf(values);
+    expect(config).toMatchObject({ enabled: false, tls: { enabled: true }, sasl: { enabled: true } });
+  });
+
+  it('are summed up in NOTES.txt, with the gateway pipeline’s gap', async () => {
+    const notes = await renderNotes(scenarios().find((s) => s.name === 'kafka-secure')!.values);
+    expect(notes).toContain(
+      'TLS:  on, trusting ca.crt from the Secret "twinops-kafka-tls" (mounted at /etc/twinops-kafka-tls)',
+    );
+    expect(notes).toContain('client certificate tls.crt and key tls.key from the same Secret (mutual TLS)');
+    expect(notes).toContain(
+      'SASL: scram-sha-512 as "twinops-exporter", the password from the Secret "twinops-kafka-sasl" (key password)',
+    );
+    expect(notes).toMatch(/pipelines\/gateway.yaml has no TLS or SASL settings yet/);
+    expect(await renderNotes({ mode: 'kafka' })).not.toContain('Kafka security');
+  });
+
+  it('warn in NOTES.txt when SASL plain would send the password without TLS', async () => {
+    const sasl = { enabled: true, username: 'u', existingSecret: 's' };
+    const warning = /WARNING: SASL plain without TLS sends the password to the brokers in clear text/;
+    expect(await renderNotes({ mode: 'kafka', kafka: { sasl: { ...sasl, mechanism: 'plain' } } })).toMatch(warning);
+    expect(
+      await renderNotes({ mode: 'kafka', kafka: { tls: { enabled: true }, sasl: { ...sasl, mechanism: 'plain' } } }),
+    ).not.toMatch(warning);
+  });
+});
+
 describe('values that cannot work are refused at render, with the reason', () => {
   it.each([
     [{ replicaCount: 2 }, /mode is embedded, which runs exactly one replica/],
@@ -162,9 +268,24 @@ describe('values that cannot work are refused at render, with the reason', () =>
       { mode: 'kafka', replicaCount: 2, commands: { enabled: true } },
       /commands.enabled needs a single replica/,
     ],
-    // Gaps of the exporter today: no Kafka TLS or SASL setting exists in its config or environment.
-    [{ mode: 'kafka', kafka: { tls: { enabled: true } } }, /cannot connect to Kafka over TLS yet/],
-    [{ mode: 'kafka', kafka: { sasl: { enabled: true } } }, /cannot authenticate to Kafka with SASL/],
+    // Kafka security for a release that never talks to Kafka is a mistake, not a no-op.
+    [{ kafka: { tls: { enabled: true } } }, /kafka.tls.enabled, but this release does not talk to Kafka/],
+    [
+      { kafka: { sasl: { enabled: true, username: 'u', existingSecret: 's' } } },
+      /kafka.sasl.enabled, but this release does not talk to Kafka/,
+    ],
+    [
+      { commands: { enabled: true }, kafka: { tls: { enabled: true } } },
+      /kafka.tls.enabled, but this release does not talk to Kafka/,
+    ],
+    [
+      { mode: 'kafka', config: { ingest: { kafka: { tls: { enabled: true } } } } },
+      /config.ingest.kafka.tls \(set by kafka.tls.\*\) is managed by the chart/,
+    ],
+    [
+      { mode: 'kafka', config: { ingest: { kafka: { sasl: { mechanism: 'plain', username: 'u' } } } } },
+      /config.ingest.kafka.sasl .* is managed by the chart/,
+    ],
     [{ config: { server: { apiPort: 1 } } }, /config.server \(set by ports.\*\) is managed by the chart/],
     [
       { config: { state: { snapshot: { path: '/x.db' } } } },
@@ -187,6 +308,25 @@ describe('values that cannot work are refused at render, with the reason', () =>
       /roles/,
     ],
     [{ kafka: { brokers: ['kafka'] } }, /brokers/],
+    [{ mode: 'kafka', kafka: { sasl: { mechanism: 'gssapi' } } }, /sasl\/mechanism/],
+    [
+      { mode: 'kafka', kafka: { sasl: { enabled: true, username: 'u' } } },
+      /sasl\/existingSecret': minLength/,
+    ],
+    [
+      { mode: 'kafka', kafka: { sasl: { enabled: true, existingSecret: 's' } } },
+      /sasl\/username': minLength/,
+    ],
+    // No value of the chart can hold the SASL password, so none can reach a ConfigMap.
+    [{ kafka: { sasl: { password: 'hunter2' } } }, /additional properties 'password' not allowed/],
+    [
+      { extraEnv: [{ name: 'TWINOPS_KAFKA_SASL_PASSWORD', value: 'hunter2' }] },
+      /extraEnv\/0\/name/,
+    ],
+    [
+      { mode: 'kafka', kafka: { tls: { enabled: true, mutual: true } } },
+      /tls\/existingSecret': minLength/,
+    ],
   ])('schema: %j', async (values, message) => {
     await expect(render(values)).rejects.toThrow(message);
   });

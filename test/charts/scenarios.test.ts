@@ -4,6 +4,7 @@ import {
   KUBERNETES_SCHEMA_VERSION,
   byKind,
   chartDir,
+  existingSecrets,
   exporterContainer,
   helmLint,
   onlyOne,
@@ -23,6 +24,16 @@ const [rulesSet, dashboardsSet] = chartFileSets(repoRoot);
 const ruleFiles = filesOf(rulesSet!.targetDir, rulesSet!.extension);
 const dashboardFiles = filesOf(dashboardsSet!.targetDir, dashboardsSet!.extension);
 
+/** Paths of keys that name a secret (password, token, secret), anywhere in a document. */
+function secretKeysIn(value: unknown, path = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => secretKeysIn(item, `${path}[${i}]`));
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, item]) => [
+    ...(/password|token|secret/i.test(key) ? [`${path}.${key}`] : []),
+    ...secretKeysIn(item, `${path}.${key}`),
+  ]);
+}
+
 /** Each container's effective security settings (the container's own, else the Pod's). */
 function effectiveSecurity(pod: PodSpec, container: Container) {
   const own = container.securityContext ?? {};
@@ -37,8 +48,8 @@ function effectiveSecurity(pod: PodSpec, container: Container) {
 }
 
 describe('the ci/ scenarios of the chart', () => {
-  it('are the three the issue asks for', () => {
-    expect(all.map((s) => s.name)).toEqual(['embedded', 'everything', 'kafka']);
+  it('are the three the issue asks for, and Kafka with TLS and SASL', () => {
+    expect(all.map((s) => s.name)).toEqual(['embedded', 'everything', 'kafka-secure', 'kafka']);
   });
 
   describe.each(all)('$name', ({ file, values, name }) => {
@@ -150,16 +161,37 @@ describe('the ci/ scenarios of the chart', () => {
       const rendered = await objects();
       const auth = (values.commands as { auth?: { tokens?: { token: string }[]; proxySecret?: string } })
         ?.auth;
-      const secrets = [...(auth?.tokens ?? []).map((t) => t.token), auth?.proxySecret].filter(
-        (s): s is string => Boolean(s),
-      );
+      // The ones in values, and the stand-ins of the existing Secrets the Pod reads.
+      const existing = existingSecrets(rendered);
+      const secrets = [
+        ...(auth?.tokens ?? []).map((t) => t.token),
+        auth?.proxySecret,
+        ...existing.flatMap((s) => Object.values(s.stringData as Record<string, string>)),
+      ].filter((s): s is string => Boolean(s));
       const configMapText = JSON.stringify(byKind(rendered, 'ConfigMap'));
       const podText = JSON.stringify(byKind(rendered, 'Deployment'));
       for (const secret of secrets) {
         expect(configMapText).not.toContain(secret);
         expect(podText).not.toContain(secret);
       }
+      // Secret variables come from Secrets only, and the exporter's config names no secret.
+      const container = exporterContainer(onlyOne<DeploymentObject>(rendered, 'Deployment'));
+      const secretVariables = (container.env ?? []).filter((e) =>
+        /^TWINOPS_(API_TOKENS|PROXY_SECRET|KAFKA_SASL_PASSWORD)$/.test(e.name),
+      );
+      for (const variable of secretVariables) {
+        expect(variable.value, variable.name).toBeUndefined();
+        expect(variable.valueFrom?.secretKeyRef, variable.name).toBeDefined();
+      }
+      expect(secretKeysIn(renderedConfig(rendered))).toEqual([]);
       if (name === 'everything') expect(secrets.length).toBeGreaterThan(0);
+      if (name === 'kafka-secure') {
+        expect(secretVariables.map((e) => e.name)).toEqual(['TWINOPS_KAFKA_SASL_PASSWORD']);
+        expect(existing.map((s) => s.metadata.name).sort()).toEqual([
+          'twinops-kafka-sasl',
+          'twinops-kafka-tls',
+        ]);
+      }
     });
   });
 
@@ -183,6 +215,46 @@ describe('the ci/ scenarios of the chart', () => {
     expect(byKind(rendered, 'PersistentVolumeClaim')).toHaveLength(0);
     expect(renderedConfig(rendered).ingest).toMatchObject({
       kafka: { enabled: true, brokers: kafka.brokers, groupId: kafka.groupId },
+    });
+  });
+
+  it('in kafka mode with TLS and SASL: the Secret mounted read-only, the password from a Secret', async () => {
+    const { values } = all.find((s) => s.name === 'kafka-secure')!;
+    const rendered = await render(values);
+    const deployment = onlyOne<DeploymentObject>(rendered, 'Deployment');
+    const container = exporterContainer(deployment);
+    expect(byKind(rendered, 'Secret')).toHaveLength(0);
+    expect(deployment.spec.template.spec.volumes?.find((v) => v.name === 'kafka-tls')).toEqual({
+      name: 'kafka-tls',
+      secret: {
+        secretName: 'twinops-kafka-tls',
+        defaultMode: 0o440,
+        items: [
+          { key: 'ca.crt', path: 'ca.crt' },
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+        ],
+      },
+    });
+    expect(container.volumeMounts).toContainEqual({
+      name: 'kafka-tls',
+      mountPath: '/etc/twinops-kafka-tls',
+      readOnly: true,
+    });
+    expect(container.env).toContainEqual({
+      name: 'TWINOPS_KAFKA_SASL_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'twinops-kafka-sasl', key: 'password' } },
+    });
+    expect(renderedConfig(rendered).ingest).toMatchObject({
+      kafka: {
+        tls: {
+          enabled: true,
+          caFile: '/etc/twinops-kafka-tls/ca.crt',
+          certFile: '/etc/twinops-kafka-tls/tls.crt',
+          keyFile: '/etc/twinops-kafka-tls/tls.key',
+        },
+        sasl: { enabled: true, mechanism: 'scram-sha-512', username: 'twinops-exporter' },
+      },
     });
   });
 });

@@ -72,6 +72,25 @@ true
 {{- if eq .Values.mode "kafka" -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+The exporter talks to Kafka: it consumes telemetry (kafka mode) or sends commands to devices over
+it. Only then do kafka.tls and kafka.sasl mean anything.
+*/}}
+{{- define "twinops.usesKafka" -}}
+{{- if or (eq .Values.mode "kafka") (and .Values.commands.enabled (eq (dig "commands" "devices" "" (.Values.config | default dict)) "kafka")) -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Where the Kafka TLS Secret is mounted. Not under the read-only config mount at /etc/twinops: the
+container runtime could not create a mount point inside it.
+*/}}
+{{- define "twinops.kafkaTlsDir" -}}/etc/twinops-kafka-tls{{- end -}}
+
+{{/* The Kafka TLS Secret's files are mounted (TLS on, with a Secret). */}}
+{{- define "twinops.mountKafkaTls" -}}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret -}}true{{- end -}}
+{{- end -}}
+
 {{/* Replicas actually run: one in embedded mode. */}}
 {{- define "twinops.replicas" -}}
 {{- if eq .Values.mode "kafka" -}}{{ .Values.replicaCount }}{{- else -}}1{{- end -}}
@@ -89,11 +108,10 @@ the Deployment, so `helm template`, `helm lint` and `helm install` all stop on t
 {{- if and $v.commands.enabled (gt (int (include "twinops.replicas" .)) 1) -}}
 {{- fail "commands.enabled needs a single replica: the kill switch, conflict and rate-limit guards and the audit chain live in one process's ledger, and command acks are split across a consumer group; run commands with replicaCount: 1" -}}
 {{- end -}}
-{{- if $v.kafka.tls.enabled -}}
-{{- fail "kafka.tls.enabled: the exporter cannot connect to Kafka over TLS yet (no TLS setting in its config schema or TWINOPS_* environment); refusing rather than connecting in plaintext" -}}
+{{- range $setting := list "tls" "sasl" -}}
+{{- if and (index $v.kafka $setting).enabled (not (include "twinops.usesKafka" $)) -}}
+{{- fail (printf "kafka.%s.enabled, but this release does not talk to Kafka: mode is embedded and commands do not go to devices over Kafka (commands.enabled with config.commands.devices: kafka); set kafka.%s.enabled: false, or mode: kafka" $setting $setting) -}}
 {{- end -}}
-{{- if $v.kafka.sasl.enabled -}}
-{{- fail "kafka.sasl.enabled: the exporter cannot authenticate to Kafka with SASL yet (no SASL setting in its config schema or TWINOPS_* environment)" -}}
 {{- end -}}
 {{- if and $v.commands.auth.existingSecret (or $v.commands.auth.tokens $v.commands.auth.proxySecret) -}}
 {{- fail "commands.auth: set either existingSecret or tokens/proxySecret, not both" -}}
@@ -104,6 +122,8 @@ the Deployment, so `helm template`, `helm lint` and `helm install` all stop on t
   (list (hasKey (dig "ingest" "kafka" dict $c) "enabled") "config.ingest.kafka.enabled (set by mode)")
   (list (hasKey (dig "ingest" "kafka" dict $c) "brokers") "config.ingest.kafka.brokers (set by kafka.brokers)")
   (list (hasKey (dig "ingest" "kafka" dict $c) "groupId") "config.ingest.kafka.groupId (set by kafka.groupId)")
+  (list (hasKey (dig "ingest" "kafka" dict $c) "tls") "config.ingest.kafka.tls (set by kafka.tls.*)")
+  (list (hasKey (dig "ingest" "kafka" dict $c) "sasl") "config.ingest.kafka.sasl (set by kafka.sasl.*; the password only from kafka.sasl.existingSecret)")
   (list (hasKey (dig "state" "snapshot" dict $c) "path") "config.state.snapshot.path (the chart's data volume)")
   (list (hasKey (dig "commands" dict $c) "enabled") "config.commands.enabled (set by commands.enabled)")
   (list (hasKey (dig "commands" dict $c) "ledgerPath") "config.commands.ledgerPath (the chart's data volume)")
@@ -120,9 +140,30 @@ The exporter's configuration: `config` from values, with the keys the chart owns
 */}}
 {{- define "twinops.exporterConfig" -}}
 {{- $dataDir := include "twinops.dataDir" . -}}
+{{- $kafka := dict "enabled" (eq .Values.mode "kafka") "brokers" .Values.kafka.brokers "groupId" .Values.kafka.groupId -}}
+{{- with .Values.kafka.tls -}}
+{{- if .enabled -}}
+{{- $tls := dict "enabled" true -}}
+{{- if include "twinops.mountKafkaTls" $ -}}
+{{- $dir := include "twinops.kafkaTlsDir" $ -}}
+{{- $_ := set $tls "caFile" (printf "%s/%s" $dir .caKey) -}}
+{{- if .mutual -}}
+{{- $_ := set $tls "certFile" (printf "%s/%s" $dir .certKey) -}}
+{{- $_ := set $tls "keyFile" (printf "%s/%s" $dir .keyKey) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $kafka "tls" $tls -}}
+{{- end -}}
+{{- end -}}
+{{- with .Values.kafka.sasl -}}
+{{- if .enabled -}}
+{{- /* The password is not here: TWINOPS_KAFKA_SASL_PASSWORD, from the Secret. */ -}}
+{{- $_ := set $kafka "sasl" (dict "enabled" true "mechanism" .mechanism "username" .username) -}}
+{{- end -}}
+{{- end -}}
 {{- $managed := dict
   "server" (dict "host" "0.0.0.0" "otlpPort" (int .Values.ports.otlp) "metricsPort" (int .Values.ports.metrics) "apiPort" (int .Values.ports.api))
-  "ingest" (dict "kafka" (dict "enabled" (eq .Values.mode "kafka") "brokers" .Values.kafka.brokers "groupId" .Values.kafka.groupId))
+  "ingest" (dict "kafka" $kafka)
   "state" (dict "snapshot" (dict "path" (printf "%s/state.db" $dataDir)))
   "commands" (dict "enabled" .Values.commands.enabled "ledgerPath" (printf "%s/commands.db" $dataDir))
 -}}
