@@ -18,6 +18,7 @@ export {
   type CollectorOptions,
 } from './collector.js';
 export { helm, helmTemplate, installHelm, HELM_VERSION, type KubernetesObject } from './helm.js';
+export { installSloth, SLOTH_VERSION } from './sloth.js';
 export { installKafka, startKafka, kafkaVersion, type KafkaBroker } from './kafka.js';
 export {
   installPrometheus,

@@ -5,6 +5,7 @@ import { installHelm } from './helm.js';
 import { installKafka } from './kafka.js';
 import { progress } from './log.js';
 import { installPrometheus } from './prometheus.js';
+import { installSloth } from './sloth.js';
 import { installDebianPackages } from './system.js';
 
 /** Every component the test bed can install, by name. */
@@ -23,6 +24,7 @@ export const components: Record<string, () => Promise<unknown>> = {
   kafka: installKafka,
   collector: installCollector,
   helm: installHelm,
+  sloth: installSloth,
 };
 
 /**

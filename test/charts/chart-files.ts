@@ -11,8 +11,9 @@ import { join, relative } from 'node:path';
 
 /**
  * Helm's `.Files` reads only inside the chart, so the chart carries copies of what other folders
- * generate: the Prometheus rule files (`alerts/generated/*.yaml`, not the test profile below it)
- * and the dashboards (`dashboards/*.json`). `syncChartFiles` makes the copies equal to the
+ * generate: the Prometheus rule files (`alerts/generated/*.yaml` and `alerts/generated/slo-rules/*.yaml`,
+ * not the test profile)
+ * and the dashboards (`dashboards/generated/*.json`). `syncChartFiles` makes the copies equal to the
  * sources, whatever their number; `chartFileDrift` names every difference.
  */
 export interface ChartFileSet {
@@ -35,9 +36,15 @@ export function chartFileSets(root: string): ChartFileSet[] {
     },
     {
       label: 'dashboards',
-      sourceDir: join(root, 'dashboards'),
+      sourceDir: join(root, 'dashboards', 'generated'),
       targetDir: join(files, 'dashboards'),
       extension: '.json',
+    },
+    {
+      label: 'slo rules',
+      sourceDir: join(root, 'alerts', 'generated', 'slo-rules'),
+      targetDir: join(files, 'slo-rules'),
+      extension: '.yaml',
     },
   ];
 }

@@ -36,8 +36,8 @@ describe('rules and dashboards in the chart (a copy carrying the fixtures)', () 
     dir = mkdtempSync(join(tmpdir(), 'twinops-chart-'));
     chart = join(dir, 'twinops');
     cpSync(chartDir, chart, { recursive: true });
+    rmSync(join(chart, 'files'), { recursive: true, force: true });
     for (const sub of ['rules', 'dashboards']) {
-      rmSync(join(chart, 'files', sub), { recursive: true, force: true });
       cpSync(join(fixtures, sub), join(chart, 'files', sub), { recursive: true });
     }
   });
@@ -106,7 +106,9 @@ describe('the ServiceMonitor', () => {
     >(objects, 'ServiceMonitor');
     const job = monitor.spec.endpoints[0]!.relabelings.find((r) => r.targetLabel === 'job')!.replacement;
     const ruleFiles = [
-      ...filesOf(join(chartDir, 'files', 'rules'), '.yaml').map((f) => join(chartDir, 'files', 'rules', f)),
+      ...['rules', 'slo-rules'].flatMap((sub) =>
+        filesOf(join(chartDir, 'files', sub), '.yaml').map((f) => join(chartDir, 'files', sub, f)),
+      ),
       join(fixtures, 'rules', 'twinops-fixture.yaml'),
     ];
     const selected = ruleFiles.flatMap((file) =>

@@ -20,8 +20,8 @@ import { chartFileSets, filesOf } from './chart-files.js';
 import { repoRoot } from '../bed/paths.js';
 
 const all = scenarios();
-const [rulesSet, dashboardsSet] = chartFileSets(repoRoot);
-const ruleFiles = filesOf(rulesSet!.targetDir, rulesSet!.extension);
+const [rulesSet, dashboardsSet, sloRulesSet] = chartFileSets(repoRoot);
+const ruleFiles = [rulesSet!, sloRulesSet!].flatMap((set) => filesOf(set.targetDir, set.extension));
 const dashboardFiles = filesOf(dashboardsSet!.targetDir, dashboardsSet!.extension);
 
 /** Paths of keys that name a secret (password, token, secret), anywhere in a document. */

@@ -23,12 +23,12 @@ describe('the sync', () => {
     const root = mkdtempSync(join(tmpdir(), 'twinops-sync-'));
     temps.push(root);
     mkdirSync(join(root, 'alerts', 'generated', 'test-profile'), { recursive: true });
-    mkdirSync(join(root, 'dashboards'), { recursive: true });
+    mkdirSync(join(root, 'dashboards', 'generated'), { recursive: true });
     for (const [name, text] of Object.entries(rules)) {
       writeFileSync(join(root, 'alerts', 'generated', name), text);
     }
     for (const [name, text] of Object.entries(dashboards)) {
-      writeFileSync(join(root, 'dashboards', name), text);
+      writeFileSync(join(root, 'dashboards', 'generated', name), text);
     }
     return root;
   }
@@ -40,14 +40,18 @@ describe('the sync', () => {
     );
     // The time-compressed test profile is for promtool tests, not for clusters.
     writeFileSync(join(root, 'alerts', 'generated', 'test-profile', 'slo-a.yaml'), 'groups: []\n');
+    // One rules file per SLO lives one folder down.
+    mkdirSync(join(root, 'alerts', 'generated', 'slo-rules'));
+    writeFileSync(join(root, 'alerts', 'generated', 'slo-rules', 'freshness.yaml'), 'groups: []\n');
     const sets = chartFileSets(root);
     expect(chartFileDrift(sets, root)).toEqual([
       'rules: charts/twinops/files/rules/slo-a.yaml is missing',
       'rules: charts/twinops/files/rules/slo-b.yaml is missing',
       'dashboards: charts/twinops/files/dashboards/debug.json is missing',
       'dashboards: charts/twinops/files/dashboards/on-call.json is missing',
+      'slo rules: charts/twinops/files/slo-rules/freshness.yaml is missing',
     ]);
-    expect(syncChartFiles(sets).copied).toHaveLength(4);
+    expect(syncChartFiles(sets).copied).toHaveLength(5);
     expect(chartFileDrift(sets, root)).toEqual([]);
     expect(readdirSync(join(root, 'charts', 'twinops', 'files', 'rules'))).toEqual([
       'slo-a.yaml',

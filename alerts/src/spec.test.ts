@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decimal, format, mul, shift, sub } from './decimal.js';
+import { scaleDuration } from './duration.js';
+import { alertsDir } from './cli.js';
+import {
+  SpecError,
+  loadSpecs,
+  parseConfig,
+  parseSloFile,
+  resolveSlos,
+  type SloSpec,
+} from './spec.js';
+
+const config = parseConfig(readFileSync(join(alertsDir, 'config.yaml'), 'utf8'));
+
+const slo = (overrides: Partial<SloSpec> = {}): SloSpec => ({
+  name: 'test-slo',
+  alert: 'TwinTestBudgetBurn',
+  description: 'test',
+  objective: 99.9,
+  period: '30d',
+  sli: { good: 'good_total', total: 'all_total' },
+  ...overrides,
+});
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof SpecError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a SpecError');
+}
+
+describe('exact numbers', () => {
+  it('prints 14.4 × (1 − 0.999) as 0.0144, where floats say 0.014400000000000001', () => {
+    expect(14.4 * (1 - 0.999)).not.toBe(0.0144);
+    const budget = shift(sub(decimal(100), decimal(99.9)), 2);
+    expect(format(budget)).toBe('0.001');
+    expect(format(mul(decimal(14.4), budget))).toBe('0.0144');
+  });
+
+  it('resolves every tier threshold exactly', () => {
+    const [resolved] = resolveSlos([{ file: 'x.yaml', slos: [slo({ objective: 99.95 })] }], config);
+    expect(resolved?.objective).toBe('0.9995');
+    expect(resolved?.errorBudget).toBe('0.0005');
+    expect(resolved?.tiers.map((t) => t.threshold)).toEqual([
+      '0.0072',
+      '0.003',
+      '0.0015',
+      '0.0005',
+    ]);
+  });
+
+  it('handles exponent forms and integers', () => {
+    expect(format(decimal(1e-7))).toBe('0.0000001');
+    expect(format(decimal(6))).toBe('6');
+    expect(format(mul(decimal(6), decimal('0.05')))).toBe('0.3');
+  });
+
+  it('compresses durations for the test profile exactly, or refuses', () => {
+    expect(scaleDuration('1h', 60)).toBe('1m');
+    expect(scaleDuration('5m', 60)).toBe('5s');
+    expect(scaleDuration('3d', 60)).toBe('72m');
+    expect(scaleDuration('30d', 60)).toBe('12h');
+    expect(() => scaleDuration('1s', 7)).toThrow(/not a whole number/);
+  });
+});
+
+describe('validation', () => {
+  it('loads the committed specs: seven default SLOs, four tiers each', () => {
+    const specs = loadSpecs(alertsDir);
+    expect(specs.slos.map((s) => s.name)).toEqual([
+      'sync-latency',
+      'freshness',
+      'divergence',
+      'prediction-accuracy',
+      'actuation-success',
+      'convergence',
+      'api-availability',
+    ]);
+    for (const s of specs.slos)
+      expect(s.tiers.map((t) => t.id)).toEqual(['fast', 'medium', 'slow', 'gradual']);
+  });
+
+  it('names the file and the path of each schema violation, all at once', () => {
+    const text = [
+      'version: twinops.slo/v1',
+      'slos:',
+      '  - name: Bad Name',
+      '    alert: TwinX',
+      '    description: x',
+      '    objective: 100',
+      '    period: 30 days',
+      '    sli: { good: "a{", total: b_total, extra: 1 }',
+    ].join('\n');
+    expect(problems(() => parseSloFile(text, 'slos/mine.yaml')).sort()).toEqual(
+      [
+        'slos/mine.yaml: slos[0].name: must match pattern "^[a-z][a-z0-9-]*$"',
+        'slos/mine.yaml: slos[0].objective: must be < 100',
+        'slos/mine.yaml: slos[0].period: must be a duration with one unit, such as 30s, 5m, 1h or 30d',
+        'slos/mine.yaml: slos[0].sli.good: must be a series selector such as metric_total{label="value"}',
+        'slos/mine.yaml: slos[0].sli: unknown key "extra"',
+      ].sort(),
+    );
+  });
+
+  it('reports YAML syntax errors and wrong versions with the file name', () => {
+    expect(problems(() => parseSloFile('slos: [', 'slos/broken.yaml'))[0]).toMatch(
+      /^slos\/broken\.yaml: not YAML: /,
+    );
+    expect(problems(() => parseSloFile('version: 2\nslos: []', 'slos/v.yaml'))).toContain(
+      'slos/v.yaml: version: must be "twinops.slo/v1"',
+    );
+  });
+
+  it('refuses a tier that can never fire, inverted windows, unknown tiers and duplicates', () => {
+    const found = problems(() =>
+      resolveSlos(
+        [
+          {
+            file: 'slos/a.yaml',
+            slos: [
+              slo({ objective: 90 }),
+              slo({
+                name: 'other',
+                alert: 'TwinTestBudgetBurn',
+                tiers: { fast: { shortWindow: '2h' }, hourly: { factor: 2 } },
+              }),
+            ],
+          },
+          { file: 'slos/b.yaml', slos: [slo({ labels: { tier: 'x' } })] },
+        ],
+        config,
+      ),
+    );
+    expect(found).toEqual([
+      'slos/a.yaml: slos[0].tiers.fast: factor 14.4 × error budget 0.1 = 1.44: an error ratio can never exceed it (lower the factor or disable the tier)',
+      'slos/a.yaml: slos[1].alert: "TwinTestBudgetBurn" is already used in slos/a.yaml',
+      'slos/a.yaml: slos[1].tiers.hourly: no such tier; known: fast, medium, slow, gradual',
+      'slos/a.yaml: slos[1].tiers.fast: shortWindow 2h must be shorter than longWindow 1h',
+      'slos/b.yaml: slos[0].name: "test-slo" is already defined in slos/a.yaml',
+      'slos/b.yaml: slos[0].alert: "TwinTestBudgetBurn" is already used in slos/a.yaml',
+      'slos/b.yaml: slos[0].labels.tier: is set by the generator',
+    ]);
+  });
+
+  it('applies per-SLO tier overrides and drops disabled tiers', () => {
+    const [resolved] = resolveSlos(
+      [
+        {
+          file: 'x.yaml',
+          slos: [
+            slo({
+              tiers: {
+                fast: { for: '0', severity: 'critical', factor: 10 },
+                gradual: { disabled: true },
+              },
+            }),
+          ],
+        },
+      ],
+      config,
+    );
+    expect(resolved?.tiers.map((t) => [t.id, t.severity, t.threshold, t.for])).toEqual([
+      ['fast', 'critical', '0.01', '0'],
+      ['medium', 'page', '0.006', '15m'],
+      ['slow', 'ticket', '0.003', '30m'],
+    ]);
+  });
+
+  it('validates config.yaml too', () => {
+    expect(problems(() => parseConfig('links: {}\n', 'config.yaml'))).toContain(
+      'config.yaml: links: missing "grafana"',
+    );
+  });
+});
