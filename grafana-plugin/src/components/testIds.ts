@@ -1,21 +1,54 @@
+/** Test ids, in one place for the unit tests and the preview host's browser tests. */
 export const testIds = {
   appConfig: {
-    apiKey: 'data-testid ac-api-key',
-    apiUrl: 'data-testid ac-api-url',
+    exporterUrl: 'data-testid ac-exporter-url',
+    proxySecret: 'data-testid ac-proxy-secret',
+    apiToken: 'data-testid ac-api-token',
+    prometheusUid: 'data-testid ac-prometheus-uid',
     submit: 'data-testid ac-submit-form',
   },
-  pageOne: {
-    container: 'data-testid pg-one-container',
-    navigateToFour: 'data-testid navigate-to-four',
+  fleet: {
+    container: 'data-testid fleet',
+    table: 'data-testid fleet-table',
+    row: 'data-testid fleet-row',
+    summary: 'data-testid fleet-summary',
   },
-  pageTwo: {
-    container: 'data-testid pg-two-container',
+  asset: {
+    container: 'data-testid asset',
+    property: 'data-testid asset-property',
+    staleBanner: 'data-testid asset-stale',
+    history: 'data-testid asset-history',
+    predictions: 'data-testid asset-predictions',
+    commands: 'data-testid asset-commands',
   },
-  pageThree: {
-    container: 'data-testid pg-three-container',
+  composer: {
+    container: 'data-testid composer',
+    verdicts: 'data-testid composer-verdicts',
+    verdict: 'data-testid composer-verdict',
+    decision: 'data-testid composer-decision',
+    review: 'data-testid composer-review',
+    confirm: 'data-testid composer-confirm',
+    follow: 'data-testid composer-follow',
+    result: 'data-testid composer-result',
   },
-  pageFour: {
-    container: 'data-testid pg-four-container',
-    navigateBack: 'data-testid navigate-back',
+  approvals: {
+    container: 'data-testid approvals',
+    row: 'data-testid approvals-row',
+  },
+  audit: {
+    container: 'data-testid audit',
+    chain: 'data-testid audit-chain',
+    row: 'data-testid audit-row',
+  },
+  slos: {
+    container: 'data-testid slos',
+    row: 'data-testid slos-row',
+  },
+  killSwitch: {
+    container: 'data-testid kill-switch',
+  },
+  panels: {
+    fleetCell: 'data-testid fleet-state-cell',
+    commandButton: 'data-testid command-panel-button',
   },
 };

@@ -1,38 +1,41 @@
 import React from 'react';
 import { MemoryRouter } from 'react-router-dom';
-import { AppRootProps, PluginType } from '@grafana/data';
-import { render, waitFor } from '@testing-library/react';
-import App from './App';
+import { type AppRootProps, PluginType } from '@grafana/data';
+import { render, screen } from '@testing-library/react';
+import App, { TwinRoutes } from './App';
+import { appLinks } from '../../api/context';
+import { FakeExporter, NOW, summary } from '../../testing/fakeExporter';
 
-describe('Components/App', () => {
-  let props: AppRootProps;
+function props(jsonData: Record<string, unknown>): AppRootProps {
+  return {
+    basename: 'a/twinops-twinops-app',
+    meta: { id: 'twinops-twinops-app', name: 'twinops', type: PluginType.app, enabled: true, jsonData },
+    query: {},
+    path: '',
+    onNavChanged: jest.fn(),
+  } as unknown as AppRootProps;
+}
 
-  beforeEach(() => {
-    jest.resetAllMocks();
-
-    props = {
-      basename: 'a/sample-app',
-      meta: {
-        id: 'sample-app',
-        name: 'Sample App',
-        type: PluginType.app,
-        enabled: true,
-        jsonData: {},
-      },
-      query: {},
-      path: '',
-      onNavChanged: jest.fn(),
-    } as unknown as AppRootProps;
-  });
-
-  test('renders without an error"', async () => {
-    const { queryByText } = render(
+describe('App', () => {
+  it('asks for configuration before the exporter URL is set', () => {
+    render(
       <MemoryRouter>
-        <App {...props} />
+        <App {...props({})} />
       </MemoryRouter>
     );
+    expect(screen.getByText('twinops is not configured yet')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: /Configuration/ })).toHaveAttribute('href', '/plugins/twinops-twinops-app');
+  });
 
-    // Application is lazy loaded, so we need to wait for the component and routes to be rendered
-    await waitFor(() => expect(queryByText(/this is page one./i)).toBeInTheDocument(), { timeout: 2000 });
+  it('routes to the fleet page by default', async () => {
+    const fake = new FakeExporter()
+      .on('GET', '/api/v1/assets', { total: 1, offset: 0, limit: 50, items: [summary('belt-1')] })
+      .on('GET', '/api/v1/commands', []);
+    render(
+      <MemoryRouter initialEntries={['/']}>
+        <TwinRoutes services={{ client: fake.client(), links: appLinks('/a/test'), now: () => NOW }} />
+      </MemoryRouter>
+    );
+    expect(await screen.findByRole('link', { name: 'belt-1' }, { timeout: 5000 })).toBeInTheDocument();
   });
 });

@@ -1,0 +1,2 @@
+export { ApprovalQueue } from './ApprovalQueue';
+export { KillSwitchPanel } from './KillSwitch';

@@ -1,0 +1,1 @@
+export { AssetView, isStaleObservation } from './AssetView';

@@ -1,0 +1,2 @@
+export { FleetTable } from './FleetTable';
+export { fleetQuery, type FleetFilters, type StatusFilter } from './query';

@@ -1,0 +1,1 @@
+export { SloStatus } from './SloStatus';

@@ -1,0 +1,2 @@
+export * from './schemaForm';
+export { SchemaForm, type SchemaFormProps } from './SchemaForm';
