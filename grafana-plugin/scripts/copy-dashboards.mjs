@@ -2,7 +2,7 @@
 // where the app's plugin.json includes them and the build copies them to dist/. A dashboard that
 // plugin.json includes but ../dashboards has not produced yet gets a placeholder, with a warning,
 // so the build never ships an include that points at nothing.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +11,8 @@ const target = join(plugin, 'src', 'dashboards');
 // The generated dashboards (dashboards/ generates them; the Helm chart carries the same files).
 const sources = ['dashboards/generated'].map((d) => join(plugin, '..', d));
 
+// Start empty, so nothing removed from the source lingers in the build.
+rmSync(target, { recursive: true, force: true });
 mkdirSync(target, { recursive: true });
 const copied = new Map();
 for (const dir of sources) {

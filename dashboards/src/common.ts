@@ -1,0 +1,260 @@
+/**
+ * The pieces every dashboard shares: the Prometheus datasource variable, the template variables,
+ * links between the three dashboards, to runbooks and to the twinops app, a small grid layout,
+ * query and threshold helpers, and the last pass that numbers panels and queries.
+ */
+import {
+  DashboardBuilder,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  DatasourceVariableBuilder,
+  QueryVariableBuilder,
+  TextBoxVariableBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableHide,
+  VariableRefresh,
+  VariableSort,
+  type DataSourceRef,
+  type Dashboard,
+  type Panel,
+  type RowPanel,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import type { Specs } from './specs.js';
+
+export const pluginId = 'twinops-twinops-app';
+export const appUrl = `/a/${pluginId}`;
+export const uids = {
+  executive: 'twinops-executive',
+  oncall: 'twinops-oncall',
+  debug: 'twinops-debug',
+} as const;
+export type DashboardKey = keyof typeof uids;
+export const titles: Record<DashboardKey, string> = {
+  executive: 'twinops / Executive',
+  oncall: 'twinops / On-call',
+  debug: 'twinops / Debug',
+};
+
+/** Every panel and variable reads the Prometheus chosen in `$datasource`. */
+export const datasource: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
+
+// ---------------------------------------------------------------------------------------------
+// Template variables. Their names are the ones the alerts' dashboard_url sets (var-asset_class,
+// var-slo, var-model, var-model_version, var-instance, var-topic, var-reason, var-scope).
+
+export function datasourceVariable() {
+  return new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus');
+}
+
+/** A multi-value label filter from Prometheus; "All" is `.*`, so unlabelled series still match. */
+export function labelVariable(
+  name: string,
+  label: string,
+  query: string,
+  options: { multi?: boolean; description?: string } = {},
+) {
+  const v = new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(datasource)
+    .query(query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(options.multi ?? true)
+    .includeAll(true)
+    .allValue('.*')
+    .current({ text: 'All', value: '$__all', selected: true });
+  if (options.description) v.description(options.description);
+  return v;
+}
+
+export const assetClassVariable = () =>
+  labelVariable('asset_class', 'Asset class', 'label_values(twin_assets, asset_class)');
+export const modelVariable = () =>
+  labelVariable('model', 'Model', 'label_values(twin_model_predictions_total, model)');
+export const modelVersionVariable = () =>
+  labelVariable(
+    'model_version',
+    'Model version',
+    'label_values(twin_model_predictions_total{model=~"$model"}, model_version)',
+  );
+export const sloVariable = () =>
+  labelVariable('slo', 'SLO', 'label_values(slo:objective:ratio, slo)');
+
+/**
+ * The exporter's metrics carry no site label (labels are bounded: class, source, property, model,
+ * version, outcome), so `site` cannot filter a Prometheus query. It is passed to the twinops app,
+ * whose fleet page filters by site through the twin API.
+ */
+export const siteVariable = () =>
+  new TextBoxVariableBuilder('site')
+    .label('Site (app links)')
+    .description(
+      'Passed to the twinops app pages; the exporter metrics have no site label, so it filters no panel here.',
+    )
+    .defaultValue('');
+
+export const hiddenVariable = (v: { hide(h: VariableHide): unknown }) =>
+  v.hide(VariableHide.HideVariable);
+
+// ---------------------------------------------------------------------------------------------
+// Links
+
+/** The other dashboards, keeping the time range and the variables they share. */
+export function dashboardLinks(self: DashboardKey, specs: Specs) {
+  const links = (Object.keys(uids) as DashboardKey[])
+    .filter((k) => k !== self)
+    .map((k) =>
+      new DashboardLinkBuilder(titles[k].replace('twinops / ', ''))
+        .type(DashboardLinkType.Link)
+        .url(`/d/${uids[k]}`)
+        .icon('dashboard')
+        .tooltip(titles[k])
+        .keepTime(true)
+        .includeVars(true),
+    );
+  links.push(
+    new DashboardLinkBuilder('Runbooks')
+      .type(DashboardLinkType.Link)
+      .url(`${specs.runbooks}/README.md`)
+      .icon('doc')
+      .tooltip('One page per alert: what it means, how to confirm it here, what to do')
+      .targetBlank(true),
+    new DashboardLinkBuilder('twinops app')
+      .type(DashboardLinkType.Link)
+      .url(`${appUrl}/fleet?class=\${asset_class}&site=\${site}`)
+      .icon('apps')
+      .tooltip('Fleet, assets, commands, approvals and audit in the twinops app'),
+  );
+  return links;
+}
+
+/** A panel link (shown in the panel's header menu). */
+export function panelLink(title: string, url: string, targetBlank = false) {
+  return new DashboardLinkBuilder(title)
+    .type(DashboardLinkType.Link)
+    .url(url)
+    .targetBlank(targetBlank)
+    .icon('external link');
+}
+
+export function runbookLink(specs: Specs, file: string, title = 'Runbook') {
+  return panelLink(title, `${specs.runbooks}/${file}`, true);
+}
+
+/** A data link on each series of a per-asset panel: opens that asset in the twinops app. */
+export function assetPageLink() {
+  return new DashboardLinkBuilder('Open ${__field.labels.asset_id} in the twinops app')
+    .type(DashboardLinkType.Link)
+    .url(`${appUrl}/asset/\${__field.labels.asset_id}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+export interface QueryOptions {
+  legend?: string;
+  instant?: boolean;
+  table?: boolean;
+}
+
+export function query(expr: string, options: QueryOptions = {}) {
+  const q = new DataqueryBuilder().expr(expr).datasource(datasource);
+  if (options.legend !== undefined) q.legendFormat(options.legend);
+  if (options.instant) q.instant();
+  else q.range();
+  if (options.table) q.format(PromQueryFormat.Table);
+  return q;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thresholds
+
+export type Step = [number | null, string];
+
+export function thresholds(...steps: Step[]) {
+  return new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps(steps.map(([value, color]) => ({ value, color })));
+}
+
+/** Green at or above the objective, red below it. */
+export const objectiveThresholds = (objective: number) =>
+  thresholds([null, 'red'], [objective, 'green']);
+
+/** Green below the limit, red at or above it. */
+export const limitThresholds = (limit: number) => thresholds([null, 'green'], [limit, 'red']);
+
+/** Error budget remaining: overspent below 0, running low below a quarter. */
+export const budgetThresholds = () => thresholds([null, 'red'], [0, 'orange'], [0.25, 'green']);
+
+// ---------------------------------------------------------------------------------------------
+// Layout: rows of panels on Grafana's 24-column grid, placed left to right.
+
+export class Grid {
+  private x = 0;
+  private y = 0;
+  private rowHeight = 0;
+
+  /** A full-width row header. */
+  row(): { x: number; y: number; w: number; h: number } {
+    this.newLine();
+    const pos = { x: 0, y: this.y, w: 24, h: 1 };
+    this.y += 1;
+    return pos;
+  }
+
+  place(w: number, h: number): { x: number; y: number; w: number; h: number } {
+    if (this.x + w > 24) this.newLine();
+    const pos = { x: this.x, y: this.y, w, h };
+    this.x += w;
+    this.rowHeight = Math.max(this.rowHeight, h);
+    return pos;
+  }
+
+  private newLine(): void {
+    this.y += this.rowHeight;
+    this.x = 0;
+    this.rowHeight = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function baseDashboard(key: DashboardKey, specs: Specs) {
+  return new DashboardBuilder(titles[key])
+    .uid(uids[key])
+    .tags(['twinops', key])
+    .editable()
+    .timezone('browser')
+    .links(dashboardLinks(key, specs));
+}
+
+/**
+ * Numbers the panels (ids unique within the dashboard, in layout order) and their queries (refId
+ * A, B, …), which the SDK leaves to Grafana's UI, so the committed JSON is stable.
+ */
+export function finalize(dashboard: Dashboard): Dashboard {
+  let id = 0;
+  const number = (panel: Panel | RowPanel) => {
+    id += 1;
+    panel.id = id;
+    if (panel.type === 'row') {
+      for (const inner of (panel as RowPanel).panels ?? []) number(inner);
+      return;
+    }
+    const targets = ((panel as Panel).targets ?? []) as { refId?: string }[];
+    targets.forEach((t, i) => {
+      if (!t.refId) t.refId = String.fromCharCode(65 + i);
+    });
+  };
+  for (const panel of dashboard.panels ?? []) number(panel);
+  // The SDK (11.6) writes the interval-variable fields on every variable; Grafana's dashboard
+  // schema (@grafana/schema 12) has no such fields on a variable, and the schema test refuses them.
+  for (const variable of dashboard.templating?.list ?? []) {
+    const v = variable as unknown as Record<string, unknown>;
+    if (v.type !== 'interval') for (const key of ['auto', 'auto_min', 'auto_count']) delete v[key];
+  }
+  return dashboard;
+}

@@ -1,0 +1,504 @@
+/**
+ * On-call: what is burning and where. Firing alerts, burn rates per SLO and tier window, sync
+ * latency p95/p99 by class, divergence, stale assets, actuation failures by outcome, recent
+ * commands, with exporter-start and model-version annotations. Alerts link here with
+ * `var-slo`, `var-asset_class`, `var-model`, `var-model_version` and `var-scope`.
+ */
+import {
+  AnnotationQueryBuilder,
+  RowBuilder,
+  type AnnotationQuery,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder as BarGauge } from '@grafana/grafana-foundation-sdk/bargauge';
+import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
+import {
+  BarGaugeDisplayMode,
+  GraphThresholdsStyleConfigBuilder,
+  GraphThresholdsStyleMode,
+  ReduceDataOptionsBuilder,
+  VizOrientation,
+} from '@grafana/grafana-foundation-sdk/common';
+import {
+  Grid,
+  appUrl,
+  assetClassVariable,
+  baseDashboard,
+  budgetThresholds,
+  datasource,
+  datasourceVariable,
+  finalize,
+  labelVariable,
+  limitThresholds,
+  modelVariable,
+  modelVersionVariable,
+  panelLink,
+  query,
+  runbookLink,
+  siteVariable,
+  sloVariable,
+  thresholds,
+  uids,
+} from './common.js';
+import type { Specs } from './specs.js';
+
+const last = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
+const dashed = () => new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed);
+
+/**
+ * Annotations from Prometheus. Grafana's Prometheus annotation support reads the query from
+ * `target` and the event's title, text and tags from the fields beside it.
+ */
+export interface PrometheusAnnotation {
+  name: string;
+  expr: string;
+  iconColor: string;
+  step: string;
+  titleFormat: string;
+  textFormat?: string;
+  tagKeys?: string;
+  useValueForTime?: boolean;
+}
+
+export function prometheusAnnotation(a: PrometheusAnnotation) {
+  const built = new AnnotationQueryBuilder()
+    .name(a.name)
+    .datasource(datasource)
+    .enable(true)
+    .iconColor(a.iconColor)
+    .build() as AnnotationQuery & Record<string, unknown>;
+  // The SDK types `target` as the built-in Grafana datasource's; Prometheus' is a PromQuery.
+  const annotation = {
+    ...built,
+    target: { refId: 'Anno', expr: a.expr, interval: a.step },
+    titleFormat: a.titleFormat,
+    ...(a.textFormat ? { textFormat: a.textFormat } : {}),
+    ...(a.tagKeys ? { tagKeys: a.tagKeys } : {}),
+    useValueForTime: a.useValueForTime ?? false,
+  };
+  return { build: () => annotation as unknown as AnnotationQuery };
+}
+
+/** Exporter (re)starts — its deploys — at the process start time the exporter reports. */
+export const exporterStarts = (specs: Specs) =>
+  prometheusAnnotation({
+    name: 'Exporter starts',
+    expr: `max by (instance) (twin_exporter_process_start_time_seconds{job="${specs.exporterJob}"}) * 1000`,
+    iconColor: 'purple',
+    step: '1m',
+    titleFormat: 'twinops exporter started',
+    textFormat: '{{instance}}',
+    tagKeys: 'instance',
+    useValueForTime: true,
+  });
+
+/**
+ * Model versions as they appear: a series exists for 10 minutes after a model version first sends
+ * predictions (the exporter has no model-version info metric; the first prediction marks the rollout).
+ */
+export const modelVersionRollouts = () =>
+  prometheusAnnotation({
+    name: 'Model versions',
+    expr: 'group by (model, model_version, vetted) (twin_model_predictions_total{model=~"$model"} unless twin_model_predictions_total offset 10m)',
+    iconColor: 'orange',
+    step: '1m',
+    titleFormat: '{{model}} {{model_version}} first seen',
+    textFormat: 'vetted: {{vetted}}',
+    tagKeys: 'model,model_version',
+  });
+
+export function oncall(specs: Specs) {
+  const grid = new Grid();
+  const cls = 'asset_class=~"$asset_class"';
+  const name = (n: string) => specs.slos.find((s) => s.name === n)!;
+  const actuation = name('actuation-success');
+
+  const d = baseDashboard('oncall', specs)
+    .description(
+      'Triage: firing alerts, error-budget burn per SLO and window, sync latency, divergence, stale twins and actuation. Alerts link here with their SLO and class selected.',
+    )
+    .time({ from: 'now-6h', to: 'now' })
+    .refresh('30s')
+    .withVariable(datasourceVariable())
+    .withVariable(sloVariable())
+    .withVariable(assetClassVariable())
+    .withVariable(modelVariable())
+    .withVariable(modelVersionVariable())
+    .withVariable(
+      labelVariable(
+        'scope',
+        'Kill switch scope',
+        'label_values(twin_command_kill_switch_engaged, scope)',
+      ),
+    )
+    .withVariable(siteVariable())
+    .annotation(exporterStarts(specs))
+    .annotation(modelVersionRollouts());
+
+  d.withRow(new RowBuilder('Now').gridPos(grid.row()));
+  d.withPanel(
+    new Table()
+      .title('Firing alerts')
+      .description(
+        'Alerts firing in this Prometheus (ALERTS), with their labels. Each alert’s runbook_url says what to do.',
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(
+          'sort_desc(sum by (alertname, severity, tier, slo, asset_class, model, model_version, scope, instance) (ALERTS{alertstate="firing"}))',
+          { instant: true, table: true },
+        ),
+      )
+      .withTransformation({
+        id: 'organize',
+        options: { excludeByName: { Time: true, Value: true } },
+      })
+      .links([runbookLink(specs, 'README.md', 'Runbooks')])
+      .gridPos(grid.place(12, 7)),
+  );
+  d.withPanel(
+    new Stat()
+      .title('Stale twins')
+      .datasource(datasource)
+      .withTarget(query(`sum(twin_stale_assets{${cls}})`, { legend: 'stale', instant: true }))
+      .unit('short')
+      .reduceOptions(last())
+      .thresholds(limitThresholds(1))
+      .links([
+        runbookLink(specs, 'freshness.md'),
+        panelLink(
+          'Stale assets in the twinops app',
+          `${appUrl}/fleet?class=\${asset_class}&site=\${site}&status=stale`,
+        ),
+      ])
+      .gridPos(grid.place(3, 7)),
+  );
+  d.withPanel(
+    new Stat()
+      .title('Diverged twins')
+      .datasource(datasource)
+      .withTarget(query(`sum(twin_diverged_assets{${cls}})`, { legend: 'diverged', instant: true }))
+      .unit('short')
+      .reduceOptions(last())
+      .thresholds(limitThresholds(1))
+      .links([
+        runbookLink(specs, 'divergence.md'),
+        panelLink(
+          'Diverged assets in the twinops app',
+          `${appUrl}/fleet?class=\${asset_class}&site=\${site}&status=diverged`,
+        ),
+      ])
+      .gridPos(grid.place(3, 7)),
+  );
+  d.withPanel(
+    new Stat()
+      .title('Current burn rate (worst)')
+      .description(
+        'Error ratio over 5m ÷ error budget, per SLO: 1 spends the budget exactly over the period.',
+      )
+      .datasource(datasource)
+      .withTarget(
+        query('max by (slo) (slo:current_burn_rate:ratio{slo=~"$slo"})', {
+          legend: '{{slo}}',
+          instant: true,
+        }),
+      )
+      .unit('x')
+      .decimals(1)
+      .reduceOptions(last())
+      .thresholds(
+        thresholds(
+          [null, 'green'],
+          ...[...specs.tiers]
+            .sort((a, b) => a.factor - b.factor)
+            .map((t): [number, string] => [t.factor, t.severity === 'page' ? 'red' : 'orange']),
+        ),
+      )
+      .gridPos(grid.place(3, 7)),
+  );
+  d.withPanel(
+    new Stat()
+      .title('Kill switches')
+      .description('1: engaged, every command for that scope is refused.')
+      .datasource(datasource)
+      .withTarget(
+        query('max by (scope) (twin_command_kill_switch_engaged{scope=~"$scope"})', {
+          legend: '{{scope}}',
+          instant: true,
+        }),
+      )
+      .mappings([
+        {
+          type: 'value',
+          options: { '0': { text: 'off', color: 'green' }, '1': { text: 'ENGAGED', color: 'red' } },
+        } as never,
+      ])
+      .reduceOptions(last())
+      .thresholds(limitThresholds(1))
+      .links([runbookLink(specs, 'kill-switch-engaged.md')])
+      .gridPos(grid.place(3, 7)),
+  );
+
+  d.withRow(new RowBuilder('Error budget burn ($slo)').gridPos(grid.row()));
+  for (const tier of specs.tiers) {
+    d.withPanel(
+      new TimeSeries()
+        .title(
+          `Burn rate, ${tier.id} tier: ${tier.longWindow} and ${tier.shortWindow} (${tier.severity} above ${tier.factor}×)`,
+        )
+        .description(
+          `Error ratio over each window ÷ the SLO’s error budget. The ${tier.id} tier ${tier.severity === 'page' ? 'pages' : 'opens a ticket'} when both windows stay above ${tier.factor}× (dashed).`,
+        )
+        .datasource(datasource)
+        .withTarget(
+          query(
+            `slo:sli_error:ratio_rate${tier.longWindow}{slo=~"$slo",${cls}} / on (slo) group_left () slo:error_budget:ratio`,
+            { legend: `{{slo}} {{asset_class}}{{model}} {{model_version}} ${tier.longWindow}` },
+          ),
+        )
+        .withTarget(
+          query(
+            `slo:sli_error:ratio_rate${tier.shortWindow}{slo=~"$slo",${cls}} / on (slo) group_left () slo:error_budget:ratio`,
+            { legend: `{{slo}} {{asset_class}}{{model}} {{model_version}} ${tier.shortWindow}` },
+          ),
+        )
+        .unit('x')
+        .min(0)
+        .thresholds(
+          thresholds([null, 'green'], [tier.factor, tier.severity === 'page' ? 'red' : 'orange']),
+        )
+        .thresholdsStyle(dashed())
+        .gridPos(grid.place(6, 8)),
+    );
+  }
+  d.withPanel(
+    new BarGauge()
+      .title('Error budget remaining ($slo)')
+      .description(
+        'Per SLO and class (or model version) over the 30-day period. 1 untouched, 0 spent.',
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(`slo:error_budget_remaining:ratio{slo=~"$slo",${cls}}`, {
+          legend: '{{slo}} {{asset_class}}{{model}} {{model_version}}',
+          instant: true,
+        }),
+      )
+      .unit('percentunit')
+      .min(-1)
+      .max(1)
+      .displayMode(BarGaugeDisplayMode.Basic)
+      .orientation(VizOrientation.Horizontal)
+      .reduceOptions(last())
+      .thresholds(budgetThresholds())
+      .links(
+        specs.slos.map((s) =>
+          runbookLink(specs, s.runbookUrl.slice(specs.runbooks.length + 1), `Runbook: ${s.title}`),
+        ),
+      )
+      .gridPos(grid.place(24, 8)),
+  );
+
+  d.withRow(new RowBuilder('Sync and state ($asset_class)').gridPos(grid.row()));
+  const syncQuantile = (q: number) =>
+    query(
+      `histogram_quantile(${q}, sum by (asset_class, le) (rate(twin_sync_latency_seconds_bucket{source="physical",${cls}}[$__rate_interval])))`,
+      { legend: `{{asset_class}} p${Math.round(q * 100)}` },
+    );
+  d.withPanel(
+    new TimeSeries()
+      .title('Sync latency p95 / p99 by class (physical points)')
+      .description(
+        `Exporter receipt time − source observation time. The sync-latency SLO counts a point good within ${specs.syncLatencyThreshold} s (dashed).`,
+      )
+      .datasource(datasource)
+      .withTarget(syncQuantile(0.95))
+      .withTarget(syncQuantile(0.99))
+      .unit('s')
+      .min(0)
+      .thresholds(limitThresholds(specs.syncLatencyThreshold))
+      .thresholdsStyle(dashed())
+      .links([runbookLink(specs, 'sync-latency.md')])
+      .gridPos(grid.place(12, 8)),
+  );
+  d.withPanel(
+    new TimeSeries()
+      .title('Diverged twins by class')
+      .description(
+        'Assets whose twin differs from the physical state beyond tolerance for longer than the grace period.',
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(`sum by (asset_class) (twin_diverged_assets{${cls}})`, { legend: '{{asset_class}}' }),
+      )
+      .unit('short')
+      .min(0)
+      .thresholds(limitThresholds(1))
+      .links([runbookLink(specs, 'divergence.md')])
+      .gridPos(grid.place(6, 8)),
+  );
+  d.withPanel(
+    new TimeSeries()
+      .title('Stale twins by class')
+      .datasource(datasource)
+      .withTarget(
+        query(`sum by (asset_class) (twin_stale_assets{${cls}})`, { legend: '{{asset_class}}' }),
+      )
+      .unit('short')
+      .min(0)
+      .thresholds(limitThresholds(1))
+      .links([
+        runbookLink(specs, 'freshness.md'),
+        runbookLink(specs, 'telemetry-absent.md', 'Runbook: telemetry absent'),
+      ])
+      .gridPos(grid.place(6, 8)),
+  );
+  d.withPanel(
+    new TimeSeries()
+      .title('Convergence p95 by class, and oldest unconverged change')
+      .description(
+        `Time from a new desired version to the matching reported one. The convergence SLO counts a change good within ${specs.convergenceThreshold} s (dashed); changes never reported show as the oldest unconverged age.`,
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(
+          `histogram_quantile(0.95, sum by (asset_class, le) (rate(twin_convergence_seconds_bucket{${cls}}[$__rate_interval])))`,
+          { legend: '{{asset_class}} p95' },
+        ),
+      )
+      .withTarget(
+        query(`max by (asset_class) (twin_unconverged_oldest_age_seconds{${cls}})`, {
+          legend: '{{asset_class}} oldest unconverged',
+        }),
+      )
+      .unit('s')
+      .min(0)
+      .thresholds(limitThresholds(specs.convergenceThreshold))
+      .thresholdsStyle(dashed())
+      .links([runbookLink(specs, 'convergence.md')])
+      .gridPos(grid.place(12, 8)),
+  );
+  d.withPanel(
+    new TimeSeries()
+      .title('Prediction error ratio by model version ($model)')
+      .description(
+        'Scored predictions outside tolerance; the prediction-accuracy SLO allows its error budget (dashed).',
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(
+          '1 - sum by (model, model_version) (rate(twin_prediction_within_tolerance_total{model=~"$model",model_version=~"$model_version"}[$__rate_interval])) / sum by (model, model_version) (rate(twin_prediction_scored_total{model=~"$model",model_version=~"$model_version"}[$__rate_interval]))',
+          { legend: '{{model}} {{model_version}}' },
+        ),
+      )
+      .unit('percentunit')
+      .min(0)
+      .thresholds(limitThresholds(name('prediction-accuracy').errorBudget))
+      .thresholdsStyle(dashed())
+      .links([
+        runbookLink(specs, 'prediction-accuracy.md'),
+        panelLink(
+          'Debug: prediction error by version',
+          `/d/${uids.debug}?\${__url_time_range}&var-model=\${model}`,
+        ),
+      ])
+      .gridPos(grid.place(12, 8)),
+  );
+
+  d.withRow(new RowBuilder('Actuation ($asset_class)').gridPos(grid.row()));
+  d.withPanel(
+    new TimeSeries()
+      .title('Actuation failure rate by outcome')
+      .description(
+        `Commands ending in each non-applied outcome, as a share of all outcomes. The actuation-success SLO allows ${+(actuation.errorBudget * 100).toFixed(4)}% (dashed).`,
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(
+          `sum by (outcome) (rate(twin_command_outcomes_total{outcome!="applied",${cls}}[$__rate_interval])) / ignoring (outcome) group_left () sum(rate(twin_command_outcomes_total{${cls}}[$__rate_interval]))`,
+          { legend: '{{outcome}}' },
+        ),
+      )
+      .unit('percentunit')
+      .min(0)
+      .thresholds(limitThresholds(actuation.errorBudget))
+      .thresholdsStyle(dashed())
+      .links([runbookLink(specs, 'actuation-success.md')])
+      .gridPos(grid.place(12, 8)),
+  );
+  d.withPanel(
+    new Table()
+      .title('Recent commands (time range)')
+      .description(
+        'Command outcomes and guard refusals in the time range, by class and command. Each command’s detail, approvals and audit trail are in the twinops app.',
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(
+          `sort_desc(sum by (asset_class, command, outcome) (increase(twin_command_outcomes_total{${cls}}[$__range]))) > 0`,
+          { instant: true, table: true },
+        ),
+      )
+      .withTarget(
+        query(
+          'sort_desc(sum by (guard, code) (increase(twin_command_refusals_total[$__range]))) > 0',
+          {
+            instant: true,
+            table: true,
+          },
+        ),
+      )
+      .withTransformation({ id: 'merge', options: {} })
+      .withTransformation({
+        id: 'organize',
+        options: {
+          excludeByName: { Time: true },
+          renameByName: { 'Value #A': 'outcomes', 'Value #B': 'refusals' },
+        },
+      })
+      .links([
+        panelLink('Commands in the twinops app', `${appUrl}/commands`),
+        panelLink('Audit log', `${appUrl}/audit`),
+      ])
+      .gridPos(grid.place(12, 8)),
+  );
+  d.withPanel(
+    new TimeSeries()
+      .title('Command ack latency p95, and outbox depth')
+      .description(
+        'Dispatch to the device’s ack; commands accepted and not yet sent to the devices.',
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(
+          `histogram_quantile(0.95, sum by (asset_class, le) (rate(twin_command_ack_seconds_bucket{${cls}}[$__rate_interval])))`,
+          { legend: '{{asset_class}} ack p95' },
+        ),
+      )
+      .withTarget(query('sum(twin_command_outbox_depth)', { legend: 'outbox depth' }))
+      .overrideByName('outbox depth', [
+        { id: 'unit', value: 'short' },
+        { id: 'custom.axisPlacement', value: 'right' },
+      ])
+      .unit('s')
+      .min(0)
+      .gridPos(grid.place(12, 7)),
+  );
+  d.withPanel(
+    new TimeSeries()
+      .title('Guard refusals by code')
+      .description('Commands refused before dispatch, by the guard and its stable reason code.')
+      .datasource(datasource)
+      .withTarget(
+        query('sum by (guard, code) (rate(twin_command_refusals_total[$__rate_interval]))', {
+          legend: '{{guard}}: {{code}}',
+        }),
+      )
+      .unit('reqps')
+      .min(0)
+      .gridPos(grid.place(12, 7)),
+  );
+
+  return finalize(d.build());
+}
