@@ -9,7 +9,6 @@ import {
   DashboardLinkType,
   DatasourceVariableBuilder,
   QueryVariableBuilder,
-  TextBoxVariableBuilder,
   ThresholdsConfigBuilder,
   ThresholdsMode,
   VariableHide,
@@ -82,18 +81,13 @@ export const modelVersionVariable = () =>
 export const sloVariable = () =>
   labelVariable('slo', 'SLO', 'label_values(slo:objective:ratio, slo)');
 
-/**
- * The exporter's metrics carry no site label (labels are bounded: class, source, property, model,
- * version, outcome), so `site` cannot filter a Prometheus query. It is passed to the twinops app,
- * whose fleet page filters by site through the twin API.
- */
+/** Sites as the fleet gauges report them (`unknown`: assets that reported none). */
 export const siteVariable = () =>
-  new TextBoxVariableBuilder('site')
-    .label('Site (app links)')
-    .description(
-      'Passed to the twinops app pages; the exporter metrics have no site label, so it filters no panel here.',
-    )
-    .defaultValue('');
+  labelVariable(
+    'site',
+    'Site',
+    'label_values(twin_site_assets{asset_class=~"$asset_class"}, site)',
+  );
 
 export const hiddenVariable = (v: { hide(h: VariableHide): unknown }) =>
   v.hide(VariableHide.HideVariable);

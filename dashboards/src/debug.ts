@@ -44,6 +44,8 @@ export function debug(specs: Specs) {
   const grid = new Grid();
   const job = `job="${specs.exporterJob}",instance=~"$instance"`;
   const cls = 'asset_class=~"$asset_class"';
+  // The fleet gauges also carry the site.
+  const fleet = 'asset_class=~"$asset_class",site=~"$site"';
   const mv = 'model=~"$model",model_version=~"$model_version"';
   const accuracy = specs.slos.find((s) => s.name === 'prediction-accuracy')!;
 
@@ -270,15 +272,17 @@ export function debug(specs: Specs) {
       .title('Assets, stale and diverged by class')
       .datasource(datasource)
       .withTarget(
-        query(`sum by (asset_class) (twin_assets{${cls}})`, { legend: '{{asset_class}} assets' }),
+        query(`sum by (asset_class) (twin_site_assets{${fleet}})`, {
+          legend: '{{asset_class}} assets',
+        }),
       )
       .withTarget(
-        query(`sum by (asset_class) (twin_stale_assets{${cls}})`, {
+        query(`sum by (asset_class) (twin_site_stale_assets{${fleet}})`, {
           legend: '{{asset_class}} stale',
         }),
       )
       .withTarget(
-        query(`sum by (asset_class) (twin_diverged_assets{${cls}})`, {
+        query(`sum by (asset_class) (twin_site_diverged_assets{${fleet}})`, {
           legend: '{{asset_class}} diverged',
         }),
       )

@@ -60,6 +60,8 @@ export function executive(specs: Specs) {
   const accuracy = slo(specs, 'prediction-accuracy');
   const freshness = slo(specs, 'freshness');
   const cls = 'asset_class=~"$asset_class"';
+  // The fleet gauges also carry the site.
+  const fleet = 'asset_class=~"$asset_class",site=~"$site"';
 
   const d = baseDashboard('executive', specs)
     .description(
@@ -139,7 +141,7 @@ export function executive(specs: Specs) {
       .title('Fleet size')
       .description('Assets held in the twin state.')
       .datasource(datasource)
-      .withTarget(query(`sum(twin_assets{${cls}})`, { legend: 'assets', instant: true }))
+      .withTarget(query(`sum(twin_site_assets{${fleet}})`, { legend: 'assets', instant: true }))
       .unit('short')
       .reduceOptions(last())
       .thresholds(thresholds([null, 'blue']))
@@ -159,7 +161,7 @@ export function executive(specs: Specs) {
       )
       .datasource(datasource)
       .withTarget(
-        query(`1 - sum(twin_stale_assets{${cls}}) / sum(twin_assets{${cls}})`, {
+        query(`1 - sum(twin_site_stale_assets{${fleet}}) / sum(twin_site_assets{${fleet}})`, {
           legend: 'fresh',
           instant: true,
         }),
@@ -290,7 +292,7 @@ export function executive(specs: Specs) {
       .title('Fleet size by class')
       .datasource(datasource)
       .withTarget(
-        query(`sum by (asset_class) (twin_assets{${cls}})`, { legend: '{{asset_class}}' }),
+        query(`sum by (asset_class) (twin_site_assets{${fleet}})`, { legend: '{{asset_class}}' }),
       )
       .unit('short')
       .gridPos(grid.place(8, 8)),
@@ -301,7 +303,9 @@ export function executive(specs: Specs) {
       .description('Twins whose newest physical point is older than the staleness limit.')
       .datasource(datasource)
       .withTarget(
-        query(`sum by (asset_class) (twin_stale_assets{${cls}})`, { legend: '{{asset_class}}' }),
+        query(`sum by (asset_class) (twin_site_stale_assets{${fleet}})`, {
+          legend: '{{asset_class}}',
+        }),
       )
       .unit('short')
       .thresholds(limitThresholds(1))

@@ -111,6 +111,8 @@ export const modelVersionRollouts = () =>
 export function oncall(specs: Specs) {
   const grid = new Grid();
   const cls = 'asset_class=~"$asset_class"';
+  // The fleet gauges also carry the site.
+  const fleet = 'asset_class=~"$asset_class",site=~"$site"';
   const name = (n: string) => specs.slos.find((s) => s.name === n)!;
   const actuation = name('actuation-success');
 
@@ -161,7 +163,9 @@ export function oncall(specs: Specs) {
     new Stat()
       .title('Stale twins')
       .datasource(datasource)
-      .withTarget(query(`sum(twin_stale_assets{${cls}})`, { legend: 'stale', instant: true }))
+      .withTarget(
+        query(`sum(twin_site_stale_assets{${fleet}})`, { legend: 'stale', instant: true }),
+      )
       .unit('short')
       .reduceOptions(last())
       .thresholds(limitThresholds(1))
@@ -178,7 +182,9 @@ export function oncall(specs: Specs) {
     new Stat()
       .title('Diverged twins')
       .datasource(datasource)
-      .withTarget(query(`sum(twin_diverged_assets{${cls}})`, { legend: 'diverged', instant: true }))
+      .withTarget(
+        query(`sum(twin_site_diverged_assets{${fleet}})`, { legend: 'diverged', instant: true }),
+      )
       .unit('short')
       .reduceOptions(last())
       .thresholds(limitThresholds(1))
@@ -330,7 +336,9 @@ export function oncall(specs: Specs) {
       )
       .datasource(datasource)
       .withTarget(
-        query(`sum by (asset_class) (twin_diverged_assets{${cls}})`, { legend: '{{asset_class}}' }),
+        query(`sum by (asset_class) (twin_site_diverged_assets{${fleet}})`, {
+          legend: '{{asset_class}}',
+        }),
       )
       .unit('short')
       .min(0)
@@ -343,7 +351,9 @@ export function oncall(specs: Specs) {
       .title('Stale twins by class')
       .datasource(datasource)
       .withTarget(
-        query(`sum by (asset_class) (twin_stale_assets{${cls}})`, { legend: '{{asset_class}}' }),
+        query(`sum by (asset_class) (twin_site_stale_assets{${fleet}})`, {
+          legend: '{{asset_class}}',
+        }),
       )
       .unit('short')
       .min(0)

@@ -8,7 +8,7 @@ import type { Metric, Registry, RegistryContentType } from 'prom-client';
 import type { MetricsConfig } from '../config/types.js';
 import { sources } from '../model.js';
 import type { TwinEngine } from '../twin/engine.js';
-import type { ClassState, PredictionSeries, TrackedAsset } from '../twin/state.js';
+import type { ClassState, PredictionSeries, SiteGauges, TrackedAsset } from '../twin/state.js';
 import { cumulativeBuckets, type HistogramData } from './histogram.js';
 import { classifications } from './prediction.js';
 
@@ -126,6 +126,30 @@ export function registerTwinMetrics(
     'Assets held in the twin state.',
     'gauge',
     perClass((c) => c.assets),
+  );
+  // Per class and site, as of the last evaluation: fleet views filtered by site.
+  const perSite = (value: (gauges: SiteGauges) => number) => (): Sample[] =>
+    [...agg.siteGauges.values()].map((gauges) => ({
+      labels: { asset_class: gauges.assetClass, site: gauges.site },
+      value: value(gauges),
+    }));
+  add(
+    'twin_site_assets',
+    'Assets held in the twin state, by class and site, at the last evaluation (site "unknown": none reported).',
+    'gauge',
+    perSite((g) => g.assets),
+  );
+  add(
+    'twin_site_stale_assets',
+    'Stale assets by class and site, at the last evaluation.',
+    'gauge',
+    perSite((g) => g.stale),
+  );
+  add(
+    'twin_site_diverged_assets',
+    'Diverged assets by class and site, at the last evaluation.',
+    'gauge',
+    perSite((g) => g.diverged),
   );
   add(
     'twin_stale_assets',

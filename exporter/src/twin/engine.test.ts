@@ -191,6 +191,55 @@ describe('history', () => {
   });
 });
 
+describe('site gauges', () => {
+  it('counts assets, stale and diverged per class and site at each evaluation', async () => {
+    const engine = engineWith();
+    engine.apply(
+      [
+        point({ assetId: 'p1', site: 'north', property: 'flow', value: 1, sourceTimeMs: T0 }),
+        point({ assetId: 'p2', site: 'north', property: 'flow', value: 1, sourceTimeMs: T0 }),
+        point({ assetId: 'p3', site: 'south', property: 'flow', value: 1, sourceTimeMs: T0 }),
+        // No site reported: counted under "unknown".
+        point({ assetId: 'p4', property: 'flow', value: 1, sourceTimeMs: T0 }),
+      ],
+      T0,
+    );
+    engine.apply(
+      [
+        point({
+          assetId: 'p1',
+          site: 'north',
+          property: 'flow',
+          value: 2,
+          sourceTimeMs: T0 + 25_000,
+        }),
+      ],
+      T0 + 25_000,
+    );
+    expect(series(await scrape(engine), 'twin_site_assets')).toEqual([]); // before any evaluation
+    engine.evaluate(T0 + 30_001); // pump limit 30 s: only p1 is fresh
+    const lines = await scrape(engine);
+    expect(series(lines, 'twin_site_assets')).toEqual([
+      'twin_site_assets{asset_class="pump",site="north"} 2',
+      'twin_site_assets{asset_class="pump",site="south"} 1',
+      'twin_site_assets{asset_class="pump",site="unknown"} 1',
+    ]);
+    expect(series(lines, 'twin_site_stale_assets')).toEqual([
+      'twin_site_stale_assets{asset_class="pump",site="north"} 1',
+      'twin_site_stale_assets{asset_class="pump",site="south"} 1',
+      'twin_site_stale_assets{asset_class="pump",site="unknown"} 1',
+    ]);
+    expect(series(lines, 'twin_site_diverged_assets')).toEqual([
+      'twin_site_diverged_assets{asset_class="pump",site="north"} 0',
+      'twin_site_diverged_assets{asset_class="pump",site="south"} 0',
+      'twin_site_diverged_assets{asset_class="pump",site="unknown"} 0',
+    ]);
+    // A pair that no longer has assets disappears at the next evaluation.
+    engine.evaluate(T0 + 30_000 + 24 * 3_600_000);
+    expect(series(await scrape(engine), 'twin_site_assets')).toEqual([]);
+  });
+});
+
 describe('freshness', () => {
   it('judges each asset at every evaluation, with the per-class limit', async () => {
     const engine = engineWith();

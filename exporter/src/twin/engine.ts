@@ -39,9 +39,11 @@ import {
   AssetState,
   HistoryRing,
   limits,
+  otherSite,
   PendingPrediction,
   sourceIndex,
   TwinState,
+  unknownSite,
   type ClassState,
   type HistoryEntry,
   type ModelVersionState,
@@ -49,6 +51,7 @@ import {
   type PropertyState,
   type ScoredPrediction,
   type Side,
+  type SiteGauges,
   type TwinEngineConfig,
 } from './state.js';
 
@@ -61,6 +64,7 @@ export type TwinAggregates = Pick<
   | 'classes'
   | 'models'
   | 'tracked'
+  | 'siteGauges'
   | 'evictions'
   | 'rejectedOverLimit'
   | 'latencyBounds'
@@ -68,6 +72,24 @@ export type TwinAggregates = Pick<
 >;
 
 export type EvictionReason = 'retention' | 'cap';
+
+/** The gauges of a class at a site; past `limits.classSites` pairs, the class's `other` site. */
+function siteGaugesFor(
+  sites: Map<string, SiteGauges>,
+  assetClass: string,
+  site: string,
+): SiteGauges {
+  const key = `${assetClass}\u0000${site}`;
+  let gauges = sites.get(key);
+  if (gauges) return gauges;
+  // Beyond the limit, each class gets one `other` pair (classes are bounded too).
+  if (sites.size >= limits.classSites && site !== otherSite) {
+    return siteGaugesFor(sites, assetClass, otherSite);
+  }
+  gauges = { assetClass, site, assets: 0, stale: 0, diverged: 0 };
+  sites.set(key, gauges);
+  return gauges;
+}
 
 export class TwinEngine {
   private readonly state: TwinState;
@@ -129,6 +151,7 @@ export class TwinEngine {
       cls.oldestUnconvergedAgeSeconds = 0;
     }
     const { retentionMs } = state.config.state;
+    const sites = new Map<string, SiteGauges>();
     for (const asset of state.assets.values()) {
       if (nowMs - asset.lastSeenMs > retentionMs) {
         // The class gauges were reset above: clear the verdicts so eviction does not subtract them.
@@ -163,7 +186,12 @@ export class TwinEngine {
         const age = oldestUnconvergedAgeSeconds(asset.versions, nowMs);
         if (age > cls.oldestUnconvergedAgeSeconds) cls.oldestUnconvergedAgeSeconds = age;
       }
+      const site = siteGaugesFor(sites, cls.name, asset.site ?? unknownSite);
+      site.assets++;
+      if (asset.stale) site.stale++;
+      if (diverged) site.diverged++;
     }
+    state.siteGauges = sites;
   }
 
   // ---- the read side (the twin API) ----

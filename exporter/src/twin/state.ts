@@ -39,6 +39,8 @@ export const limits = {
   recentScoredPerModel: 50,
   /** Largest page the list API returns. */
   pageSize: 1000,
+  /** Class × site pairs with their own site gauges; assets beyond share the `other` site. */
+  classSites: 5000,
 } as const;
 
 /** Index of a source in the per-source arrays of a class (points, skew, latency). */
@@ -256,6 +258,20 @@ export class AssetState {
 }
 
 /** Per asset class: property specs, and the class's SLI aggregates and gauges. */
+/** One class at one site, counted afresh by each evaluation. */
+export interface SiteGauges {
+  assetClass: string;
+  site: string;
+  assets: number;
+  stale: number;
+  diverged: number;
+}
+
+/** The site label of an asset that reported none. */
+export const unknownSite = 'unknown';
+/** The site label shared by the class × site pairs beyond `limits.classSites`. */
+export const otherSite = 'other';
+
 export class ClassState {
   readonly specs = new Map<string, PropertySpec>();
   /** Gauges: assets held now; stale and diverged as of the last evaluation. */
@@ -376,6 +392,8 @@ export class TwinState {
   modelVersionCount = 0;
   predictionSeriesCount = 0;
   readonly tracked = new Map<string, TrackedAsset>();
+  /** Assets, stale and diverged per class and site, as of the last evaluation (not snapshotted). */
+  siteGauges = new Map<string, SiteGauges>();
   readonly evictions = { retention: 0, cap: 0 };
   rejectedOverLimit = 0;
   readonly latencyBounds: readonly number[];
