@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure.
- * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger, commands, pipeline.
+ * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger, commands, pipeline,
+ * plugin.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -11,6 +12,7 @@ import { commandThroughput } from '../test/bench/command-throughput.js';
 import { ingestThroughput } from '../test/bench/ingest-throughput.js';
 import { kafkaRoundTrip } from '../test/bench/kafka-roundtrip.js';
 import { pipelineLatency } from '../test/bench/pipeline-latency.js';
+import { pluginFleet } from '../test/bench/plugin-fleet.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // read when a producer is made; its notice is no result
 
@@ -40,6 +42,7 @@ const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
   ledger: () => benchLedger(),
   commands: commandThroughput,
   pipeline: () => pipelineLatency(),
+  plugin: pluginFleet,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benchmarks);

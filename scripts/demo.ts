@@ -2,16 +2,22 @@
  * `npm run demo`: the embedded default in one process (no Kafka): the exporter configured by
  * exporter/config.example.yaml on loopback, fed by the fleet simulator over real OTLP/HTTP, with
  * its commands answered by the reference device agent in process (failure modes from
- * TWINOPS_DEMO_DEVICE_MODES, e.g. "refuse:conveyor-2 slow=3s:pump").
- * Prints where the metrics and the twin API are, and stops cleanly on Ctrl-C.
+ * TWINOPS_DEMO_DEVICE_MODES, e.g. "refuse:conveyor-2 slow=3s:pump"), and the Grafana app's pages
+ * served by the plugin's preview host (grafana-plugin/preview, built when its sources changed)
+ * through its emulation of Grafana's plugin proxy, with a proxy secret made for this run.
+ * Prints where the metrics, the twin API and the preview are, and stops cleanly on Ctrl-C.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ConfigError, applyEnvironment, loadConfigFile } from '../exporter/src/config/index.js';
 import { startExporter } from '../exporter/src/exporter.js';
 import { parseModeList, startInProcessDevices, type ModeSetting } from '../test/agent/index.js';
 import { repoRoot } from '../test/bed/paths.js';
+import { freePort } from '../test/bed/ports.js';
+import { httpOk, startServer, type RunningServer } from '../test/bed/process.js';
 import { buildFleet } from '../test/sim/fleet.js';
 import { defaultClasses, defaultSites, startSimulation } from '../test/sim/index.js';
 
@@ -20,6 +26,10 @@ mkdirSync(stateDir, { recursive: true });
 
 // A token for this run only, for the person at this console: commands need a login.
 const demoToken = randomBytes(18).toString('base64url');
+// The secret Grafana's plugin proxy (here: the preview host's emulation of it) shares with the
+// exporter, for this run only: it lets the proxy vouch for the signed-in user.
+const proxySecret = randomBytes(24).toString('base64url');
+const pluginDir = join(repoRoot, 'grafana-plugin');
 
 let config;
 try {
@@ -30,12 +40,43 @@ try {
     enabled: true,
     devices: 'simulated',
     ledgerPath: join(stateDir, 'demo-commands.db'),
+    // Grafana's Editors also act as engineers and Admins as admins and engineers, so a high-risk
+    // command submitted by one (olga, an Editor in the preview) is approved by another (erin).
+    auth: {
+      ...example.commands.auth,
+      grafanaRoleMap: {
+        Viewer: ['viewer'],
+        Editor: ['operator', 'engineer'],
+        Admin: ['admin', 'engineer'],
+      },
+    },
+    // A high-risk command, so the preview shows the approval by a second person.
+    catalog: {
+      ...example.commands.catalog,
+      conveyor: {
+        ...example.commands.catalog.conveyor,
+        setMode: {
+          risk: 'high',
+          description: "Switch the belt's control mode.",
+          params: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['mode'],
+            properties: { mode: { type: 'string', enum: ['auto', 'manual', 'maintenance'] } },
+          },
+          sets: { property: 'mode', param: 'mode' },
+          envelope: {},
+          simulation: { kind: 'set' },
+        },
+      },
+    },
   };
   config = applyEnvironment(example, {
     TWINOPS_HOST: '127.0.0.1',
     TWINOPS_SNAPSHOT_PATH: join(stateDir, 'demo-state.db'),
     ...process.env,
     TWINOPS_API_TOKENS: `demo:operator+engineer+admin:${demoToken}`,
+    TWINOPS_PROXY_SECRET: proxySecret,
   });
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : String(error));
@@ -50,6 +91,17 @@ try {
   console.error(`demo: TWINOPS_DEMO_DEVICE_MODES: ${(error as Error).message}`);
   process.exit(2);
 }
+// The preview bundle is built only when grafana-plugin/src or preview/ changed since the last build.
+try {
+  await promisify(execFile)(process.execPath, [join(pluginDir, 'preview', 'build.mjs')], {
+    maxBuffer: 16 * 2 ** 20,
+  });
+} catch (error) {
+  const detail = (error as { stderr?: string }).stderr || (error as Error).message;
+  console.error(`demo: cannot build the preview host:\n${detail}`);
+  process.exit(1);
+}
+
 const assets = Number(process.env.TWINOPS_DEMO_ASSETS ?? 24);
 // The reference device agent answers the commands, as over Kafka but in process: same failure
 // modes, and it reports what it applied over OTLP/HTTP, so the twin sees the change converge.
@@ -87,6 +139,35 @@ const simulation = startSimulation({
   keepTruth: false,
 });
 
+// 3000 by default, as the architecture has it; 0 picks a free one.
+const previewPort = Number(process.env.TWINOPS_PREVIEW_PORT ?? 3000) || (await freePort());
+let preview: RunningServer;
+try {
+  // Its own process (as users run it), stopped with the demo even if the demo is killed.
+  preview = await startServer({
+    name: 'preview',
+    command: process.execPath,
+    args: () => [
+      join(pluginDir, 'preview', 'server.mjs'),
+      '--port',
+      String(previewPort),
+      '--exporter',
+      exporter.urls.api,
+    ],
+    env: { ...process.env, TWINOPS_PROXY_SECRET: proxySecret },
+    ready: () => httpOk(`http://127.0.0.1:${previewPort}/api/health`),
+    readyTimeoutMs: 20_000,
+  });
+} catch (error) {
+  const message = (error as Error).message;
+  const hint = message.includes('EADDRINUSE') ? ' (a port is taken: set TWINOPS_PREVIEW_PORT)' : '';
+  console.error(`demo: cannot start the preview host${hint}: ${message}`);
+  await simulation.stop();
+  await devices.stop();
+  await exporter.close();
+  process.exit(1);
+}
+
 console.log('twinops demo (embedded default) is running:');
 console.log(
   `  OTLP ingest  ${exporter.urls.otlp}/v1/metrics   (the fleet simulator sends ${assets} assets here)`,
@@ -98,6 +179,10 @@ console.log(
   `  commands     ${exporter.urls.api}/api/v1/commands   (guarded: send this run's token as a bearer token)`,
 );
 console.log(`  token        ${demoToken}`);
+console.log(
+  `  preview UI   http://127.0.0.1:${previewPort}/preview/fleet   (the Grafana app's pages through its proxy; ` +
+    'users viewer, olga (Editor), erin and emil (Admin): switch at the top right)',
+);
 console.log(
   '  devices      the reference device agent (test/agent) answers commands in process; ' +
     (modesText
@@ -113,6 +198,7 @@ console.log(
 console.log('Press Ctrl-C to stop.');
 
 const stop = async (signal: string): Promise<void> => {
+  await preview.stop();
   await simulation.stop();
   await devices.stop();
   await exporter.close();

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../bed/index.js';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freePort, run, waitFor } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
 
 async function demoEnv(): Promise<NodeJS.ProcessEnv> {
@@ -9,6 +10,7 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv> {
     TWINOPS_OTLP_PORT: String(await freePort()),
     TWINOPS_METRICS_PORT: String(await freePort()),
     TWINOPS_API_PORT: String(await freePort()),
+    TWINOPS_PREVIEW_PORT: String(await freePort()),
     TWINOPS_SNAPSHOT_PATH: ':memory:',
     TWINOPS_LEDGER_PATH: ':memory:',
     TWINOPS_DEMO_ASSETS: '6',
@@ -17,6 +19,11 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv> {
 }
 
 describe('npm run demo', () => {
+  // The demo builds the preview host's bundle when the plugin changed: do it here, unhurried.
+  beforeAll(async () => {
+    await run(process.execPath, [join(repoRoot, 'grafana-plugin', 'preview', 'build.mjs')]);
+  });
+
   it('prints the URLs it serves, fills them with the simulated fleet, answers commands through the reference devices, and stops cleanly on Ctrl-C', async () => {
     const env = await demoEnv();
     const demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
@@ -59,6 +66,37 @@ describe('npm run demo', () => {
       });
       expect(dryRun.status).toBe(200);
       expect(((await dryRun.json()) as { verdicts: unknown[] }).verdicts).toHaveLength(12);
+      // The Grafana app's pages, served by the preview host, which reaches the exporter the way
+      // Grafana's plugin proxy does: its route for the user's org role, the identity headers and
+      // this run's proxy secret.
+      const previewUrl = /^\s+preview UI\s+(\S+)/m.exec(output)?.[1];
+      expect(previewUrl).toBe(`http://127.0.0.1:${env.TWINOPS_PREVIEW_PORT}/preview/fleet`);
+      const page = await fetch(previewUrl!);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<script defer src="\/preview\/assets\/preview\.js">/);
+      const proxy = `http://127.0.0.1:${env.TWINOPS_PREVIEW_PORT}/api/plugin-proxy/twinops-twinops-app`;
+      const viaProxy = await fetch(`${proxy}/viewer/api/v1/assets`);
+      expect(viaProxy.status).toBe(200);
+      expect(((await viaProxy.json()) as { total: number }).total).toBe(6);
+      const asOlga = await fetch(`${proxy}/editor/api/v1/commands`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: 'twinops_preview_user=olga' },
+        body: JSON.stringify({
+          idempotencyKey: 'demo-test-preview-1',
+          assetId: 'conveyor-1',
+          name: 'setSpeed',
+          params: { mps: 1.6 },
+          reason: 'demo test',
+          dryRun: true,
+        }),
+      });
+      expect(asOlga.status).toBe(200);
+      const proxied = (await asOlga.json()) as { verdicts: { guard: string; message: string }[] };
+      expect(proxied.verdicts.find((v) => v.guard === 'authentication')?.message).toBe(
+        'authenticated as olga (grafana-proxy)',
+      );
+      // The default signed-in user is a Viewer: the editor route is refused by the proxy itself.
+      expect((await fetch(`${proxy}/editor/api/v1/commands`, { method: 'POST' })).status).toBe(403);
       // For real: the in-process reference devices answer, conveyor-2 in the mode set by the env.
       expect(output).toMatch(
         /^\s+devices\s+the reference device agent .*in process; modes refuse=interlock engaged:conveyor-2$/m,
@@ -120,6 +158,7 @@ describe('npm run demo', () => {
       expect(await exited).toBe(0);
       expect(output).toContain('demo stopped (SIGINT)');
       await expect(fetch(metricsUrl)).rejects.toThrow();
+      await expect(fetch(previewUrl!)).rejects.toThrow();
     } finally {
       demo.kill('SIGKILL');
     }

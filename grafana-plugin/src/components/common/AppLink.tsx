@@ -3,10 +3,14 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
 
+// Underlined, not told by colour alone: links sit in text (a table cell's detail, a sentence),
+// where colour is not enough to tell them from it (WCAG 1.4.1, axe link-in-text-block).
 const getStyles = (theme: GrafanaTheme2) =>
   css({
     color: theme.colors.text.link,
-    '&:hover': { textDecoration: 'underline' },
+    textDecoration: 'underline',
+    textUnderlineOffset: 2,
+    '&:hover': { textDecorationThickness: 2 },
     '&:focus-visible': { outline: `2px solid ${theme.colors.primary.main}`, outlineOffset: 2 },
   });
 
