@@ -2,7 +2,7 @@ import React from 'react';
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { FleetTable } from './FleetTable';
-import { fleetQuery } from './query';
+import { fleetFiltersFromParams, fleetQuery } from './query';
 import { FakeExporter, NOW, command, summary } from '../../testing/fakeExporter';
 import { renderWith } from '../../testing/render';
 import { testIds } from '../testIds';
@@ -53,6 +53,26 @@ describe('fleetQuery', () => {
       stale: true,
       diverged: undefined,
       assetClass: 'pump',
+    });
+  });
+});
+
+describe('fleetFiltersFromParams', () => {
+  it('reads class, site and status from the URL, treating a dashboard "All" as no filter', () => {
+    expect(fleetFiltersFromParams(new URLSearchParams('class=pump&site=north&status=stale'))).toEqual({
+      assetClass: 'pump',
+      site: 'north',
+      status: 'stale',
+    });
+    expect(fleetFiltersFromParams(new URLSearchParams('class=.*&site=$__all&status=bogus'))).toEqual({
+      assetClass: undefined,
+      site: undefined,
+      status: undefined,
+    });
+    expect(fleetFiltersFromParams(new URLSearchParams(''))).toEqual({
+      assetClass: undefined,
+      site: undefined,
+      status: undefined,
     });
   });
 });

@@ -1,2 +1,2 @@
 export { FleetTable } from './FleetTable';
-export { fleetQuery, type FleetFilters, type StatusFilter } from './query';
+export { fleetFiltersFromParams, fleetQuery, type FleetFilters, type StatusFilter } from './query';
