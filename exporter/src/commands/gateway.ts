@@ -381,16 +381,20 @@ export class CommandGateway {
   drain(): Promise<void> {
     const switches = this.killSwitchState();
     while (!this.stopped && this.sends.size < maxConcurrentSends) {
-      const batch = this.options.ledger
-        .pendingDispatches(this.sending.size + 4 * dispatchBatch)
+      const { ledger } = this.options;
+      // Ids first: the outbox also holds what is on the wire, and reading a record costs.
+      const batch = ledger
+        .pendingIds(this.sending.size + 4 * dispatchBatch)
+        .filter((id) => !this.sending.has(id))
+        .slice(0, dispatchBatch)
+        .map((id) => ledger.get(id))
         .filter(
           // While a kill switch covers a command it stays in the outbox; the tick times it out.
-          (record) =>
-            !this.sending.has(record.id) &&
+          (record): record is CommandRecord =>
+            record !== undefined &&
             !switches.global &&
             !switches.classes.includes(record.assetClass ?? ''),
-        )
-        .slice(0, dispatchBatch);
+        );
       if (batch.length === 0) break;
       for (const record of batch) this.sending.add(record.id);
       const send: Promise<void> = this.dispatch(batch)

@@ -310,8 +310,12 @@ describe('outbox, acks and outcomes', () => {
           ledger.recordDecision(request({ idempotencyKey: key }), alice, passing, accepted, 1),
         ).id,
     );
+    expect(ledger.pendingIds(10)).toEqual(ids);
+    expect(ledger.pendingIds(2)).toEqual(ids.slice(0, 2));
     ledger.markDispatched(ids[1] as string, 2);
+    expect(ledger.pendingIds(10)).toEqual([ids[0], ids[2]]);
     expect(ledger.markAllDispatched([...ids, 'unknown'], 3)).toEqual([ids[0], ids[2]]);
+    expect(ledger.pendingIds(10)).toEqual([]);
     expect(ledger.pendingDispatches(10)).toEqual([]);
     expect(ids.map((id) => ledger.get(id)?.dispatchedAtMs)).toEqual([3, 2, 3]);
     expect(actions(ledger).filter((a) => a === 'command.dispatched')).toHaveLength(3);

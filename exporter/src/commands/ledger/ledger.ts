@@ -262,6 +262,7 @@ export class CommandLedger {
       enqueue: db.prepare('INSERT INTO outbox (command_id, enqueued_at_ms) VALUES (?, ?)'),
       dequeue: db.prepare('DELETE FROM outbox WHERE command_id = ?'),
       outboxSize: db.prepare('SELECT count(*) FROM outbox'),
+      pendingIds: db.prepare('SELECT command_id FROM outbox ORDER BY position LIMIT ?').pluck(),
       pending: db.prepare(
         `SELECT commands.* FROM outbox JOIN commands ON commands.id = outbox.command_id
          ORDER BY outbox.position LIMIT ?`,
@@ -475,6 +476,11 @@ export class CommandLedger {
   // ---- outbox, acks and outcomes ----
 
   /** Accepted commands not yet marked dispatched, oldest first: send these (again, after a crash). */
+  /** The ids of `pendingDispatches`, without reading the records (cheap to call often). */
+  pendingIds(limit: number): string[] {
+    return this.sql.pendingIds.all(limit) as string[];
+  }
+
   pendingDispatches(limit: number): CommandRecord[] {
     return (this.sql.pending.all(limit) as CommandRow[]).map(toRecord);
   }
