@@ -73,6 +73,18 @@ export type TwinAggregates = Pick<
 
 export type EvictionReason = 'retention' | 'cap';
 
+/** The site gauges from each asset's verdicts of the last evaluation (restored ones included). */
+function countSites(state: TwinState): void {
+  const sites = new Map<string, SiteGauges>();
+  for (const asset of state.assets.values()) {
+    const gauges = siteGaugesFor(sites, asset.cls.name, asset.site ?? unknownSite);
+    gauges.assets++;
+    if (asset.stale) gauges.stale++;
+    if (asset.diverged) gauges.diverged++;
+  }
+  state.siteGauges = sites;
+}
+
 /** The gauges of a class at a site; past `limits.classSites` pairs, the class's `other` site. */
 function siteGaugesFor(
   sites: Map<string, SiteGauges>,
@@ -111,6 +123,7 @@ export class TwinEngine {
     for (const asset of state.assets.values()) {
       for (const prop of asset.props) engine.updateDifference(prop);
     }
+    countSites(state);
     return engine;
   }
 
@@ -151,7 +164,6 @@ export class TwinEngine {
       cls.oldestUnconvergedAgeSeconds = 0;
     }
     const { retentionMs } = state.config.state;
-    const sites = new Map<string, SiteGauges>();
     for (const asset of state.assets.values()) {
       if (nowMs - asset.lastSeenMs > retentionMs) {
         // The class gauges were reset above: clear the verdicts so eviction does not subtract them.
@@ -186,12 +198,8 @@ export class TwinEngine {
         const age = oldestUnconvergedAgeSeconds(asset.versions, nowMs);
         if (age > cls.oldestUnconvergedAgeSeconds) cls.oldestUnconvergedAgeSeconds = age;
       }
-      const site = siteGaugesFor(sites, cls.name, asset.site ?? unknownSite);
-      site.assets++;
-      if (asset.stale) site.stale++;
-      if (diverged) site.diverged++;
     }
-    state.siteGauges = sites;
+    countSites(state);
   }
 
   // ---- the read side (the twin API) ----
