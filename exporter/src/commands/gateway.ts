@@ -462,11 +462,9 @@ export class CommandGateway {
     const nowMs = this.now();
     // Accepted but never sent (a kill switch held it, or the devices were unreachable): once past
     // the ack timeout it times out, and its outbox row goes, so it is never sent stale.
-    for (const record of ledger.pendingDispatches(1000)) {
-      if (nowMs - (record.approvedAtMs ?? record.submittedAtMs) > config.ackTimeoutMs) {
-        const why = 'never dispatched: a kill switch held it, or the devices were unreachable';
-        this.finish(record, 'timed_out', why, nowMs);
-      }
+    for (const record of ledger.pendingAcceptedBefore(nowMs - config.ackTimeoutMs, 1000)) {
+      const why = 'never dispatched: a kill switch held it, or the devices were unreachable';
+      this.finish(record, 'timed_out', why, nowMs);
     }
     for (const record of ledger.dueForFollowUp(nowMs - config.ackTimeoutMs)) {
       if (

@@ -312,6 +312,8 @@ describe('outbox, acks and outcomes', () => {
     );
     expect(ledger.pendingIds(10)).toEqual(ids);
     expect(ledger.pendingIds(2)).toEqual(ids.slice(0, 2));
+    expect(ledger.pendingAcceptedBefore(2, 10).map((r) => r.id)).toEqual(ids);
+    expect(ledger.pendingAcceptedBefore(1, 10)).toEqual([]); // accepted at 1: not before 1
     ledger.markDispatched(ids[1] as string, 2);
     expect(ledger.pendingIds(10)).toEqual([ids[0], ids[2]]);
     expect(ledger.markAllDispatched([...ids, 'unknown'], 3)).toEqual([ids[0], ids[2]]);

@@ -263,6 +263,11 @@ export class CommandLedger {
       dequeue: db.prepare('DELETE FROM outbox WHERE command_id = ?'),
       outboxSize: db.prepare('SELECT count(*) FROM outbox'),
       pendingIds: db.prepare('SELECT command_id FROM outbox ORDER BY position LIMIT ?').pluck(),
+      pendingBefore: db.prepare(
+        `SELECT commands.* FROM outbox JOIN commands ON commands.id = outbox.command_id
+         WHERE COALESCE(commands.approved_at_ms, commands.submitted_at_ms) < ?
+         ORDER BY outbox.position LIMIT ?`,
+      ),
       pending: db.prepare(
         `SELECT commands.* FROM outbox JOIN commands ON commands.id = outbox.command_id
          ORDER BY outbox.position LIMIT ?`,
@@ -479,6 +484,11 @@ export class CommandLedger {
   /** The ids of `pendingDispatches`, without reading the records (cheap to call often). */
   pendingIds(limit: number): string[] {
     return this.sql.pendingIds.all(limit) as string[];
+  }
+
+  /** Queued commands accepted (or approved) before `acceptedBefore`: those past their time. */
+  pendingAcceptedBefore(acceptedBefore: number, limit: number): CommandRecord[] {
+    return (this.sql.pendingBefore.all(acceptedBefore, limit) as CommandRow[]).map(toRecord);
   }
 
   pendingDispatches(limit: number): CommandRecord[] {
