@@ -10,7 +10,11 @@ export function syncLatencySeconds(receivedMs: number, sourceTimeMs: number): nu
   return seconds > 0 ? seconds : 0;
 }
 
-/** True when the source claims to have observed the point after we received it. */
+/**
+ * True when the source certainly observed the point after we received it. Receipt time is whole
+ * milliseconds (`Date.now()` truncates), so the true receipt instant lies in
+ * [receivedMs, receivedMs + 1): a source time inside that millisecond may well be earlier than it.
+ */
 export function isClockSkewed(receivedMs: number, sourceTimeMs: number): boolean {
-  return receivedMs < sourceTimeMs;
+  return sourceTimeMs >= receivedMs + 1;
 }
