@@ -5,6 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { DivergenceConfig, ToleranceRule } from '../config/types.js';
 import type { PropertyValue } from '../model.js';
+import {
+  absDecimal,
+  compareDecimals,
+  multiplyDecimals,
+  shortestDecimal,
+  subtractDecimals,
+} from './decimal.js';
 
 /** The divergence rule configured for a class's property: explicit tolerance (if any) and grace. */
 export interface ResolvedDivergenceRule {
@@ -61,18 +68,50 @@ export function withinTolerance(
     case 'hash':
       return documentHash(String(physical)) === documentHash(String(twin));
     case 'absolute':
-      return (
-        typeof physical === 'number' &&
-        typeof twin === 'number' &&
-        Math.abs(twin - physical) <= rule.epsilon
-      );
     case 'relative':
       return (
         typeof physical === 'number' &&
         typeof twin === 'number' &&
-        Math.abs(twin - physical) <= rule.epsilon * Math.abs(physical)
+        withinEpsilon(physical, twin, rule.epsilon, rule.kind === 'relative')
       );
   }
+}
+
+/**
+ * |twin − physical| ≤ epsilon (× |physical| when relative), true for the decimals as written:
+ * 1.1 and 1.0 are within 0.1, though the doubles nearest them are 0.10000000000000009 apart.
+ * Floats decide unless the difference lies within a few ulps of the bound; only such near ties are
+ * decided in exact decimal arithmetic. NaN and infinities compare as floats: NaN differs from every
+ * number.
+ */
+function withinEpsilon(
+  physical: number,
+  twin: number,
+  epsilon: number,
+  relative: boolean,
+): boolean {
+  const difference = Math.abs(twin - physical);
+  const bound = relative ? epsilon * Math.abs(physical) : epsilon;
+  // How far the float difference and bound can be from the decimal ones: each operand is within
+  // half an ulp of its decimal (ulp(x) ≤ EPSILON·|x|, or MIN_VALUE below the normal range), plus
+  // the rounding of the subtraction and product. Four times that, for the margin's own rounding.
+  // NaN, an infinity or an overflow makes the margin infinite or NaN: both tests below fail.
+  const margin =
+    4 *
+    (Number.EPSILON * (Math.abs(physical) + Math.abs(twin) + Math.abs(bound)) +
+      Number.MIN_VALUE * (1 + Math.abs(epsilon)));
+  if (difference < bound - margin) return true;
+  if (difference > bound + margin) return false;
+  if (!Number.isFinite(physical) || !Number.isFinite(twin) || !Number.isFinite(epsilon)) {
+    return difference <= bound;
+  }
+  const physicalDecimal = shortestDecimal(physical);
+  const exactDifference = absDecimal(subtractDecimals(shortestDecimal(twin), physicalDecimal));
+  const epsilonDecimal = shortestDecimal(epsilon);
+  const exactBound = relative
+    ? multiplyDecimals(epsilonDecimal, absDecimal(physicalDecimal))
+    : epsilonDecimal;
+  return compareDecimals(exactDifference, exactBound) <= 0;
 }
 
 /**

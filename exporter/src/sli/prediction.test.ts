@@ -29,6 +29,20 @@ describe('regression scoring', () => {
       false,
     );
   });
+
+  it('a prediction off by exactly the tolerance, as written, is within it', () => {
+    // 21.6 − 21.5 is 0.10000000000000142 in binary floating point.
+    expect(scoreRegression(21.6, 21.5, { kind: 'absolute', epsilon: 0.1 })).toEqual({
+      error: 21.6 - 21.5,
+      withinTolerance: true,
+    });
+    expect(scoreRegression(1.05, 1, { kind: 'relative', epsilon: 0.05 }).withinTolerance).toBe(
+      true,
+    );
+    expect(
+      scoreRegression(21.60001, 21.5, { kind: 'absolute', epsilon: 0.1 }).withinTolerance,
+    ).toBe(false);
+  });
 });
 
 describe('classification', () => {
