@@ -47,6 +47,7 @@ export type RejectReason =
   | 'missing_property'
   | 'bad_timestamp'
   | 'unsupported_value'
+  | 'unsupported_metric_type'
   | 'missing_model'
   | 'bad_attribute'
   | 'over_limit';
@@ -58,6 +59,7 @@ export const rejectReasons: readonly RejectReason[] = [
   'missing_property',
   'bad_timestamp',
   'unsupported_value',
+  'unsupported_metric_type',
   'missing_model',
   'bad_attribute',
   'over_limit',

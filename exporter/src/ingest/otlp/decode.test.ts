@@ -1,3 +1,4 @@
+import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import type { Encoding, Signal } from '../../model.js';
 import {
@@ -200,6 +201,126 @@ describe('decodeRequest', () => {
     expect(decoded.value).toBe('asInt');
   });
 
+  it.each(encodings)(
+    '%s: decodes exponential histograms and summaries, to count their points',
+    (encoding) => {
+      const point = {
+        attributes: attributes({ 'twin.source': 'physical' }),
+        timeUnixNano: '1700000000123456789',
+        count: '4',
+      };
+      const body = encode('metrics', encoding, {
+        resourceMetrics: [
+          {
+            resource: pumpResource(),
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'vibration',
+                    exponentialHistogram: { aggregationTemporality: 2, dataPoints: [point, {}] },
+                  },
+                  { name: 'latency', summary: { dataPoints: [{ ...point, sum: 2.5 }] } },
+                  { name: 'nothing' },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+      const [exponential, summary, nothing] = decodeRequest('metrics', encoding, body)
+        .resourceMetrics[0]!.scopeMetrics[0]!.metrics;
+      expect(exponential).toMatchObject({ name: 'vibration', data: 'exponentialHistogram' });
+      expect(exponential!.exponentialHistogram!.dataPoints).toHaveLength(2);
+      expect(exponential!.exponentialHistogram!.dataPoints[0]!.attributes).toMatchObject([
+        { key: 'twin.source', value: { stringValue: 'physical' } },
+      ]);
+      expect(summary).toMatchObject({ name: 'latency', data: 'summary' });
+      expect(summary!.summary!.dataPoints).toHaveLength(1);
+      const time = summary!.summary!.dataPoints[0]!.timeUnixNano;
+      if (encoding === 'otlp_proto') expect(bigintOf(time as LongBits)).toBe(1700000000123456789n);
+      else expect(time).toBe('1700000000123456789');
+      expect(nothing!.data ?? undefined).toBeUndefined();
+    },
+  );
+
+  it('reads the snake_case names of the new kinds in JSON', () => {
+    const request = decodeRequest(
+      'metrics',
+      'otlp_json',
+      json({
+        resource_metrics: [
+          {
+            scope_metrics: [
+              { metrics: [{ name: 'e', exponential_histogram: { data_points: [{}, {}, {}] } }] },
+            ],
+          },
+        ],
+      }),
+    );
+    const metric = request.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!;
+    expect(metric.data).toBe('exponentialHistogram');
+    expect(metric.exponentialHistogram!.dataPoints).toHaveLength(3);
+  });
+
+  it('decodes the upstream field numbers: Metric 10 and 11, and the points the SDKs write', () => {
+    // Written field by field as opentelemetry-proto numbers them, fields the exporter omits
+    // included: ExponentialHistogramDataPoint { attributes = 1, time_unix_nano = 3, count = 4,
+    // scale = 6, positive = 8 { offset = 1, bucket_counts = 2 } }, SummaryDataPoint
+    // { attributes = 7, time_unix_nano = 3, sum = 5, quantile_values = 6 }.
+    const attribute = delimited(1, Buffer.from('twin.source'));
+    const keyValue = Buffer.concat([attribute, delimited(2, delimited(1, Buffer.from('model')))]);
+    const fixed64 = (field: number, value: bigint) =>
+      protobuf.Writer.create()
+        .uint32((field << 3) | 1)
+        .fixed64(value.toString())
+        .finish();
+    const time = fixed64(3, 1700000000123456789n);
+    const exponentialPoint = Buffer.concat([
+      delimited(1, keyValue),
+      time,
+      fixed64(4, 3n),
+      protobuf.Writer.create().uint32(48).sint32(-2).finish(), // scale = 6, varint
+      delimited(
+        8,
+        protobuf.Writer.create().uint32(8).sint32(1).uint32(18).bytes(Uint8Array.of(1, 2)).finish(),
+      ),
+    ]);
+    const summaryPoint = Buffer.concat([
+      delimited(7, keyValue),
+      time,
+      protobuf.Writer.create().uint32(41).double(2.5).finish(), // sum = 5, 64-bit
+      delimited(6, protobuf.Writer.create().uint32(9).double(0.5).uint32(17).double(1).finish()),
+    ]);
+    const metrics = Buffer.concat([
+      delimited(
+        2,
+        Buffer.concat([
+          delimited(1, Buffer.from('e')),
+          delimited(10, delimited(1, exponentialPoint)),
+        ]),
+      ),
+      delimited(
+        2,
+        Buffer.concat([delimited(1, Buffer.from('s')), delimited(11, delimited(1, summaryPoint))]),
+      ),
+    ]);
+    const body = delimited(1, delimited(2, metrics)); // resource_metrics.scope_metrics
+    const [exponential, summary] = decodeRequest('metrics', 'otlp_proto', body).resourceMetrics[0]!
+      .scopeMetrics[0]!.metrics;
+    for (const [metric, kind] of [
+      [exponential!, 'exponentialHistogram'],
+      [summary!, 'summary'],
+    ] as const) {
+      expect(metric.data).toBe(kind);
+      const point = metric[kind]!.dataPoints[0]!;
+      expect(point.attributes).toMatchObject([
+        { key: 'twin.source', value: { value: 'stringValue', stringValue: 'model' } },
+      ]);
+      expect(bigintOf(point.timeUnixNano as LongBits)).toBe(1700000000123456789n);
+    }
+  });
+
   it.each(encodings)('%s: an empty body is an empty request', (encoding) => {
     expect(decodeRequest('metrics', encoding, new Uint8Array())).toEqual({ resourceMetrics: [] });
     expect(decodeRequest('logs', encoding, new Uint8Array())).toEqual({ resourceLogs: [] });
@@ -320,7 +441,28 @@ describe('malformed bodies', () => {
       'metrics',
       'otlp_json',
       '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{},"sum":{}}]}]}]}',
-      'resourceMetrics[0].scopeMetrics[0].metrics[0]: more than one of gauge, sum, histogram is set',
+      'resourceMetrics[0].scopeMetrics[0].metrics[0]: both gauge and sum are set',
+    ],
+    [
+      'an exponential histogram and a summary in one metric',
+      'metrics',
+      'otlp_json',
+      '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"summary":{},"exponential_histogram":{}}]}]}]}',
+      'resourceMetrics[0].scopeMetrics[0].metrics[0]: both exponentialHistogram and summary are set',
+    ],
+    [
+      'exponential histogram points as a string',
+      'metrics',
+      'otlp_json',
+      '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"exponentialHistogram":{"dataPoints":"p"}}]}]}]}',
+      'resourceMetrics[0].scopeMetrics[0].metrics[0].exponentialHistogram.dataPoints: expected an array, got the string "p"',
+    ],
+    [
+      'a summary point timestamp of the wrong JSON type',
+      'metrics',
+      'otlp_json',
+      '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"summary":{"dataPoints":[{"timeUnixNano":{}}]}}]}]}]}',
+      'resourceMetrics[0].scopeMetrics[0].metrics[0].summary.dataPoints[0].timeUnixNano: expected an integer string, got an object',
     ],
     [
       'an attribute key that is not a string',
@@ -415,6 +557,44 @@ describe('malformed bodies', () => {
     const body = delimited(1, delimited(2, delimited(2, delimited(5, delimited(1, point)))));
     expect(() => decodeRequest('metrics', 'otlp_proto', body)).toThrow(
       'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].attributes[0].value: nesting deeper than 32 levels',
+    );
+  });
+});
+
+describe('attributes nested too deep on points of every kind', () => {
+  it.each(['histogram', 'exponentialHistogram', 'summary'])('%s (JSON)', (kind) => {
+    const deep = JSON.parse(deepLogBodyJson(33).toString()).resourceLogs[0].scopeLogs[0]
+      .logRecords[0].body;
+    const request = {
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                { [kind]: { dataPoints: [{ attributes: [{ key: 'deep', value: deep }] }] } },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect(() => decodeRequest('metrics', 'otlp_json', json(request))).toThrow(
+      `resourceMetrics[0].scopeMetrics[0].metrics[0].${kind}.dataPoints[0].attributes[0].value: nesting deeper than 32 levels`,
+    );
+  });
+
+  it.each([
+    ['exponentialHistogram', 10, 1],
+    ['summary', 11, 7],
+  ] as const)('%s (protobuf)', (kind, metricField, attributesField) => {
+    let value = delimited(1, Buffer.from('leaf'));
+    for (let level = 1; level < 33; level++) value = delimited(5, delimited(1, value));
+    const keyValue = Buffer.concat([delimited(1, Buffer.from('deep')), delimited(2, value)]);
+    const point = delimited(attributesField, keyValue);
+    const metric = delimited(metricField, delimited(1, point));
+    const body = delimited(1, delimited(2, delimited(2, metric)));
+    expect(() => decodeRequest('metrics', 'otlp_proto', body)).toThrow(
+      `resourceMetrics[0].scopeMetrics[0].metrics[0].${kind}.dataPoints[0].attributes[0].value: nesting deeper than 32 levels`,
     );
   });
 });

@@ -9,10 +9,10 @@ import type { Signal } from '../../model.js';
 import {
   OtlpDecodeError,
   maxAnyValueDepth,
+  metricKinds,
   tooDeep,
   type AnyValue,
   type AnyValueKind,
-  type HistogramDataPoint,
   type InstrumentationScope,
   type Int64,
   type KeyValue,
@@ -26,6 +26,7 @@ import {
   type ResourceMetrics,
   type ScopeLogs,
   type ScopeMetrics,
+  type UnsupportedDataPoint,
 } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -89,22 +90,23 @@ function readScopeMetrics(json: unknown, path: Path): ScopeMetrics {
 function readMetric(json: unknown, path: Path): Metric {
   const message = asObject(json, path);
   const metric: Metric = { name: readString(message, 'name', 'name', path) };
-  const gauge = readMessage(message, 'gauge', 'gauge', path, readNumberPoints);
-  const sum = readMessage(message, 'sum', 'sum', path, readNumberPoints);
-  const histogram = readMessage(message, 'histogram', 'histogram', path, readHistogram);
-  if (Number(!!gauge) + Number(!!sum) + Number(!!histogram) > 1) {
-    fail(path, 'more than one of gauge, sum, histogram is set');
-  }
-  if (gauge) {
-    metric.data = 'gauge';
-    metric.gauge = gauge;
-  } else if (sum) {
-    metric.data = 'sum';
-    metric.sum = sum;
-  } else if (histogram) {
-    metric.data = 'histogram';
-    metric.histogram = histogram;
-  }
+  const data = {
+    gauge: readMessage(message, 'gauge', 'gauge', path, readNumberPoints),
+    sum: readMessage(message, 'sum', 'sum', path, readNumberPoints),
+    histogram: readMessage(message, 'histogram', 'histogram', path, readUnsupportedPoints),
+    exponentialHistogram: readMessage(
+      message,
+      'exponentialHistogram',
+      'exponential_histogram',
+      path,
+      readUnsupportedPoints,
+    ),
+    summary: readMessage(message, 'summary', 'summary', path, readUnsupportedPoints),
+  };
+  const kinds = metricKinds.filter((kind) => data[kind] !== undefined);
+  if (kinds.length > 1) fail(path, `both ${kinds[0]} and ${kinds[1]} are set`);
+  const kind = kinds[0];
+  if (kind !== undefined) Object.assign(metric, { data: kind, [kind]: data[kind] });
   return metric;
 }
 
@@ -132,12 +134,15 @@ function readNumberDataPoint(json: unknown, path: Path): NumberDataPoint {
   return point;
 }
 
-function readHistogram(json: unknown, path: Path): { dataPoints: HistogramDataPoint[] } {
+/** Points of a kind the exporter does not take: read to be counted and their attributes checked. */
+function readUnsupportedPoints(json: unknown, path: Path): { dataPoints: UnsupportedDataPoint[] } {
   const message = asObject(json, path);
-  return { dataPoints: readArray(message, 'dataPoints', 'data_points', path, readHistogramPoint) };
+  return {
+    dataPoints: readArray(message, 'dataPoints', 'data_points', path, readUnsupportedPoint),
+  };
 }
 
-function readHistogramPoint(json: unknown, path: Path): HistogramDataPoint {
+function readUnsupportedPoint(json: unknown, path: Path): UnsupportedDataPoint {
   const message = asObject(json, path);
   return {
     attributes: readAttributes(message, path),

@@ -253,15 +253,81 @@ describe.each(encodings)('%s', (encoding) => {
       batch.points.map((point) => `${point.assetId}/${point.property}=${point.value}`),
     ).toEqual(['pump-1/a=7', 'pump-1/a=7', 'pump-3/c=7']);
     expect(batch.rejected).toEqual({
-      unsupported_value: 3,
+      unsupported_value: 1,
+      unsupported_metric_type: 2,
       missing_asset_id: 2,
       unknown_source: 1,
     });
     expect(batch.rejectedCount).toBe(6);
     expect(batch.errorMessage).toBe(
-      '6 points rejected: 3 unsupported_value (resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[1]), ' +
-        '2 missing_asset_id (resourceMetrics[1]), 1 unknown_source (resourceMetrics[2].scopeMetrics[0].metrics[0].gauge.dataPoints[0])',
+      '6 points rejected: 2 missing_asset_id (resourceMetrics[1]), ' +
+        '2 unsupported_metric_type (resourceMetrics[2].scopeMetrics[0].metrics[1].histogram.dataPoints[0]), ' +
+        '1 unsupported_value (resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[1]), and 1 more reason',
     );
+  });
+
+  it('rejects every point of histograms, exponential histograms and summaries, keeping the rest', () => {
+    const good = numberPoint({ 'twin.source': 'physical' }, { asDouble: 7 });
+    const request = metrics([
+      pumpResource(),
+      [
+        gauge('temperature', [good]),
+        { name: 'h', histogram: { dataPoints: [{}] } },
+        {
+          name: 'vibration',
+          exponentialHistogram: {
+            aggregationTemporality: 2,
+            dataPoints: [numberPoint({ 'twin.source': 'physical' }, {}), {}],
+          },
+        },
+        { name: 'latency', summary: { dataPoints: [{ count: '3', sum: 1.5 }, {}, {}] } },
+        { name: 'empty' }, // no data: no points, nothing rejected
+        { name: 'starts', sum: { dataPoints: [numberPoint({ 'twin.source': 'physical' })] } },
+      ],
+    ]);
+    const batch = run('metrics', encoding, request);
+    expect(batch.points.map((point) => `${point.property}=${point.value}`)).toEqual([
+      'temperature=7',
+      'starts=1',
+    ]);
+    expect(batch.rejected).toEqual({ unsupported_metric_type: 6 });
+    expect(batch.rejectedCount).toBe(6);
+    expect(batch.errorMessage).toBe(
+      '6 points rejected: 6 unsupported_metric_type (resourceMetrics[0].scopeMetrics[0].metrics[1].histogram.dataPoints[0])',
+    );
+  });
+
+  it('rejects a request of exponential histograms and summaries alone, naming the first', () => {
+    const batch = run(
+      'metrics',
+      encoding,
+      metrics([
+        pumpResource(),
+        [
+          { name: 'latency', summary: { dataPoints: [{}] } },
+          { name: 'vibration', exponentialHistogram: { dataPoints: [{}, {}] } },
+        ],
+      ]),
+    );
+    expect(batch).toStrictEqual({
+      points: [],
+      rejected: { unsupported_metric_type: 3 },
+      rejectedCount: 3,
+      errorMessage:
+        '3 points rejected: 3 unsupported_metric_type (resourceMetrics[0].scopeMetrics[0].metrics[0].summary.dataPoints[0])',
+    });
+  });
+
+  it('a metric without data, or with no points, rejects nothing', () => {
+    const batch = run(
+      'metrics',
+      encoding,
+      metrics([
+        pumpResource(),
+        [{ name: 'empty' }, { name: 'vibration', exponentialHistogram: { dataPoints: [] } }],
+      ]),
+    );
+    expect(batch).toStrictEqual({ points: [], rejected: {}, rejectedCount: 0, errorMessage: '' });
   });
 
   it('writes the message of the OTLP partial success: most frequent reasons first, with an example path', () => {
@@ -328,7 +394,8 @@ describe('reject reasons', () => {
   const model = { 'twin.source': 'model', 'twin.model.name': 'thermal', 'twin.model.version': '1' };
   const long = 'x'.repeat(257);
   const point = 'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0]';
-  const histogramPoint = 'resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0]';
+  const pointOf = (kind: string) =>
+    `resourceMetrics[0].scopeMetrics[0].metrics[0].${kind}.dataPoints[0]`;
   const record = 'resourceLogs[0].scopeLogs[0].logRecords[0]';
   const asset = (extra: Record<string, string | number>) => ({
     attributes: attributes({ 'twin.asset.id': 'pump-1', 'twin.asset.class': 'pump', ...extra }),
@@ -514,8 +581,35 @@ describe('reject reasons', () => {
         pumpResource(),
         [{ name: 'h', histogram: { dataPoints: [numberPoint(physical, {})] } }],
       ]),
-      'unsupported_value',
-      histogramPoint,
+      'unsupported_metric_type',
+      pointOf('histogram'),
+    ],
+    [
+      'an exponential histogram point',
+      'metrics',
+      metrics([
+        pumpResource(),
+        [{ name: 'e', exponentialHistogram: { dataPoints: [numberPoint(physical, {})] } }],
+      ]),
+      'unsupported_metric_type',
+      pointOf('exponentialHistogram'),
+    ],
+    [
+      'a summary point',
+      'metrics',
+      metrics([
+        pumpResource(),
+        [{ name: 's', summary: { dataPoints: [numberPoint(physical, {})] } }],
+      ]),
+      'unsupported_metric_type',
+      pointOf('summary'),
+    ],
+    [
+      'a histogram point without a twin.source',
+      'metrics',
+      metrics([pumpResource(), [{ name: 'h', histogram: { dataPoints: [{}] } }]]),
+      'unsupported_metric_type',
+      pointOf('histogram'),
     ],
     ['a bytes body', 'logs', oneLog(physical, { bytesValue: 'AAEC' }), 'unsupported_value', record],
     ['an empty body', 'logs', oneLog(physical, {}), 'unsupported_value', record],
@@ -715,10 +809,14 @@ describe('reject reasons', () => {
       [
         gauge('a', [numberPoint(physical), numberPoint(physical)]),
         { name: 'h', histogram: { dataPoints: [{}] } },
+        { name: 'e', exponentialHistogram: { dataPoints: [{}, {}] } },
+        { name: 's', summary: { dataPoints: [{}] } },
         { name: 'x' },
       ],
     ]);
-    expect(run('metrics', 'otlp_proto', request).rejected).toEqual({ missing_asset_class: 3 });
+    for (const encoding of encodings) {
+      expect(run('metrics', encoding, request).rejected).toEqual({ missing_asset_class: 6 });
+    }
   });
 });
 
@@ -743,6 +841,19 @@ describe('accepted edge cases', () => {
     expect(accepted({ 'twin.source': 'physical' }, '4102444800000000000').sourceTimeMs).toBe(
       Date.UTC(2100, 0, 1),
     );
+  });
+
+  it("takes twin.source from the resource for log records too; the record's own wins", () => {
+    const resource = pumpResource('pump-1', { 'twin.source': 'physical' });
+    const batch = run(
+      'logs',
+      'otlp_json',
+      logs(resource, [
+        logRecord({ 'twin.property': 'valve' }, { stringValue: 'open' }),
+        logRecord({ 'twin.property': 'valve', 'twin.source': 'twin' }, { stringValue: 'shut' }),
+      ]),
+    );
+    expect(batch.points.map((point) => point.source)).toEqual(['physical', 'twin']);
   });
 
   it('takes state versions as integers or decimal strings, zero included', () => {

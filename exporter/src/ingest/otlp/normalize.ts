@@ -48,7 +48,10 @@ export function normalizeRequest(
     : normalizeLogs(request as OtlpLogsRequest);
 }
 
-/** Gauge and Sum number points. Histogram points are counted as unsupported_value. */
+/**
+ * Gauge and Sum number points. Points of every other kind (histogram, exponential histogram,
+ * summary) are rejected as unsupported_metric_type; a metric with no data has no points.
+ */
 export function normalizeMetrics(request: OtlpMetricsRequest): NormalizedBatch {
   const resources = request.resourceMetrics;
   const rejections = new Rejections('point', (r, s, m, p) => {
@@ -70,13 +73,15 @@ export function normalizeMetrics(request: OtlpMetricsRequest): NormalizedBatch {
       const metrics = scopes[s]!.metrics;
       for (let m = 0; m < metrics.length; m++) {
         const metric = metrics[m]!;
-        if (metric.data === 'histogram') {
-          rejections.add('unsupported_value', metric.histogram?.dataPoints.length ?? 0, r, s, m, 0);
+        const kind = metric.data;
+        if (kind === undefined) continue; // no data, or a kind newer than this proto
+        if (kind !== 'gauge' && kind !== 'sum') {
+          const rejected = metric[kind]?.dataPoints.length ?? 0;
+          rejections.add('unsupported_metric_type', rejected, r, s, m, 0);
           continue;
         }
-        const series =
-          metric.data === 'gauge' ? metric.gauge : metric.data === 'sum' ? metric.sum : null;
-        if (!series) continue; // kinds this proto omits (summaries, exponential histograms)
+        const series = metric[kind];
+        if (!series) continue;
         const metricName = boundedString(metric.name);
         const dataPoints = series.dataPoints;
         for (let p = 0; p < dataPoints.length; p++) {

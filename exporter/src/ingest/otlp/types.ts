@@ -71,12 +71,24 @@ export interface ScopeMetrics {
 
 export interface Metric {
   name: string;
-  /** Which member of the `data` oneof is set; undefined for a kind this proto omits. */
-  data?: 'gauge' | 'sum' | 'histogram';
+  /** Which member of the `data` oneof is set; undefined when none is (or a future kind is). */
+  data?: MetricKind;
   gauge?: { dataPoints: NumberDataPoint[] } | null;
   sum?: { dataPoints: NumberDataPoint[] } | null;
-  histogram?: { dataPoints: HistogramDataPoint[] } | null;
+  histogram?: { dataPoints: UnsupportedDataPoint[] } | null;
+  exponentialHistogram?: { dataPoints: UnsupportedDataPoint[] } | null;
+  summary?: { dataPoints: UnsupportedDataPoint[] } | null;
 }
+
+/** The members of `Metric.data`, as protobufjs and OTLP/JSON name them. */
+export type MetricKind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
+export const metricKinds: readonly MetricKind[] = [
+  'gauge',
+  'sum',
+  'histogram',
+  'exponentialHistogram',
+  'summary',
+];
 
 export interface NumberDataPoint {
   attributes: KeyValue[];
@@ -87,8 +99,11 @@ export interface NumberDataPoint {
   asInt?: Int64;
 }
 
-/** Histogram points are not supported; they are read only to be counted and checked. */
-export interface HistogramDataPoint {
+/**
+ * A point of a kind the exporter does not take (histogram, exponential histogram, summary): read
+ * only to be counted as rejected, and its attributes checked like every point's.
+ */
+export interface UnsupportedDataPoint {
   attributes: KeyValue[];
   timeUnixNano: Int64;
 }
