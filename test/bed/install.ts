@@ -4,6 +4,7 @@ import { installCollector } from './collector.js';
 import { installHelm } from './helm.js';
 import { installKafka } from './kafka.js';
 import { progress } from './log.js';
+import { installOtelPython } from './otel-python.js';
 import { installPrometheus } from './prometheus.js';
 import { installSloth } from './sloth.js';
 import { installDebianPackages } from './system.js';
@@ -25,6 +26,7 @@ export const components: Record<string, () => Promise<unknown>> = {
   collector: installCollector,
   helm: installHelm,
   sloth: installSloth,
+  'otel-python': installOtelPython,
 };
 
 /**
