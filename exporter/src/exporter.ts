@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { buildOpsServer, registerProcessMetrics } from './api/ops.js';
 import { registerCommandRoutes } from './api/commands.js';
 import { buildTwinApi } from './api/twin.js';
@@ -9,22 +9,22 @@ import { CommandLedger } from './commands/ledger/ledger.js';
 import { simulatedDevice } from './commands/simulated-device.js';
 import { InProcessDeviceTransport, KafkaDeviceTransport } from './commands/transport.js';
 import type { ExporterConfig } from './config/index.js';
+import { DurableTwin } from './durability/durable-twin.js';
 import { buildOtlpHttpServer } from './ingest/http.js';
 import { KafkaIngest } from './ingest/kafka.js';
 import { kafkaConnection } from './ingest/kafka-connection.js';
-import { createIngest } from './ingest/pipeline.js';
 import { IngestTelemetry } from './ingest/telemetry.js';
 import { registerTwinMetrics } from './sli/metrics.js';
-import { SnapshotStore } from './store/snapshot.js';
-import { TwinEngine, snapshotFromChunks, snapshotToChunks } from './twin/engine.js';
+import type { TwinEngine } from './twin/engine.js';
 
 export interface RunningExporter {
   /** Base URLs of what it serves. */
   urls: { otlp: string; metrics: string; api: string };
   engine: TwinEngine;
-  /** Saves a snapshot now (and commits the Kafka offsets it covers). */
-  persist(): Promise<void>;
-  /** Stops serving, saves a last snapshot, closes everything. */
+  twin: DurableTwin;
+  /** Writes a checkpoint now (when anything changed since the last one). */
+  checkpoint(): Promise<void>;
+  /** Stops serving, lets what was journaled be applied, closes everything. */
   close(): Promise<void>;
 }
 
@@ -40,38 +40,27 @@ function urlOf(server: FastifyInstance, host: string): string {
 }
 
 /**
- * The composition root: builds every part from the configuration, restores the last snapshot,
- * and starts serving. Ready once the store is open, ingest listens and Kafka (if on) consumes.
+ * The composition root: builds every part from the configuration, restores the twin (checkpoint
+ * and journal), and starts serving. Ready once the twin is restored, ingest listens and Kafka (if
+ * on) consumes.
  */
 export async function startExporter(
   config: ExporterConfig,
   options: ExporterOptions = {},
 ): Promise<RunningExporter> {
-  const persistent = config.state.snapshot.path !== '' && config.state.snapshot.path !== ':memory:';
-  const store = persistent ? new SnapshotStore(config.state.snapshot.path) : undefined;
-  const restored = store?.load();
-  const engine = restored
-    ? TwinEngine.restore(snapshotFromChunks(restored.chunks), config)
-    : new TwinEngine(config);
-
   const registry = new Registry();
   registerProcessMetrics(registry);
+  const twin = await DurableTwin.open({ config, retries: config.ingest.retries, registry });
+  const engine = twin.engine;
   registerTwinMetrics(registry, engine, config);
   const telemetry = new IngestTelemetry(registry);
-  const ingest = createIngest(engine, telemetry);
 
   let ready = false;
   const kafka = config.ingest.kafka.enabled
-    ? new KafkaIngest({
-        config: config.ingest.kafka,
-        ingest,
-        telemetry,
-        restoredOffsets: restored?.offsets,
-        commitAfterPersist: store !== undefined,
-      })
+    ? new KafkaIngest({ config: config.ingest.kafka, sink: twin, telemetry })
     : undefined;
 
-  const otlp = buildOtlpHttpServer(ingest, telemetry, { ...config.ingest, isReady: () => ready });
+  const otlp = buildOtlpHttpServer(twin, telemetry, { ...config.ingest, isReady: () => ready });
   const ops = buildOpsServer(registry, () => ready);
   const api = buildTwinApi(engine, registry);
   const ledger = config.commands.enabled
@@ -93,7 +82,7 @@ export async function startExporter(
                 commandsTopic: 'twin.commands',
                 acksTopic: 'twin.commands.ack',
               })
-            : new InProcessDeviceTransport(options.inProcessDevice ?? simulatedDevice(engine)),
+            : new InProcessDeviceTransport(options.inProcessDevice ?? simulatedDevice(twin)),
       })
     : undefined;
   if (gateway) registerCommandRoutes(api, gateway);
@@ -103,57 +92,23 @@ export async function startExporter(
   await api.listen({ host, port: config.server.apiPort });
   await kafka?.start();
   await gateway?.start();
-
-  const snapshotFailures = new Counter({
-    name: 'twin_exporter_snapshot_failures_total',
-    help: 'State snapshots that could not be saved.',
-    registers: [registry],
-  });
-  const lastSnapshot = new Gauge({
-    name: 'twin_exporter_snapshot_last_success_timestamp_seconds',
-    help: 'When the last state snapshot was saved.',
-    registers: [registry],
-  });
-  const persist = async (): Promise<void> => {
-    if (!store) return;
-    const offsets = kafka?.offsets() ?? {};
-    const takenAtMs = Date.now();
-    store.save({ takenAtMs, chunks: snapshotToChunks(engine.snapshot()), offsets });
-    lastSnapshot.set(takenAtMs / 1000);
-    await kafka?.commit(offsets);
-  };
-  const persistOnSchedule = (): void => {
-    persist().catch((error: Error) => {
-      snapshotFailures.inc();
-      console.error(`twinops exporter: snapshot failed: ${error.message}`);
-    });
-  };
-  const evaluation = setInterval(
-    () => engine.evaluate(Date.now()),
-    config.sli.evaluationIntervalMs,
-  );
-  const snapshots = setInterval(persistOnSchedule, config.state.snapshot.intervalMs);
-  evaluation.unref();
-  snapshots.unref();
-  engine.evaluate(Date.now());
+  twin.start();
   ready = true;
 
   return {
     urls: { otlp: urlOf(otlp, host), metrics: urlOf(ops, host), api: urlOf(api, host) },
     engine,
-    persist,
+    twin,
+    checkpoint: () => twin.checkpoint(),
     close: async () => {
       ready = false;
-      clearInterval(evaluation);
-      clearInterval(snapshots);
       await otlp.close();
       await gateway?.stop();
       ledger?.close();
-      // Stop applying, save the state with its offsets, commit them, and only then disconnect.
+      // Stop fetching, let the batches in hand be journaled and applied, commit their offsets.
       await kafka?.pause();
-      await persist();
+      await twin.close();
       await kafka?.stop();
-      store?.close();
       await api.close();
       await ops.close();
     },

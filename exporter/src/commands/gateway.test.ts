@@ -163,7 +163,10 @@ async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
   const registry = new Registry();
   const sent: CommandMessage[] = [];
   const acks = new Map<string, (ack: CommandAck) => void>();
-  const simulated = simulatedDevice(engine, now);
+  const simulated = simulatedDevice(
+    { engine, applyPoints: async (points, receivedMs) => engine.apply(points, receivedMs) },
+    now,
+  );
   const transport = new InProcessDeviceTransport((message, ack) => {
     sent.push(message);
     if (mode === 'simulated') simulated(message, ack);

@@ -1,3 +1,4 @@
+import type { TwinPoint } from '../model.js';
 import type { TwinEngine } from '../twin/engine.js';
 import type { CommandAck } from './model.js';
 import type { CommandMessage } from './transport.js';
@@ -7,7 +8,14 @@ import type { CommandMessage } from './transport.js';
  * the asset's physical state, and acks like a Kafka device would (accepted, then done). It lets a
  * single process show the whole command life without hardware; real sites use `devices: kafka`.
  */
-export function simulatedDevice(engine: TwinEngine, now: () => number = Date.now) {
+export function simulatedDevice(
+  twin: {
+    engine: Pick<TwinEngine, 'asset'>;
+    /** Applies points as the twin's own ingest does (journaled first). */
+    applyPoints(points: TwinPoint[], receivedMs: number): Promise<number>;
+  },
+  now: () => number = Date.now,
+) {
   return (message: CommandMessage, ack: (ack: CommandAck) => void): void => {
     const { commandId, assetId } = message;
     ack({ commandId, assetId, status: 'accepted' });
@@ -22,12 +30,12 @@ export function simulatedDevice(engine: TwinEngine, now: () => number = Date.now
       return;
     }
     const at = now();
-    engine.apply(
+    const reported = twin.applyPoints(
       [
         {
           assetId,
           assetClass: message.assetClass,
-          site: engine.asset(assetId, at)?.site ?? undefined,
+          site: twin.engine.asset(assetId, at)?.site ?? undefined,
           source: 'physical',
           property: message.property,
           value,
@@ -40,6 +48,10 @@ export function simulatedDevice(engine: TwinEngine, now: () => number = Date.now
       ],
       at,
     );
-    ack({ commandId, assetId, status: 'done', reportedValue: value });
+    reported.then(
+      () => ack({ commandId, assetId, status: 'done', reportedValue: value }),
+      (error: Error) =>
+        ack({ commandId, assetId, status: 'rejected', message: `not applied: ${error.message}` }),
+    );
   };
 }

@@ -29,7 +29,8 @@ export class ConfigError extends Error {
 /** The configuration file as written: durations as text, every key optional. */
 interface ConfigFile {
   server?: Partial<ExporterConfig['server']>;
-  ingest?: Partial<Omit<ExporterConfig['ingest'], 'kafka'>> & {
+  ingest?: Partial<Omit<ExporterConfig['ingest'], 'kafka' | 'retries'>> & {
+    retries?: { window?: string; maxRequests?: number };
     kafka?: Partial<Omit<ExporterConfig['ingest']['kafka'], 'tls' | 'sasl'>> & {
       tls?: Partial<KafkaTlsConfig>;
       sasl?: Partial<Omit<KafkaSaslConfig, 'password'>>;
@@ -109,6 +110,7 @@ export const defaultConfig: ExporterConfig = {
     maxBodyBytes: 8 * 1024 * 1024,
     maxConcurrentRequests: 32,
     retryAfterSeconds: 1,
+    retries: { windowMs: 600_000, maxRequests: 100_000 },
     kafka: {
       enabled: false,
       brokers: ['127.0.0.1:9092'],
@@ -199,6 +201,10 @@ export function configFromDocument(document: unknown, source = 'config'): Export
     ingest: {
       ...d.ingest,
       ...ingest,
+      retries: {
+        windowMs: duration(ingest?.retries?.window, d.ingest.retries.windowMs),
+        maxRequests: ingest?.retries?.maxRequests ?? d.ingest.retries.maxRequests,
+      },
       kafka: {
         ...d.ingest.kafka,
         ...ingest?.kafka,

@@ -32,6 +32,11 @@ export interface IngestConfig {
   maxConcurrentRequests: number;
   /** Seconds a client is told to wait (Retry-After) when the exporter is overloaded. */
   retryAfterSeconds: number;
+  /**
+   * A byte-identical retry of an OTLP request applied within `windowMs` (and among the last
+   * `maxRequests`) is answered as the first was and not applied again.
+   */
+  retries: { windowMs: number; maxRequests: number };
   kafka: KafkaIngestConfig;
 }
 
@@ -87,8 +92,12 @@ export interface StateConfig {
 }
 
 export interface SnapshotConfig {
-  /** SQLite file; ':memory:' or empty disables persistence across restarts. */
+  /**
+   * The checkpoint file (SQLite); the journal is the file beside it (`x.db` → `x-journal.db`).
+   * ':memory:' or empty disables persistence across restarts.
+   */
   path: string;
+  /** How often a checkpoint writes what changed (and lets the journal be trimmed). */
   intervalMs: number;
 }
 

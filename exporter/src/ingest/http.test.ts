@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
 import { buildOtlpHttpServer } from './http.js';
-import { createIngest } from './pipeline.js';
+import type { IngestSink } from './pipeline.js';
 import { IngestTelemetry } from './telemetry.js';
 
 const config = configFromDocument({
@@ -226,13 +226,18 @@ describe('OTLP/HTTP ingest: every kind of input gets the documented answer', () 
 
 describe('OTLP/HTTP ingest while not ready', () => {
   it('answers 503 with Retry-After and applies nothing', async () => {
-    const registry = new Registry();
     let applied = 0;
-    const ingest = createIngest(
-      { apply: (points) => ((applied += points.length), 0) },
-      new IngestTelemetry(registry),
-    );
-    const server = buildOtlpHttpServer(ingest, new IngestTelemetry(new Registry()), {
+    const sink: IngestSink = {
+      otlp: async (_request, decode) => {
+        const batch = decode();
+        applied += batch.points.length;
+        return { batch, rejectedByState: 0, rejected: batch.rejectedCount, retry: false };
+      },
+      kafka: async () => [],
+      appliedOffset: () => undefined,
+      appliedOffsets: () => ({}),
+    };
+    const server = buildOtlpHttpServer(sink, new IngestTelemetry(new Registry()), {
       maxBodyBytes: 65536,
       maxConcurrentRequests: 4,
       retryAfterSeconds: 7,

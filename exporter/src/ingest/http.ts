@@ -2,7 +2,13 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Encoding, Signal } from '../model.js';
 import { OtlpDecodeError, encodeExportResponse, encodeStatus } from './otlp/decode.js';
-import type { Ingest } from './pipeline.js';
+import { decodeAndNormalize } from './otlp/normalize.js';
+import {
+  IngestUnavailableError,
+  type ContentEncoding,
+  type IngestSink,
+  type OtlpOutcome,
+} from './pipeline.js';
 import type { IngestTelemetry, RefusalReason } from './telemetry.js';
 
 export interface OtlpHttpOptions {
@@ -41,10 +47,11 @@ const mediaType = (request: FastifyRequest): string =>
  * The OTLP/HTTP receiver: POST /v1/metrics and /v1/logs in protobuf or JSON, optionally gzip
  * (or deflate), answered in the request's own content type as the OTLP specification asks.
  * Overload is refused up front (before the body is read), so memory stays bounded by
- * maxConcurrentRequests × maxBodyBytes.
+ * maxConcurrentRequests × maxBodyBytes. A 200 is sent only once the request is on disk and
+ * applied (the sink's promise): an OTLP client never sends again what got a 200.
  */
 export function buildOtlpHttpServer(
-  ingest: Ingest,
+  sink: IngestSink,
   telemetry: IngestTelemetry,
   options: OtlpHttpOptions,
 ): FastifyInstance {
@@ -154,50 +161,64 @@ export function buildOtlpHttpServer(
     }
     const raw = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     telemetry.bytes.inc({ transport: 'otlp_http', signal }, raw.length);
-    const body = decompress(raw, request.headers['content-encoding'], options.maxBodyBytes);
+    const contentEncoding = contentEncodingOf(request.headers['content-encoding']);
+    const body = decompress(raw, contentEncoding, options.maxBodyBytes);
+    let outcome: OtlpOutcome;
     try {
-      const { batch, rejectedByState } = ingest(
-        'otlp_http',
-        signal,
-        encoding,
-        body,
-        (request as FastifyRequest & { receivedMs: number }).receivedMs,
+      outcome = await sink.otlp(
+        {
+          signal,
+          encoding,
+          raw,
+          contentEncoding,
+          body,
+          receivedMs: (request as FastifyRequest & { receivedMs: number }).receivedMs,
+        },
+        () => decodeAndNormalize(signal, encoding, body),
       );
-      const rejected = batch.rejectedCount + rejectedByState;
-      const message = [
+    } catch (error) {
+      if (error instanceof OtlpDecodeError) throw new Refusal(400, 'malformed', error.message);
+      if (error instanceof IngestUnavailableError) {
+        throw new Refusal(503, 'unavailable', `${error.message}; retry later`);
+      }
+      throw error;
+    }
+    const { batch, rejected, rejectedByState } = outcome;
+    let message: string;
+    if (batch) {
+      telemetry.count('otlp_http', signal, batch, rejectedByState);
+      message = [
         batch.errorMessage,
         rejectedByState ? `${rejectedByState} over the state's limits (over_limit)` : '',
       ]
         .filter(Boolean)
         .join('; ');
-      return reply(
-        request,
-        response,
-        200,
-        encodeExportResponse(signal, encoding, rejected, message),
-      );
-    } catch (error) {
-      if (error instanceof OtlpDecodeError) throw new Refusal(400, 'malformed', error.message);
-      throw error;
+    } else {
+      telemetry.retries.inc({ transport: 'otlp_http', signal });
+      message = `a retry of a request already applied; ${rejected} of its points were rejected then`;
     }
+    return reply(request, response, 200, encodeExportResponse(signal, encoding, rejected, message));
   };
   app.post('/v1/metrics', route('metrics'));
   app.post('/v1/logs', route('logs'));
   return app;
 }
 
+function contentEncodingOf(header: string | undefined): ContentEncoding {
+  const encoding = (header ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity' || encoding === '') return 'identity';
+  if (encoding === 'gzip' || encoding === 'deflate') return encoding;
+  throw new Refusal(
+    415,
+    'unsupported_media_type',
+    `Content-Encoding "${encoding}" is not supported (gzip, deflate)`,
+  );
+}
+
 /** Undoes Content-Encoding within the size limit: a zip bomb gets 413, not the heap. */
-function decompress(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Buffer {
-  const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
-  if (encoding === 'identity' || encoding === '') return raw;
-  const inflate =
-    encoding === 'gzip' ? gunzipSync : encoding === 'deflate' ? inflateSync : undefined;
-  if (!inflate)
-    throw new Refusal(
-      415,
-      'unsupported_media_type',
-      `Content-Encoding "${encoding}" is not supported (gzip, deflate)`,
-    );
+function decompress(raw: Buffer, encoding: ContentEncoding, maxBytes: number): Buffer {
+  if (encoding === 'identity') return raw;
+  const inflate = encoding === 'gzip' ? gunzipSync : inflateSync;
   try {
     return inflate(raw, { maxOutputLength: maxBytes });
   } catch (error) {

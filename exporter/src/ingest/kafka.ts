@@ -2,37 +2,32 @@ import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaIngestConfig, KafkaTopicConfig } from '../config/types.js';
 import { kafkaConnection } from './kafka-connection.js';
 import { OtlpDecodeError } from './otlp/decode.js';
-import type { Ingest } from './pipeline.js';
+import { decodeAndNormalize } from './otlp/normalize.js';
+import type { IngestSink, KafkaMessageIn, Offsets } from './pipeline.js';
 import type { IngestTelemetry } from './telemetry.js';
 
-/** `topic:partition` → the next offset to apply (one past the last applied message). */
-export type Offsets = Record<string, string>;
-
-const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+export type { Offsets } from './pipeline.js';
 
 export interface KafkaIngestOptions {
   config: KafkaIngestConfig;
-  ingest: Ingest;
+  sink: IngestSink;
   telemetry: IngestTelemetry;
-  /** Offsets already reflected in the restored state: messages before them are not applied again. */
-  restoredOffsets?: Offsets;
-  /**
-   * True when the caller persists state with offsets and commits them itself after each save
-   * (exactly-once effect across crashes); false commits right after each applied batch.
-   */
-  commitAfterPersist: boolean;
+  /** How often applied offsets are committed to the group (they are a hint: the twin keeps its own). */
+  commitEveryMs?: number;
 }
 
 /**
- * Consumes OTLP from Kafka topics in a consumer group. Each message is applied once: the applied
- * offsets are kept next to the twin state, a redelivered message below them is skipped, and the
- * group's committed offsets never run ahead of what a restart could restore.
+ * Consumes OTLP from Kafka topics in a consumer group. Each message is applied once: the sink
+ * journals a batch with its offsets before applying it, a redelivered message below the applied
+ * offset is skipped, and the group's committed offsets (committed now and then, and at stop) never
+ * run ahead of what the twin has on disk.
  */
 export class KafkaIngest {
   private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private readonly topics: Map<string, KafkaTopicConfig>;
-  private readonly applied = new Map<string, bigint>();
+  private readonly committed = new Map<string, string>();
+  private commitTimer: NodeJS.Timeout | undefined;
   private running = false;
   private batchesInHand = 0;
 
@@ -50,9 +45,6 @@ export class KafkaIngest {
       heartbeatInterval: 1_000,
     });
     this.topics = new Map(config.topics.map((topic) => [topic.name, topic]));
-    for (const [key, offset] of Object.entries(options.restoredOffsets ?? {})) {
-      this.applied.set(key, BigInt(offset));
-    }
   }
 
   async start(): Promise<void> {
@@ -64,36 +56,45 @@ export class KafkaIngest {
       eachBatch: (payload) => this.applyBatch(payload),
     });
     this.running = true;
+    this.commitTimer = setInterval(() => {
+      this.commit().catch(() => {
+        // A hint only: the next round commits again.
+      });
+    }, this.options.commitEveryMs ?? 1_000);
+    this.commitTimer.unref();
   }
 
   isRunning(): boolean {
     return this.running;
   }
 
-  /** The next offset to apply per partition: what a snapshot must store with the state. */
-  offsets(): Offsets {
-    return Object.fromEntries([...this.applied].map(([key, offset]) => [key, offset.toString()]));
-  }
-
-  /** Commits offsets to the group (after they were persisted with the state they belong to). */
-  async commit(offsets: Offsets): Promise<void> {
-    const list = Object.entries(offsets).map(([key, offset]) => {
-      const at = key.lastIndexOf(':');
-      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset };
-    });
-    if (list.length) await this.consumer.commitOffsets(list);
+  /** Commits the applied offsets that moved since the last commit. */
+  async commit(): Promise<void> {
+    const offsets: Offsets = this.options.sink.appliedOffsets();
+    const list = Object.entries(offsets)
+      .filter(
+        ([key, offset]) => this.committed.get(key) !== offset && this.topics.has(topicOf(key)),
+      )
+      .map(([key, offset]) => ({ topic: topicOf(key), partition: partitionOf(key), offset }));
+    if (list.length === 0) return;
+    await this.consumer.commitOffsets(list);
+    for (const { topic, partition, offset } of list)
+      this.committed.set(`${topic}:${partition}`, offset);
   }
 
   /**
-   * Stops fetching and waits for the batch in hand. The consumer keeps running (kafkajs ignores
-   * commits from a stopped consumer), so the final offsets can still be committed.
+   * Stops fetching and waits for the batches in hand, then commits. The consumer keeps running
+   * (kafkajs ignores commits from a stopped consumer) until `stop`.
    */
   async pause(): Promise<void> {
+    clearInterval(this.commitTimer);
     this.consumer.pause([...this.topics.keys()].map((topic) => ({ topic })));
     while (this.batchesInHand > 0) await new Promise((resolveSoon) => setTimeout(resolveSoon, 10));
+    await this.commit();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.commitTimer);
     this.running = false;
     await this.consumer.disconnect();
   }
@@ -107,38 +108,58 @@ export class KafkaIngest {
   }: EachBatchPayload): Promise<void> {
     const topic = this.topics.get(batch.topic);
     if (!topic) return;
-    const key = partitionKey(batch.topic, batch.partition);
-    const { telemetry, ingest } = this.options;
+    const { telemetry, sink } = this.options;
     telemetry.queueDepth.inc({ transport: 'kafka' });
     this.batchesInHand += 1;
     const receivedMs = Date.now();
     try {
+      const applied = sink.appliedOffset(batch.topic, batch.partition);
+      const messages: KafkaMessageIn[] = [];
+      const skipped: string[] = [];
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) break;
-        const offset = BigInt(message.offset);
-        const next = this.applied.get(key);
-        if (next === undefined || offset >= next) {
-          const body = message.value ?? new Uint8Array();
-          telemetry.bytes.inc({ transport: 'kafka', signal: topic.signal }, body.length);
-          try {
-            ingest('kafka', topic.signal, topic.encoding, body, receivedMs);
-          } catch (error) {
-            // A malformed message is counted and skipped: it must never stall the partition.
-            if (!(error instanceof OtlpDecodeError)) throw error;
-            telemetry.refused.inc({ transport: 'kafka', reason: 'malformed' });
-          }
-          this.applied.set(key, offset + 1n);
+        if (applied !== undefined && BigInt(message.offset) < applied) {
+          skipped.push(message.offset);
+          continue;
         }
-        resolveOffset(message.offset);
+        const body = message.value ?? new Uint8Array();
+        telemetry.bytes.inc({ transport: 'kafka', signal: topic.signal }, body.length);
+        try {
+          const decoded = decodeAndNormalize(topic.signal, topic.encoding, body);
+          messages.push({ offset: message.offset, body, batch: decoded });
+        } catch (error) {
+          // A malformed message is counted and skipped: it must never stall the partition.
+          if (!(error instanceof OtlpDecodeError)) throw error;
+          telemetry.refused.inc({ transport: 'kafka', reason: 'malformed' });
+          messages.push({ offset: message.offset, body: undefined, batch: undefined });
+        }
       }
-      const next = this.applied.get(key);
+      if (messages.length > 0) {
+        const refused = await sink.kafka({
+          topic: batch.topic,
+          partition: batch.partition,
+          signal: topic.signal,
+          encoding: topic.encoding,
+          receivedMs,
+          messages,
+        });
+        messages.forEach((message, i) => {
+          const rejectedByState = refused[i];
+          if (message.batch && rejectedByState !== undefined) {
+            telemetry.count('kafka', topic.signal, message.batch, rejectedByState);
+          }
+        });
+      }
+      // Resolved only now that the twin has them on disk.
+      for (const offset of skipped) resolveOffset(offset);
+      for (const message of messages) resolveOffset(message.offset);
+      const next = sink.appliedOffset(batch.topic, batch.partition);
       if (next !== undefined) {
         const lag = BigInt(batch.highWatermark) - next;
         telemetry.kafkaLag.set(
           { topic: batch.topic, partition: String(batch.partition) },
           Number(lag > 0n ? lag : 0n),
         );
-        if (!this.options.commitAfterPersist) await this.commit({ [key]: next.toString() });
       }
       await heartbeat();
     } finally {
@@ -147,3 +168,6 @@ export class KafkaIngest {
     }
   }
 }
+
+const topicOf = (key: string): string => key.slice(0, key.lastIndexOf(':'));
+const partitionOf = (key: string): number => Number(key.slice(key.lastIndexOf(':') + 1));

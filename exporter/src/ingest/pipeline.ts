@@ -1,35 +1,71 @@
-import type { Encoding, NormalizedBatch, Signal, TwinPoint } from '../model.js';
-import { decodeAndNormalize } from './otlp/normalize.js';
-import type { IngestTelemetry, Transport } from './telemetry.js';
+import type { Encoding, NormalizedBatch, Signal } from '../model.js';
 
-/** Where normalized points go: the twin engine. Returns how many points it refused. */
-export interface PointSink {
-  apply(points: readonly TwinPoint[], receivedMs: number): number;
+/** `topic:partition` → the next offset to apply (one past the last applied message). */
+export type Offsets = Record<string, string>;
+
+export const partitionKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+/** The Content-Encoding values the OTLP/HTTP receiver undoes. */
+export type ContentEncoding = 'identity' | 'gzip' | 'deflate';
+
+/** One OTLP/HTTP request, decompressed and not yet decoded. */
+export interface OtlpRequest {
+  signal: Signal;
+  encoding: Encoding;
+  /** The body as received, and how it was compressed (the journal keeps it so). */
+  raw: Uint8Array;
+  contentEncoding: ContentEncoding;
+  /** The body decompressed. */
+  body: Uint8Array;
+  receivedMs: number;
 }
 
-export interface IngestResult {
-  batch: NormalizedBatch;
-  /** Points the state refused (over its limits), beyond the batch's own rejections. */
+export interface OtlpOutcome {
+  /** The request's normalized points; undefined when it was a retry of one applied before. */
+  batch: NormalizedBatch | undefined;
+  /** Points refused by the state (over its limits), beyond the batch's own rejections. */
   rejectedByState: number;
+  /** Every point rejected, for the answer's partial_success. */
+  rejected: number;
+  /** A byte-identical retry of a request already applied: answered again, not applied twice. */
+  retry: boolean;
 }
+
+/** A Kafka message fetched and decoded (or found malformed: no batch). */
+export interface KafkaMessageIn {
+  offset: string;
+  body: Uint8Array | undefined;
+  batch: NormalizedBatch | undefined;
+}
+
+/** Consecutive messages of one partition. */
+export interface KafkaBatchIn {
+  topic: string;
+  partition: number;
+  signal: Signal;
+  encoding: Encoding;
+  receivedMs: number;
+  messages: KafkaMessageIn[];
+}
+
+/** Thrown by a sink that could not take what it was given (its journal failed): nothing took effect. */
+export class IngestUnavailableError extends Error {}
 
 /**
- * The one ingest path both transports share: decode and normalize a payload, apply its points
- * with the time it was received, count the outcome. Throws OtlpDecodeError for a malformed body.
+ * Where ingest hands what it received: the durable twin. Ingest never imports the twin. Each
+ * call resolves once what it carried is on disk and applied; a rejection means nothing of it
+ * took effect (the caller answers 503 or lets Kafka deliver again).
  */
-export function createIngest(sink: PointSink, telemetry: IngestTelemetry) {
-  return (
-    transport: Transport,
-    signal: Signal,
-    encoding: Encoding,
-    body: Uint8Array,
-    receivedMs: number,
-  ): IngestResult => {
-    const batch = decodeAndNormalize(signal, encoding, body);
-    const rejectedByState = batch.points.length ? sink.apply(batch.points, receivedMs) : 0;
-    telemetry.count(transport, signal, batch, rejectedByState);
-    return { batch, rejectedByState };
-  };
+export interface IngestSink {
+  /** Applies a request; `decode` is called only when it is not a retry (it may throw). */
+  otlp(request: OtlpRequest, decode: () => NormalizedBatch): Promise<OtlpOutcome>;
+  /**
+   * Applies messages at or past the partition's applied offset (others were applied before).
+   * Returns, per message, the points the state refused, or undefined where it was skipped.
+   */
+  kafka(batch: KafkaBatchIn): Promise<(number | undefined)[]>;
+  /** The next offset to apply of a partition (undefined: none applied yet). */
+  appliedOffset(topic: string, partition: number): bigint | undefined;
+  /** The next offset to apply per partition. */
+  appliedOffsets(): Offsets;
 }
-
-export type Ingest = ReturnType<typeof createIngest>;

@@ -5,7 +5,7 @@ export type Transport = 'otlp_http' | 'kafka';
 
 /** Reasons a whole request or message is refused, beside the per-point reasons of NormalizedBatch. */
 export type RefusalReason =
-  'malformed' | 'too_large' | 'overloaded' | 'unsupported_media_type' | 'not_ready';
+  'malformed' | 'too_large' | 'overloaded' | 'unsupported_media_type' | 'not_ready' | 'unavailable';
 
 /**
  * The exporter's own ingest health: what came in, what was refused and why, how much is queued.
@@ -16,6 +16,7 @@ export class IngestTelemetry {
   readonly rejectedPoints: Counter<'transport' | 'reason'>;
   readonly refused: Counter<'transport' | 'reason'>;
   readonly bytes: Counter<'transport' | 'signal'>;
+  readonly retries: Counter<'transport' | 'signal'>;
   readonly queueDepth: Gauge<'transport'>;
   readonly kafkaLag: Gauge<'topic' | 'partition'>;
 
@@ -42,6 +43,12 @@ export class IngestTelemetry {
     this.bytes = new Counter({
       name: 'twin_exporter_ingest_bytes_total',
       help: 'Payload bytes received, as sent (before decompression).',
+      labelNames: ['transport', 'signal'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'twin_exporter_ingest_retried_requests_total',
+      help: 'Byte-identical retries of requests already applied: answered again, not applied twice.',
       labelNames: ['transport', 'signal'],
       registers,
     });

@@ -123,9 +123,15 @@ export function registerTwinMetrics(
 
   add(
     'twin_assets',
-    'Assets held in the twin state.',
+    'Assets held in the twin state (dark ones too, until retired).',
     'gauge',
     perClass((c) => c.assets),
+  );
+  add(
+    'twin_dark_assets',
+    'Assets silent for longer than the retention: their state was dropped, they count as stale until they report again or are retired.',
+    'gauge',
+    perClass((c) => c.dark),
   );
   // Per class and site, as of the last evaluation: fleet views filtered by site.
   const perSite = (value: (gauges: SiteGauges) => number) => (): Sample[] =>
@@ -297,10 +303,16 @@ export function registerTwinMetrics(
     perClass((c) => c.oldestUnconvergedAgeSeconds),
   );
 
-  add('twin_state_evictions_total', 'Assets evicted from the twin state.', 'counter', () => [
-    { labels: { reason: 'retention' }, value: agg.evictions.retention },
-    { labels: { reason: 'cap' }, value: agg.evictions.cap },
-  ]);
+  add(
+    'twin_state_evictions_total',
+    'Asset state dropped: after the retention (the asset stays, dark), at the cap (the asset goes), or retired by an operator.',
+    'counter',
+    () => [
+      { labels: { reason: 'retention' }, value: agg.evictions.retention },
+      { labels: { reason: 'cap' }, value: agg.evictions.cap },
+      { labels: { reason: 'retired' }, value: agg.evictions.retired },
+    ],
+  );
   add('twin_state_rejected_points_total', 'Points the twin state refused.', 'counter', () => [
     { labels: { reason: 'over_limit' }, value: agg.rejectedOverLimit },
   ]);

@@ -234,9 +234,20 @@ describe('site gauges', () => {
       'twin_site_diverged_assets{asset_class="pump",site="south"} 0',
       'twin_site_diverged_assets{asset_class="pump",site="unknown"} 0',
     ]);
-    // A pair that no longer has assets disappears at the next evaluation.
+    // Silent past the retention, the assets stay, dark and stale: the site does not turn green.
     engine.evaluate(T0 + 30_000 + 24 * 3_600_000);
-    expect(series(await scrape(engine), 'twin_site_assets')).toEqual([]);
+    expect(series(await scrape(engine), 'twin_site_stale_assets')).toEqual([
+      'twin_site_stale_assets{asset_class="pump",site="north"} 2',
+      'twin_site_stale_assets{asset_class="pump",site="south"} 1',
+      'twin_site_stale_assets{asset_class="pump",site="unknown"} 1',
+    ]);
+    // A pair that no longer has assets (retired) disappears at the next evaluation.
+    expect(engine.retire(['p3', 'p9'])).toEqual(['p3']);
+    engine.evaluate(T0 + 30_001 + 24 * 3_600_000);
+    expect(series(await scrape(engine), 'twin_site_assets')).toEqual([
+      'twin_site_assets{asset_class="pump",site="north"} 2',
+      'twin_site_assets{asset_class="pump",site="unknown"} 1',
+    ]);
   });
 });
 
@@ -338,6 +349,7 @@ describe('divergence', () => {
     expect(flow?.divergence).toEqual({
       comparable: true,
       differsSinceMs: at(2_000),
+      graceFromMs: at(2_000),
       diverged: true,
       tolerance: { kind: 'absolute', epsilon: 0.5 },
       graceMs: 10_000,
@@ -584,26 +596,67 @@ describe('convergence', () => {
 });
 
 describe('limits and eviction', () => {
-  it('evicts assets not seen for longer than the retention', async () => {
+  it('drops the state of assets silent past the retention, and keeps them dark and stale until retired', async () => {
     const engine = engineWith({ state: { retentionMs: 60_000 } });
     engine.apply([point({ assetId: 'p1', property: 'flow', value: 1, sourceTimeMs: T0 })], T0);
     engine.apply(
-      [point({ assetId: 'p2', property: 'flow', value: 1, sourceTimeMs: T0 })],
+      [point({ assetId: 'p2', property: 'flow', value: 1, sourceTimeMs: T0 + 1_000 })],
       T0 + 1_000,
     );
     engine.evaluate(T0 + 60_000);
-    expect(engine.assetCount).toBe(2);
+    expect(engine.asset('p1', T0 + 60_000)?.dark).toBe(false);
     engine.evaluate(T0 + 60_001);
-    expect(engine.assetCount).toBe(1);
-    expect(engine.asset('p1', T0)).toBeUndefined();
-    const lines = await scrape(engine);
+    expect(engine.assetCount).toBe(2);
+    const p1 = engine.asset('p1', T0 + 60_001);
+    expect(p1).toMatchObject({ dark: true, stale: true, properties: [] });
+    let lines = await scrape(engine);
     expect(series(lines, 'twin_state_evictions_total')).toEqual([
       'twin_state_evictions_total{reason="retention"} 1',
       'twin_state_evictions_total{reason="cap"} 0',
+      'twin_state_evictions_total{reason="retired"} 0',
     ]);
+    expect(series(lines, 'twin_assets')).toEqual(['twin_assets{asset_class="pump"} 2']);
+    expect(series(lines, 'twin_dark_assets')).toEqual(['twin_dark_assets{asset_class="pump"} 1']);
+    expect(series(lines, 'twin_stale_assets')).toEqual(['twin_stale_assets{asset_class="pump"} 2']);
+    expect(engine.darkAssets()).toEqual(['p1']);
+
+    // Every later evaluation still finds it stale: the freshness SLI stays red for it.
+    const checks = (text: string[]) =>
+      series(text, 'twin_freshness_checks_total').concat(
+        series(text, 'twin_freshness_checks_good_total'),
+      );
+    expect(checks(lines)).toEqual([
+      'twin_freshness_checks_total{asset_class="pump"} 4',
+      'twin_freshness_checks_good_total{asset_class="pump"} 0',
+    ]);
+    engine.evaluate(T0 + 120_000);
+    expect(checks(await scrape(engine))).toEqual([
+      'twin_freshness_checks_total{asset_class="pump"} 6',
+      'twin_freshness_checks_good_total{asset_class="pump"} 0',
+    ]);
+
+    // Retired, it is gone: no longer held, no longer stale.
+    expect(engine.retire(['p1'])).toEqual(['p1']);
+    engine.evaluate(T0 + 120_001);
+    lines = await scrape(engine);
     expect(series(lines, 'twin_assets')).toEqual(['twin_assets{asset_class="pump"} 1']);
-    // Stale until evicted: the gauge must not count the evicted asset.
-    expect(series(lines, 'twin_stale_assets')).toEqual(['twin_stale_assets{asset_class="pump"} 1']);
+    expect(series(lines, 'twin_dark_assets')).toEqual(['twin_dark_assets{asset_class="pump"} 1']);
+    expect(lines).toContain('twin_state_evictions_total{reason="retired"} 1');
+    expect(engine.asset('p1', T0)).toBeUndefined();
+  });
+
+  it('brings a dark asset back when it reports again', async () => {
+    const engine = engineWith({ state: { retentionMs: 60_000 } });
+    engine.apply([point({ assetId: 'p1', property: 'flow', value: 1, sourceTimeMs: T0 })], T0);
+    engine.evaluate(T0 + 60_001);
+    expect(engine.asset('p1', T0 + 60_001)?.dark).toBe(true);
+    const back = T0 + 90_000;
+    engine.apply([point({ assetId: 'p1', property: 'flow', value: 2, sourceTimeMs: back })], back);
+    engine.evaluate(back + 1);
+    const lines = await scrape(engine);
+    expect(series(lines, 'twin_dark_assets')).toEqual(['twin_dark_assets{asset_class="pump"} 0']);
+    expect(series(lines, 'twin_stale_assets')).toEqual(['twin_stale_assets{asset_class="pump"} 0']);
+    expect(engine.asset('p1', back + 1)).toMatchObject({ dark: false, stale: false });
   });
 
   it('keeps an asset seen again within the retention', () => {
@@ -614,9 +667,9 @@ describe('limits and eviction', () => {
       T0 + 30_000,
     );
     engine.evaluate(T0 + 90_000);
-    expect(engine.assetCount).toBe(1);
+    expect(engine.asset('p1', T0 + 90_000)?.dark).toBe(false);
     engine.evaluate(T0 + 90_001);
-    expect(engine.assetCount).toBe(0);
+    expect(engine.asset('p1', T0 + 90_001)?.dark).toBe(true);
   });
 
   it('evicts the least recently seen asset at the cap', async () => {

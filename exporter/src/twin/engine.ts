@@ -5,12 +5,7 @@
  * this file decides when to call it and keeps the aggregates the metrics expose.
  */
 import type { PropertyValue, TwinPoint } from '../model.js';
-import {
-  applyDesired,
-  applyReported,
-  emptyVersionState,
-  oldestUnconvergedAgeSeconds,
-} from '../sli/convergence.js';
+import { applyDesired, applyReported, emptyVersionState } from '../sli/convergence.js';
 import { isDiverged, toleranceFor, withinTolerance } from '../sli/divergence.js';
 import { isFresh } from '../sli/freshness.js';
 import { observe, type HistogramData } from '../sli/histogram.js';
@@ -34,7 +29,17 @@ import {
   type PredictionQuery,
   type ScoredPredictionView,
 } from './reads.js';
-import { restoreState, snapshotState, type TwinSnapshot } from './snapshot.js';
+import {
+  aggregatesSnapshot,
+  assetSnapshot,
+  finishRestore,
+  restoreAggregates,
+  restoreAsset,
+  restoreState,
+  snapshotState,
+  type AggregatesSnapshot,
+  type TwinSnapshot,
+} from './snapshot.js';
 import {
   AssetState,
   HistoryRing,
@@ -71,18 +76,34 @@ export type TwinAggregates = Pick<
   | 'convergenceBounds'
 >;
 
-export type EvictionReason = 'retention' | 'cap';
+/** Why an asset leaves the state entirely (retention only darkens it; see AssetState.dark). */
+export type RemovalReason = 'cap' | 'retired';
 
-/** The site gauges from each asset's verdicts of the last evaluation (restored ones included). */
-function countSites(state: TwinState): void {
-  const sites = new Map<string, SiteGauges>();
-  for (const asset of state.assets.values()) {
-    const gauges = siteGaugesFor(sites, asset.cls.name, asset.site ?? unknownSite);
-    gauges.assets++;
-    if (asset.stale) gauges.stale++;
-    if (asset.diverged) gauges.diverged++;
-  }
-  state.siteGauges = sites;
+/**
+ * Told before an asset's stored state changes or the asset leaves: how a checkpoint learns what
+ * to write (see durability/checkpointer.ts). Class and model aggregates are not assets: they are
+ * written whole at each checkpoint.
+ */
+export interface ChangeTracker {
+  changing(asset: AssetState): void;
+  removing(asset: AssetState): void;
+}
+
+const untracked: ChangeTracker = { changing() {}, removing() {} };
+
+/**
+ * An evaluation pass in progress: the assets still to judge (in admission order, which is the
+ * map's order), and the gauges it counts, published when it ends.
+ */
+interface EvaluationPass {
+  assets: Iterator<AssetState>;
+  /** The first asset to judge after a resume (already taken from the iterator). */
+  head: AssetState | undefined;
+  /** admitSeq of the last asset judged: what a checkpoint stores to resume the pass. */
+  cursor: number;
+  sites: Map<string, SiteGauges>;
+  /** Per class, when its oldest unconverged change began (an age once the pass ends). */
+  oldestUnconvergedSince: Map<ClassState, number>;
 }
 
 /** The gauges of a class at a site; past `limits.classSites` pairs, the class's `other` site. */
@@ -103,28 +124,90 @@ function siteGaugesFor(
   return gauges;
 }
 
+/**
+ * The engine is deterministic: the same points, evaluations and retirements, in the same order
+ * and with the same times, give the same state. The durable twin relies on it to rebuild after a
+ * crash exactly what was served before it (durability/).
+ */
 export class TwinEngine {
   private readonly state: TwinState;
+  private changes: ChangeTracker = untracked;
+  private pass: EvaluationPass | undefined;
 
   /** `state` is for `restore` only. */
   constructor(config: TwinEngineConfig, state?: TwinState) {
     this.state = state ?? new TwinState(config);
   }
 
-  /** Rebuilds an engine from `snapshot()`, under a possibly changed configuration. */
+  /**
+   * Rebuilds an engine from `snapshot()`, under a possibly changed configuration (rules are
+   * resolved again, a lowered cap evicts at once, every property's agreement is re-judged).
+   */
   static restore(snapshot: TwinSnapshot, config: TwinEngineConfig): TwinEngine {
     const engine = new TwinEngine(config, restoreState(snapshot, config));
-    const { state } = engine;
-    // A lowered cap takes effect at once, least recently seen first.
-    while (state.assets.size > config.state.maxAssets && state.recency.oldest) {
-      engine.evict(state.recency.oldest, 'cap');
-    }
-    // Rules or tolerances may have changed: re-judge every property's agreement now.
-    for (const asset of state.assets.values()) {
-      for (const prop of asset.props) engine.updateDifference(prop);
-    }
-    countSites(state);
+    engine.settleRestored(snapshot.evaluationCursor ?? 0);
     return engine;
+  }
+
+  /**
+   * After a restore: applies a lowered cap, re-judges agreement under the rules now in force,
+   * recounts the gauges and resumes the evaluation pass that was in progress (cursor > 0).
+   */
+  settleRestored(evaluationCursor: number): void {
+    const { state } = this;
+    while (state.assets.size > state.config.state.maxAssets && state.recency.oldest) {
+      this.remove(state.recency.oldest, 'cap');
+    }
+    for (const cls of state.classes.values()) {
+      cls.stale = 0;
+      cls.diverged = 0;
+      cls.dark = 0;
+    }
+    for (const asset of state.assets.values()) {
+      for (const prop of asset.props) this.updateDifference(prop);
+      if (asset.stale) asset.cls.stale++;
+      if (asset.diverged) asset.cls.diverged++;
+      if (asset.dark) asset.cls.dark++;
+    }
+    // The site gauges from the restored verdicts (the class gauges of ages were restored as they were).
+    const counted = this.newPass();
+    for (const asset of state.assets.values()) this.countGauges(counted, asset);
+    state.siteGauges = counted.sites;
+    if (evaluationCursor > 0) this.resumePass(evaluationCursor);
+  }
+
+  /**
+   * This state under another configuration, as a new engine (this one is left as it was): rules
+   * resolved again, limits applied, agreement re-judged. O(assets): for a restart that brings a
+   * changed configuration.
+   */
+  reconfigured(config: TwinEngineConfig): TwinEngine {
+    const aggregates = aggregatesSnapshot(this.state);
+    const state = restoreAggregates(aggregates, config);
+    for (const asset of this.state.assets.values()) restoreAsset(state, assetSnapshot(asset));
+    finishRestore(state, aggregates);
+    const engine = new TwinEngine(config, state);
+    engine.settleRestored(this.evaluationCursor);
+    return engine;
+  }
+
+  /** Reports changes to `tracker` from now on (the checkpointer). */
+  track(tracker: ChangeTracker): void {
+    this.changes = tracker;
+  }
+
+  /** Every asset held, in admission order (read them, do not change them). */
+  heldAssets(): Iterable<AssetState> {
+    return this.state.assets.values();
+  }
+
+  holds(asset: AssetState): boolean {
+    return this.state.assets.get(asset.id) === asset;
+  }
+
+  /** admitSeq of the last asset judged by the pass in progress; 0 between passes. */
+  get evaluationCursor(): number {
+    return this.pass?.cursor ?? 0;
   }
 
   get config(): TwinEngineConfig {
@@ -152,54 +235,188 @@ export class TwinEngine {
   }
 
   /**
-   * The periodic pass (every evaluationIntervalMs): evicts assets past retention, then judges each
-   * remaining asset's freshness and divergence, expires predictions, and refreshes the per-class
-   * gauges, so that a scrape never has to walk the assets.
+   * A whole evaluation pass at `nowMs` (the rest of one in progress, else a new one): see
+   * `evaluateSlice`.
    */
   evaluate(nowMs: number): void {
-    const { state } = this;
-    for (const cls of state.classes.values()) {
-      cls.stale = 0;
-      cls.diverged = 0;
-      cls.oldestUnconvergedAgeSeconds = 0;
-    }
-    const { retentionMs } = state.config.state;
-    for (const asset of state.assets.values()) {
-      if (nowMs - asset.lastSeenMs > retentionMs) {
-        // The class gauges were reset above: clear the verdicts so eviction does not subtract them.
-        asset.stale = false;
-        asset.diverged = false;
-        this.evict(asset, 'retention');
-        continue;
-      }
-      const cls = asset.cls;
-      const fresh = isFresh(nowMs, asset.newestPhysicalMs(), cls.staleAfterMs);
-      asset.stale = !fresh;
-      cls.freshnessChecks++;
-      if (fresh) cls.freshnessGood++;
-      else cls.stale++;
+    this.evaluateSlice(nowMs, Infinity);
+  }
 
-      let comparable = false;
-      let diverged = false;
-      for (const prop of asset.props) {
-        if (prop.physical !== undefined && prop.twin !== undefined) {
-          comparable = true;
-          if (isDiverged(prop.differsSinceMs, nowMs, prop.spec.graceMs)) diverged = true;
-        }
-        if (prop.pending) this.expirePredictions(prop, nowMs);
+  /**
+   * Judges the next `count` assets of the evaluation pass in progress (a new pass starts when none
+   * is): darkens assets silent past retention, checks freshness and divergence, expires
+   * predictions. Each asset's verdicts move the class gauges at once; the site and convergence
+   * gauges are counted over the pass and published when it ends, so a scrape never walks the
+   * assets and a large fleet is judged in slices that never hold the event loop for long.
+   * Returns true when the pass ended.
+   */
+  evaluateSlice(nowMs: number, count: number): boolean {
+    const pass = (this.pass ??= this.newPass());
+    for (let judged = 0; judged < count; judged++) {
+      const asset = this.nextInPass(pass);
+      if (!asset) {
+        this.publish(pass, nowMs);
+        this.pass = undefined;
+        return true;
       }
-      asset.diverged = diverged;
-      if (diverged) cls.diverged++;
-      if (comparable) {
-        cls.divergenceChecks++;
-        if (!diverged) cls.divergenceGood++;
+      pass.cursor = asset.admitSeq;
+      this.judge(asset, nowMs, pass);
+    }
+    return false;
+  }
+
+  /**
+   * Retires assets: their state and their share of every gauge go, and they no longer count as
+   * stale (the operator says they are gone for good). Returns the ids that were held.
+   */
+  retire(ids: readonly string[]): string[] {
+    const retired: string[] = [];
+    for (const id of ids) {
+      const asset = this.state.assets.get(id);
+      if (!asset) continue;
+      this.remove(asset, 'retired');
+      retired.push(id);
+    }
+    return retired;
+  }
+
+  /** Ids of the dark assets (silent past retention), optionally of one class and site. */
+  darkAssets(filter: { assetClass?: string; site?: string } = {}): string[] {
+    const ids: string[] = [];
+    for (const asset of this.state.assets.values()) {
+      if (!asset.dark) continue;
+      if (filter.assetClass !== undefined && asset.cls.name !== filter.assetClass) continue;
+      if (filter.site !== undefined && (asset.site ?? unknownSite) !== filter.site) continue;
+      ids.push(asset.id);
+    }
+    return ids;
+  }
+
+  // ---- evaluation ----
+
+  private newPass(): EvaluationPass {
+    return {
+      assets: this.state.assets.values(),
+      head: undefined,
+      cursor: 0,
+      sites: new Map(),
+      oldestUnconvergedSince: new Map(),
+    };
+  }
+
+  private nextInPass(pass: EvaluationPass): AssetState | undefined {
+    const head = pass.head;
+    if (head) {
+      pass.head = undefined;
+      // Taken from the iterator at resume: skip it if it left the state since.
+      if (this.state.assets.get(head.id) === head) return head;
+    }
+    const next = pass.assets.next();
+    return next.done ? undefined : next.value;
+  }
+
+  /**
+   * Resumes a pass restored from a checkpoint: the assets up to `cursor` were judged already
+   * (their verdicts are what they were), so they are counted into the pass's gauges as they are.
+   */
+  private resumePass(cursor: number): void {
+    const pass = this.newPass();
+    for (let next = pass.assets.next(); !next.done; next = pass.assets.next()) {
+      if (next.value.admitSeq > cursor) {
+        pass.head = next.value;
+        break;
       }
-      if (asset.versions && asset.versions.unconverged.length > 0) {
-        const age = oldestUnconvergedAgeSeconds(asset.versions, nowMs);
-        if (age > cls.oldestUnconvergedAgeSeconds) cls.oldestUnconvergedAgeSeconds = age;
+      this.countGauges(pass, next.value);
+    }
+    pass.cursor = cursor;
+    this.pass = pass;
+  }
+
+  private judge(asset: AssetState, nowMs: number, pass: EvaluationPass): void {
+    const cls = asset.cls;
+    if (!asset.dark && nowMs - asset.lastSeenMs > this.state.config.state.retentionMs) {
+      this.darken(asset);
+    }
+    const fresh = !asset.dark && isFresh(nowMs, asset.physicalFreshAsOfMs(), cls.staleAfterMs);
+    cls.freshnessChecks++;
+    if (fresh) cls.freshnessGood++;
+
+    let comparable = false;
+    let diverged = false;
+    let expiring = false;
+    const { expireAfterMs } = this.state.config.sli.prediction;
+    for (const prop of asset.props) {
+      if (prop.physical !== undefined && prop.twin !== undefined) {
+        comparable = true;
+        if (isDiverged(prop.graceFromMs, nowMs, prop.spec.graceMs)) diverged = true;
+      }
+      if (prop.pending && !expiring) {
+        expiring = prop.pending.some((p) => isExpired(p.targetTimeMs, nowMs, expireAfterMs));
       }
     }
-    countSites(state);
+    if (comparable) {
+      cls.divergenceChecks++;
+      if (!diverged) cls.divergenceGood++;
+    }
+    if (asset.stale === fresh || asset.diverged !== diverged || expiring) {
+      this.changes.changing(asset);
+      this.setVerdicts(asset, !fresh, diverged);
+      if (expiring) {
+        for (const prop of asset.props) if (prop.pending) this.expirePredictions(prop, nowMs);
+      }
+    }
+    this.countGauges(pass, asset);
+  }
+
+  /** An asset's verdicts, keeping its class's gauges equal to the sum of its assets' verdicts. */
+  private setVerdicts(asset: AssetState, stale: boolean, diverged: boolean): void {
+    const cls = asset.cls;
+    if (asset.stale !== stale) cls.stale += stale ? 1 : -1;
+    if (asset.diverged !== diverged) cls.diverged += diverged ? 1 : -1;
+    asset.stale = stale;
+    asset.diverged = diverged;
+  }
+
+  /**
+   * Silent past retention: the asset's properties, pending predictions and versions are dropped
+   * (the memory a large fleet cannot keep), but the asset stays, stale, until it reports again or
+   * is retired.
+   */
+  private darken(asset: AssetState): void {
+    this.changes.changing(asset);
+    const cls = asset.cls;
+    for (const prop of asset.props) {
+      for (const p of prop.pending ?? []) p.series.model.dropped++;
+    }
+    asset.props = [];
+    cls.unconverged -= asset.unconvergedChanges();
+    asset.versions = undefined;
+    asset.dark = true;
+    cls.dark++;
+    this.state.evictions.retention++;
+  }
+
+  /** Counts an asset, as judged, into the gauges a pass publishes. */
+  private countGauges(pass: EvaluationPass, asset: AssetState): void {
+    const gauges = siteGaugesFor(pass.sites, asset.cls.name, asset.site ?? unknownSite);
+    gauges.assets++;
+    if (asset.stale) gauges.stale++;
+    if (asset.diverged) gauges.diverged++;
+    for (const change of asset.versions?.unconverged ?? []) {
+      const oldest = pass.oldestUnconvergedSince.get(asset.cls);
+      if (oldest === undefined || change.sinceMs < oldest) {
+        pass.oldestUnconvergedSince.set(asset.cls, change.sinceMs);
+      }
+    }
+  }
+
+  private publish(pass: EvaluationPass, nowMs: number): void {
+    this.state.siteGauges = pass.sites;
+    for (const cls of this.state.classes.values()) {
+      const since = pass.oldestUnconvergedSince.get(cls);
+      cls.oldestUnconvergedAgeSeconds =
+        since === undefined ? 0 : Math.max(0, (nowMs - since) / 1000);
+    }
   }
 
   // ---- the read side (the twin API) ----
@@ -220,9 +437,14 @@ export class TwinEngine {
     return readPredictions(this.state, query);
   }
 
+  /** Everything but the assets (what a checkpoint writes whole), with the evaluation cursor. */
+  aggregatesSnapshot(): AggregatesSnapshot {
+    return { ...aggregatesSnapshot(this.state), evaluationCursor: this.evaluationCursor };
+  }
+
   /** The complete state and every SLI aggregate, as plain JSON-serializable data. */
   snapshot(): TwinSnapshot {
-    return snapshotState(this.state);
+    return { ...snapshotState(this.state), evaluationCursor: this.evaluationCursor };
   }
 
   // ---- applying one point ----
@@ -249,6 +471,7 @@ export class TwinEngine {
     let asset = state.assets.get(point.assetId);
     let prop: PropertyState | undefined;
     if (asset) {
+      this.changes.changing(asset);
       if (asset.cls !== cls) this.reclassify(asset, cls);
       prop = asset.property(spec);
       if (!prop && asset.props.length >= state.config.state.maxPropertiesPerAsset) return false;
@@ -295,6 +518,11 @@ export class TwinEngine {
       if (tracked) tracked.lastSyncLatencySeconds = latency;
     }
     if (receivedMs > asset.lastSeenMs) asset.lastSeenMs = receivedMs;
+    if (asset.dark) {
+      asset.dark = false;
+      cls.dark--;
+    }
+    asset.touchSeq = ++this.state.touches;
     this.state.recency.touch(asset);
     if (point.site !== undefined && point.site !== asset.site) {
       asset.site = this.state.intern(point.site);
@@ -341,8 +569,10 @@ export class TwinEngine {
     const tolerance = toleranceFor(prop.spec.tolerance, defaultTolerance, physical, twin);
     if (withinTolerance(tolerance, physical, twin)) {
       prop.differsSinceMs = undefined;
+      prop.graceFromMs = undefined;
     } else if (prop.differsSinceMs === undefined) {
       prop.differsSinceMs = Math.max(prop.sourceTimeMs('physical'), prop.sourceTimeMs('twin'));
+      prop.graceFromMs = Math.max(prop.receivedMs('physical'), prop.receivedMs('twin'));
     }
   }
 
@@ -490,9 +720,11 @@ export class TwinEngine {
   private admit(id: string, cls: ClassState, receivedMs: number): AssetState {
     const { state } = this;
     while (state.assets.size >= state.config.state.maxAssets && state.recency.oldest) {
-      this.evict(state.recency.oldest, 'cap');
+      this.remove(state.recency.oldest, 'cap');
     }
     const asset = new AssetState(id, cls, undefined, receivedMs);
+    asset.admitSeq = ++state.admissions;
+    this.changes.changing(asset);
     state.assets.set(id, asset);
     state.recency.append(asset);
     cls.assets++;
@@ -504,8 +736,9 @@ export class TwinEngine {
     return asset;
   }
 
-  private evict(asset: AssetState, reason: EvictionReason): void {
+  private remove(asset: AssetState, reason: RemovalReason): void {
     const { state } = this;
+    this.changes.removing(asset);
     state.assets.delete(asset.id);
     state.recency.remove(asset);
     this.leaveClass(asset);
@@ -522,6 +755,7 @@ export class TwinEngine {
     cls.assets--;
     if (asset.stale) cls.stale--;
     if (asset.diverged) cls.diverged--;
+    if (asset.dark) cls.dark--;
     cls.unconverged -= asset.unconvergedChanges();
   }
 
@@ -535,6 +769,7 @@ export class TwinEngine {
     cls.assets++;
     if (asset.stale) cls.stale++;
     if (asset.diverged) cls.diverged++;
+    if (asset.dark) cls.dark++;
     cls.unconverged += asset.unconvergedChanges();
     asset.props = asset.props.filter((prop) => {
       const spec = this.state.specFor(cls, prop.spec.name);

@@ -35,6 +35,8 @@ export interface AssetSummary {
   lastSeenMs: number;
   stale: boolean;
   diverged: boolean;
+  /** Silent past retention: its state was dropped; it counts as stale until retired. */
+  dark: boolean;
   properties: number;
 }
 
@@ -68,6 +70,7 @@ export function listAssets(state: TwinState, query: AssetQuery, nowMs: number): 
         lastSeenMs: asset.lastSeenMs,
         stale,
         diverged,
+        dark: asset.dark,
         properties: asset.props.length,
       });
     }
@@ -77,11 +80,11 @@ export function listAssets(state: TwinState, query: AssetQuery, nowMs: number): 
 }
 
 function isStale(asset: AssetState, nowMs: number): boolean {
-  return !isFresh(nowMs, asset.newestPhysicalMs(), asset.cls.staleAfterMs);
+  return !isFresh(nowMs, asset.physicalFreshAsOfMs(), asset.cls.staleAfterMs);
 }
 
 function isAssetDiverged(asset: AssetState, nowMs: number): boolean {
-  return asset.props.some((p) => isDiverged(p.differsSinceMs, nowMs, p.spec.graceMs));
+  return asset.props.some((p) => isDiverged(p.graceFromMs, nowMs, p.spec.graceMs));
 }
 
 export interface ObservationView {
@@ -97,6 +100,11 @@ export interface DivergenceView {
   comparable: boolean;
   /** Since when they disagree beyond tolerance (source time), or null. */
   differsSinceMs: number | null;
+  /**
+   * When the grace period started: the exporter's receipt of the later of the two values (so
+   * backfilled data gets its full grace), or null.
+   */
+  graceFromMs: number | null;
   /** Disagreeing for longer than the grace period, at `now`. */
   diverged: boolean;
   /** The tolerance that applies (null while neither side has a value and no rule names one). */
@@ -131,6 +139,8 @@ export interface AssetView {
   /** Judged at `now` (the metrics' gauges judge at each evaluation). */
   stale: boolean;
   diverged: boolean;
+  /** Silent past retention: its state was dropped; it counts as stale until retired. */
+  dark: boolean;
   versions: VersionsView | null;
   properties: PropertyView[];
 }
@@ -151,6 +161,7 @@ export function readAsset(state: TwinState, id: string, nowMs: number): AssetVie
     staleAfterMs: asset.cls.staleAfterMs,
     stale: isStale(asset, nowMs),
     diverged: isAssetDiverged(asset, nowMs),
+    dark: asset.dark,
     versions: versions
       ? {
           desiredVersion: versions.desiredVersion ?? null,
@@ -184,7 +195,8 @@ function propertyView(state: TwinState, prop: PropertyState, nowMs: number): Pro
     divergence: {
       comparable: physical !== undefined && twin !== undefined,
       differsSinceMs: prop.differsSinceMs ?? null,
-      diverged: isDiverged(prop.differsSinceMs, nowMs, spec.graceMs),
+      graceFromMs: prop.graceFromMs ?? null,
+      diverged: isDiverged(prop.graceFromMs, nowMs, spec.graceMs),
       tolerance,
       graceMs: spec.graceMs,
     },

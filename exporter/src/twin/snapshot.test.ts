@@ -1,91 +1,16 @@
 import { Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { TwinPoint } from '../model.js';
 import { registerTwinMetrics } from '../sli/metrics.js';
 import { snapshotFromChunks, snapshotToChunks, TwinEngine, type TwinSnapshot } from './engine.js';
-import { point, testConfig, type ConfigOverrides } from './fixtures.js';
-
-const T0 = 1_700_000_000_000;
-
-const overrides: ConfigOverrides = {
-  state: { maxAssets: 4, historyLength: 3, maxPendingPredictions: 3 },
-  sli: {
-    prediction: {
-      matchWindowMs: 2_000,
-      expireAfterMs: 30_000,
-      rules: [{ kind: 'classification', property: 'state', positive: 'fault' }],
-    },
-  },
-  metrics: { perAsset: { enabled: true, maxAssets: 2 } },
-};
-
-const model = { name: 'flow-forecast', version: '1.0' };
-
-/** A bit of everything: sources, skew, out-of-order, divergence, predictions, versions, NaN. */
-function scenario(): [TwinPoint[], number][] {
-  const batches: [TwinPoint[], number][] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = T0 + i * 10_000;
-    batches.push([
-      [
-        point({ assetId: 'p1', property: 'flow', value: 10 + i, sourceTimeMs: t - 800 }),
-        point({
-          assetId: 'p1',
-          property: 'flow',
-          source: 'twin',
-          value: 20 + i,
-          sourceTimeMs: t - 400,
-          desiredVersion: i,
-        }),
-        point({ assetId: 'p1', property: 'state', value: i % 2 ? 'fault' : 'ok', sourceTimeMs: t }),
-        point({
-          assetId: 'p1',
-          property: 'flow',
-          source: 'model',
-          value: 11 + i,
-          sourceTimeMs: t - 100,
-          model,
-          targetTimeMs: t + 9_500,
-        }),
-        point({
-          assetId: 'p1',
-          property: 'state',
-          source: 'model',
-          value: 'fault',
-          sourceTimeMs: t - 100,
-          model,
-          targetTimeMs: t + 10_000,
-        }),
-        point({
-          assetId: `v${i}`,
-          assetClass: 'valve',
-          site: 'north',
-          property: 'open',
-          value: i % 2 === 0,
-          sourceTimeMs: t + 2_000,
-        }),
-        point({
-          assetId: 'v0',
-          assetClass: 'valve',
-          property: 'cfg',
-          source: 'twin',
-          value: '{"k":1}',
-          sourceTimeMs: t,
-        }),
-        point({
-          assetId: 'p2',
-          property: 'temp',
-          value: i === 3 ? NaN : 20,
-          sourceTimeMs: t - 30_000,
-          reportedVersion: i > 2 ? 1 : undefined,
-        }),
-        point({ assetId: 'p2', property: 'temp', value: 19, sourceTimeMs: t - 60_000 }),
-      ],
-      t,
-    ]);
-  }
-  return batches;
-}
+import type { TwinPoint } from '../model.js';
+import {
+  model,
+  point,
+  scenario,
+  scenarioOverrides as overrides,
+  T0,
+  testConfig,
+} from './fixtures.js';
 
 function run(engine: TwinEngine, batches: [TwinPoint[], number][]): void {
   for (const [points, receivedMs] of batches) {
@@ -233,5 +158,39 @@ describe('snapshot and restore', () => {
     });
     const restored = TwinEngine.restore(throughJson(engine.snapshot()), looser);
     expect(restored.asset('p', T0 + 60_000)?.diverged).toBe(false);
+  });
+
+  it('resumes an evaluation pass cut mid-way where it stopped, judging each asset once', async () => {
+    const config = testConfig({ ...overrides, state: { ...overrides.state, maxAssets: 10 } });
+    const original = new TwinEngine(config);
+    const batches = scenario();
+    run(original, batches.slice(0, 3));
+    const [points, receivedMs] = batches[3]!;
+    original.apply(points, receivedMs);
+    expect(original.evaluateSlice(receivedMs + 100, 2)).toBe(false);
+    expect(original.evaluationCursor).toBeGreaterThan(0);
+
+    const restored = TwinEngine.restore(throughJson(original.snapshot()), config);
+    expect(restored.evaluationCursor).toBe(original.evaluationCursor);
+    const checks = async (engine: TwinEngine) =>
+      (await metricsText(engine, Registry.PROMETHEUS_CONTENT_TYPE))
+        .split('\n')
+        .filter((line) => line.startsWith('twin_freshness_checks_total'));
+    const before = await checks(original);
+    for (const engine of [original, restored]) {
+      engine.apply(
+        [point({ assetId: 'late', property: 'flow', value: 1, sourceTimeMs: receivedMs + 150 })],
+        receivedMs + 150,
+      );
+      expect(engine.evaluateSlice(receivedMs + 200, 100)).toBe(true);
+      expect(engine.evaluationCursor).toBe(0);
+    }
+    await expectEquivalent(original, restored, receivedMs + 300);
+    expect(restored.snapshot()).toEqual(original.snapshot());
+    // The rest of the pass judged the assets after the cursor, and the one admitted meanwhile.
+    const held = original.listAssets({ limit: 100 }, receivedMs).total;
+    const counted = (lines: string[]) =>
+      lines.reduce((sum, line) => sum + Number(line.split(' ')[1]), 0);
+    expect(counted(await checks(original)) - counted(before)).toBe(held - 2);
   });
 });

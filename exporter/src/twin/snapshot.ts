@@ -1,7 +1,8 @@
 /**
- * Snapshots: the complete twin state and every SLI aggregate as plain JSON, so a restarted
- * exporter neither starts blind nor resets its counters. Rules are not stored: they are resolved
- * again from the configuration at restore, which may have changed in between.
+ * Snapshots: the twin state and every SLI aggregate as plain data. A checkpoint stores the
+ * aggregates (everything but the assets) as JSON and each asset on its own (codec.ts); a whole
+ * snapshot is also what earlier versions stored, read once to migrate. Rules are not stored: they
+ * are resolved again from the configuration at restore, which may have changed in between.
  */
 import type { PropertyValue } from '../model.js';
 import type { VersionState } from '../sli/convergence.js';
@@ -61,6 +62,8 @@ export interface PropertySnapshot {
   physical?: ObservationSnapshot;
   twin?: ObservationSnapshot;
   differsSinceMs?: number;
+  /** Absent in snapshots of earlier versions: the later receipt of the two sides is used. */
+  graceFromMs?: number;
   /** Oldest first; tuples, as history is most of a snapshot's size. */
   history?: [source: 'physical' | 'twin', sourceTimeMs: number, value: ValueSnapshot][];
   pending?: PendingSnapshot[];
@@ -73,6 +76,10 @@ export interface AssetSnapshot {
   lastSeenMs: number;
   stale: boolean;
   diverged: boolean;
+  dark?: boolean;
+  /** Admission and last-point order (absent in earlier versions: taken from the list orders). */
+  admitSeq?: number;
+  touchSeq?: number;
   versions?: {
     desiredVersion?: number;
     desiredTimeMs?: number;
@@ -111,21 +118,30 @@ export interface ModelVersionSnapshot {
   recent: ScoredSnapshot[];
 }
 
-export interface TwinSnapshot {
+/** Everything but the assets: what a checkpoint writes whole each time. */
+export interface AggregatesSnapshot {
   format: 1;
   /** The bucket bounds the histograms were counted in. */
   latencyBounds: number[];
   convergenceBounds: number[];
   classes: ClassSnapshot[];
+  models: ModelVersionSnapshot[];
+  /** Assets with per-asset series, in the order they got them. */
+  tracked: { id: string; lastSyncLatencySeconds: number }[];
+  evictions: { retention: number; cap: number; retired?: number };
+  rejectedOverLimit: number;
+  /** The counters behind admitSeq and touchSeq (absent in earlier versions). */
+  admissions?: number;
+  touches?: number;
+  /** The evaluation pass in progress: admitSeq of the last asset judged (0 or absent: none). */
+  evaluationCursor?: number;
+}
+
+export interface TwinSnapshot extends AggregatesSnapshot {
   /** In first-seen order (the order of API pages). */
   assets: AssetSnapshot[];
   /** Indexes into `assets`, least recently seen first (the eviction order at the cap). */
   recency: number[];
-  models: ModelVersionSnapshot[];
-  /** Assets with per-asset series, in the order they got them. */
-  tracked: { id: string; lastSyncLatencySeconds: number }[];
-  evictions: { retention: number; cap: number };
-  rejectedOverLimit: number;
 }
 
 export function encodeValue(value: PropertyValue): ValueSnapshot {
@@ -164,7 +180,11 @@ export function snapshotState(state: TwinState): TwinSnapshot {
   }
   const recency: number[] = [];
   for (let a = state.recency.oldest; a; a = a.newer) recency.push(index.get(a) as number);
+  return { ...aggregatesSnapshot(state), assets, recency };
+}
 
+/** The aggregates only: small (bounded by the class, model and series limits), O(1) in assets. */
+export function aggregatesSnapshot(state: TwinState): AggregatesSnapshot {
   return {
     format: 1,
     latencyBounds: [...state.latencyBounds],
@@ -181,8 +201,6 @@ export function snapshotState(state: TwinState): TwinSnapshot {
       divergenceGood: cls.divergenceGood,
       oldestUnconvergedAgeSeconds: cls.oldestUnconvergedAgeSeconds,
     })),
-    assets,
-    recency,
     models: [...state.models.values()].flatMap((versions) =>
       [...versions.values()].map((model) => ({
         name: model.name,
@@ -216,16 +234,21 @@ export function snapshotState(state: TwinState): TwinSnapshot {
     })),
     evictions: { ...state.evictions },
     rejectedOverLimit: state.rejectedOverLimit,
+    admissions: state.admissions,
+    touches: state.touches,
   };
 }
 
-function assetSnapshot(asset: AssetState): AssetSnapshot {
+export function assetSnapshot(asset: AssetState): AssetSnapshot {
   const snapshot: AssetSnapshot = {
     id: asset.id,
     assetClass: asset.cls.name,
     lastSeenMs: asset.lastSeenMs,
     stale: asset.stale,
     diverged: asset.diverged,
+    dark: asset.dark,
+    admitSeq: asset.admitSeq,
+    touchSeq: asset.touchSeq,
     properties: asset.props.map((prop) => {
       const p: PropertySnapshot = { name: prop.spec.name };
       const physical = prop.observation('physical');
@@ -233,6 +256,7 @@ function assetSnapshot(asset: AssetState): AssetSnapshot {
       if (physical) p.physical = observationSnapshot(physical);
       if (twin) p.twin = observationSnapshot(twin);
       if (prop.differsSinceMs !== undefined) p.differsSinceMs = prop.differsSinceMs;
+      if (prop.graceFromMs !== undefined) p.graceFromMs = prop.graceFromMs;
       if (prop.history) {
         p.history = prop.history
           .toArray()
@@ -282,6 +306,32 @@ function restoreHistogram(
  * caller (TwinEngine.restore) applies a lowered maxAssets afterwards, evicting as usual.
  */
 export function restoreState(snapshot: TwinSnapshot, config: TwinEngineConfig): TwinState {
+  const state = restoreAggregates(snapshot, config);
+  // Snapshots of earlier versions carry no admission or recency order of their own: the list
+  // orders give it.
+  const restored = snapshot.assets.map((a, i) => restoreAsset(state, { admitSeq: i + 1, ...a }));
+  const touched = new Map<AssetState, number>();
+  snapshot.recency.forEach((i, position) => {
+    const asset = restored[i];
+    if (asset && !touched.has(asset)) touched.set(asset, position + 1);
+  });
+  restored.forEach((asset, i) => {
+    if (asset && snapshot.assets[i]?.touchSeq === undefined) {
+      asset.touchSeq = touched.get(asset) ?? snapshot.recency.length + asset.admitSeq;
+    }
+  });
+  finishRestore(state, snapshot);
+  return state;
+}
+
+/**
+ * The first step of a restore: a state holding the snapshot's classes and models, no assets yet
+ * (add them with `restoreAsset`, then call `finishRestore`).
+ */
+export function restoreAggregates(
+  snapshot: AggregatesSnapshot,
+  config: TwinEngineConfig,
+): TwinState {
   if (snapshot.format !== 1)
     throw new Error(`unknown twin snapshot format ${String(snapshot.format)}`);
   const state = new TwinState(config);
@@ -329,16 +379,26 @@ export function restoreState(snapshot: TwinSnapshot, config: TwinEngineConfig): 
     }));
   }
 
-  const restored = snapshot.assets.map((a) => restoreAsset(state, a));
-  const ordered = new Set<AssetState>();
-  for (const i of snapshot.recency) {
-    const asset = restored[i];
-    if (asset && !ordered.has(asset)) ordered.add(asset);
-  }
-  for (const asset of restored) if (asset) ordered.add(asset); // a snapshot missing some: newest
-  for (const asset of ordered) state.recency.append(asset);
+  return state;
+}
 
-  const { perAsset } = config.metrics;
+/**
+ * The last step of a restore, once every asset is in: the recency list in last-point order, the
+ * per-asset series, and the state's own counters.
+ */
+export function finishRestore(state: TwinState, snapshot: AggregatesSnapshot): void {
+  const byRecency = [...state.assets.values()].sort((a, b) => a.touchSeq - b.touchSeq);
+  for (const asset of byRecency) state.recency.append(asset);
+  let admissions = snapshot.admissions ?? 0;
+  let touches = snapshot.touches ?? 0;
+  for (const asset of state.assets.values()) {
+    admissions = Math.max(admissions, asset.admitSeq);
+    touches = Math.max(touches, asset.touchSeq);
+  }
+  state.admissions = admissions;
+  state.touches = touches;
+
+  const { perAsset } = state.config.metrics;
   if (perAsset.enabled) {
     for (const t of snapshot.tracked) {
       const asset = state.assets.get(t.id);
@@ -347,10 +407,10 @@ export function restoreState(snapshot: TwinSnapshot, config: TwinEngineConfig): 
       state.tracked.set(t.id, { asset, lastSyncLatencySeconds: t.lastSyncLatencySeconds });
     }
   }
-  state.evictions.retention += snapshot.evictions.retention;
-  state.evictions.cap += snapshot.evictions.cap;
+  state.evictions.retention = snapshot.evictions.retention;
+  state.evictions.cap = snapshot.evictions.cap;
+  state.evictions.retired = snapshot.evictions.retired ?? 0;
   state.rejectedOverLimit = snapshot.rejectedOverLimit;
-  return state;
 }
 
 /**
@@ -374,7 +434,12 @@ function scoringRule(config: TwinEngineConfig, model: string, s: SeriesSnapshot)
     : { kind: 'classification', positive };
 }
 
-function restoreAsset(state: TwinState, a: AssetSnapshot): AssetState | undefined {
+/**
+ * Adds one asset of a snapshot to a state being restored, under the state's configuration: a
+ * class or property over the limits is dropped, history and pending predictions trimmed. Assets
+ * must come in admission order. Undefined when the asset cannot be held.
+ */
+export function restoreAsset(state: TwinState, a: AssetSnapshot): AssetState | undefined {
   const cls = state.classFor(a.assetClass);
   if (!cls || state.assets.has(a.id)) return undefined;
   const asset = new AssetState(
@@ -385,6 +450,9 @@ function restoreAsset(state: TwinState, a: AssetSnapshot): AssetState | undefine
   );
   asset.stale = a.stale;
   asset.diverged = a.diverged;
+  asset.dark = a.dark ?? false;
+  asset.admitSeq = a.admitSeq ?? state.assets.size + 1;
+  asset.touchSeq = a.touchSeq ?? 0;
   const { historyLength, maxPropertiesPerAsset, maxPendingPredictions } = state.config.state;
   for (const p of a.properties.slice(0, maxPropertiesPerAsset)) {
     const spec = state.specFor(cls, p.name);
@@ -394,6 +462,11 @@ function restoreAsset(state: TwinState, a: AssetSnapshot): AssetState | undefine
     if (p.physical) restoreObservation(prop, 'physical', p.physical);
     if (p.twin) restoreObservation(prop, 'twin', p.twin);
     prop.differsSinceMs = p.differsSinceMs;
+    prop.graceFromMs =
+      p.graceFromMs ??
+      (p.differsSinceMs === undefined
+        ? undefined
+        : Math.max(prop.receivedMs('physical'), prop.receivedMs('twin')));
     if (p.history && historyLength > 0) {
       const ring = new HistoryRing(historyLength);
       for (const [source, sourceTimeMs, value] of p.history) {
@@ -421,8 +494,6 @@ function restoreAsset(state: TwinState, a: AssetSnapshot): AssetState | undefine
   }
   state.assets.set(a.id, asset);
   cls.assets++;
-  if (asset.stale) cls.stale++;
-  if (asset.diverged) cls.diverged++;
   cls.unconverged += asset.unconvergedChanges();
   return asset;
 }

@@ -106,6 +106,23 @@ export class HistoryRing {
     this.next = (this.next + 1) % size;
   }
 
+  get size(): number {
+    return this.times.length;
+  }
+
+  /** Visits the entries in arrival order, oldest first, without allocating them. */
+  forEach(visit: (source: Side, sourceTimeMs: number, value: PropertyValue) => void): void {
+    const size = this.times.length;
+    for (let k = 0; k < size; k++) {
+      const i = (this.next + k) % size;
+      visit(
+        this.sources[i] === 0 ? 'physical' : 'twin',
+        this.times[i] as number,
+        this.values[i] as PropertyValue,
+      );
+    }
+  }
+
   /** The entries in arrival order, oldest first. */
   toArray(): HistoryEntry[] {
     const size = this.times.length;
@@ -137,16 +154,18 @@ const PHYSICAL_SOURCE = 0;
 const TWIN_SOURCE = 2;
 const RECEIVED = 1; // offset from a side's source time slot
 const DIFFERS_SINCE = 4;
+const GRACE_FROM = 5;
 
 export class PropertyState {
   /** The newest value of each side; undefined until that side has reported. */
   physical: PropertyValue | undefined = undefined;
   twin: PropertyValue | undefined = undefined;
   /**
-   * Source and receipt time of each side, then when they began to differ (NaN: not known, or
-   * agreeing). One unboxed double array: a boxed number per field would cost three times more.
+   * Source and receipt time of each side, then when they began to differ in source time and when
+   * the exporter learned of it (NaN: not known, or agreeing). One unboxed double array: a boxed
+   * number per field would cost three times more.
    */
-  private readonly times = [NaN, NaN, NaN, NaN, NaN];
+  private readonly times = [NaN, NaN, NaN, NaN, NaN, NaN];
   history: HistoryRing | undefined = undefined;
   pending: PendingPrediction[] | undefined = undefined;
 
@@ -183,12 +202,41 @@ export class PropertyState {
   set differsSinceMs(since: number | undefined) {
     this.times[DIFFERS_SINCE] = since ?? NaN;
   }
+
+  /**
+   * When the grace period of the current disagreement started: the receipt of the later of the
+   * two values that disagree. Receipt, not source time, so backfilled or late data gets its full
+   * grace and a future timestamp cannot extend it. Undefined while they agree.
+   */
+  get graceFromMs(): number | undefined {
+    const from = this.times[GRACE_FROM] as number;
+    return Number.isNaN(from) ? undefined : from;
+  }
+
+  set graceFromMs(from: number | undefined) {
+    this.times[GRACE_FROM] = from ?? NaN;
+  }
+
+  /**
+   * Until when the physical side vouches for the asset: its source time, but never later than its
+   * receipt, so a clock running ahead cannot keep a silent asset fresh. NaN without a value.
+   */
+  physicalFreshAsOfMs(): number {
+    const source = this.times[PHYSICAL_SOURCE] as number;
+    const received = this.times[PHYSICAL_SOURCE + RECEIVED] as number;
+    return source < received ? source : received;
+  }
 }
 
 // Bits of AssetState.flags.
 const STALE = 1;
 const DIVERGED = 2;
 const TRACKED = 4;
+const DARK = 8;
+/** Changed since the last checkpoint cut (see ChangeTracker). */
+const DIRTY = 16;
+/** Part of the checkpoint being written, and not yet written. */
+const PENDING = 32;
 
 export class AssetState {
   /** Properties in the order first seen; replaced rather than grown, so no spare capacity. */
@@ -199,6 +247,13 @@ export class AssetState {
   older: AssetState | undefined = undefined;
   newer: AssetState | undefined = undefined;
   private flags = 0;
+  /**
+   * Order of admission: assets are kept, listed and evaluated in this order, and a checkpoint
+   * stores an asset under it. Never reused.
+   */
+  admitSeq = 0;
+  /** Order of the last point: the recency list is sorted by it, which a checkpoint restores. */
+  touchSeq = 0;
 
   constructor(
     readonly id: string,
@@ -221,6 +276,31 @@ export class AssetState {
   }
   set diverged(on: boolean) {
     this.flags = on ? this.flags | DIVERGED : this.flags & ~DIVERGED;
+  }
+
+  /**
+   * Silent past retention: its properties were dropped, yet it stays, counted stale, until it
+   * reports again or an operator retires it (a dark site must not turn the SLIs green).
+   */
+  get dark(): boolean {
+    return (this.flags & DARK) !== 0;
+  }
+  set dark(on: boolean) {
+    this.flags = on ? this.flags | DARK : this.flags & ~DARK;
+  }
+
+  get dirty(): boolean {
+    return (this.flags & DIRTY) !== 0;
+  }
+  set dirty(on: boolean) {
+    this.flags = on ? this.flags | DIRTY : this.flags & ~DIRTY;
+  }
+
+  get awaitingCheckpoint(): boolean {
+    return (this.flags & PENDING) !== 0;
+  }
+  set awaitingCheckpoint(on: boolean) {
+    this.flags = on ? this.flags | PENDING : this.flags & ~PENDING;
   }
 
   /** Has its own per-asset series (MetricsConfig.perAsset). */
@@ -252,6 +332,16 @@ export class AssetState {
     return newest;
   }
 
+  /** What freshness is judged on: the newest physical point, capped at its receipt time. */
+  physicalFreshAsOfMs(): number | undefined {
+    let newest: number | undefined;
+    for (const prop of this.props) {
+      const t = prop.physicalFreshAsOfMs();
+      if (!Number.isNaN(t) && (newest === undefined || t > newest)) newest = t;
+    }
+    return newest;
+  }
+
   unconvergedChanges(): number {
     return this.versions?.unconverged.length ?? 0;
   }
@@ -274,10 +364,11 @@ export const otherSite = 'other';
 
 export class ClassState {
   readonly specs = new Map<string, PropertySpec>();
-  /** Gauges: assets held now; stale and diverged as of the last evaluation. */
+  /** Gauges: assets held now (dark ones too); stale and diverged as of their last evaluation. */
   assets = 0;
   stale = 0;
   diverged = 0;
+  dark = 0;
   unconverged = 0;
   oldestUnconvergedAgeSeconds = 0;
   /** Counters per source (see sourceIndex). */
@@ -394,8 +485,12 @@ export class TwinState {
   readonly tracked = new Map<string, TrackedAsset>();
   /** Assets, stale and diverged per class and site, as of the last evaluation (not snapshotted). */
   siteGauges = new Map<string, SiteGauges>();
-  readonly evictions = { retention: 0, cap: 0 };
+  /** Asset state dropped: after retention (the asset stays, dark), at the cap, or retired. */
+  readonly evictions = { retention: 0, cap: 0, retired: 0 };
   rejectedOverLimit = 0;
+  /** Counters behind AssetState.admitSeq and touchSeq. */
+  admissions = 0;
+  touches = 0;
   readonly latencyBounds: readonly number[];
   readonly convergenceBounds: readonly number[];
   private readonly strings = new Map<string, string>();

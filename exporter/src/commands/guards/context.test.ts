@@ -12,6 +12,7 @@ function property(name: string, physical: number | string | null): PropertyView 
     divergence: {
       comparable: false,
       differsSinceMs: null,
+      graceFromMs: null,
       diverged: false,
       tolerance: null,
       graceMs: 0,
@@ -29,6 +30,7 @@ const view: AssetView = {
   staleAfterMs: 30_000,
   stale: false,
   diverged: true,
+  dark: false,
   versions: {
     desiredVersion: 9,
     desiredTimeMs: 90,

@@ -1,0 +1,190 @@
+/**
+ * One asset as bytes: how a checkpoint stores the assets that changed. Binary rather than JSON
+ * because a checkpoint of a large fleet encodes assets on the event loop (in slices) and a restart
+ * decodes them all: this is several times cheaper in time and bytes. Decoding yields the same
+ * `AssetSnapshot` a JSON snapshot holds (non-finite numbers included), so one restore path
+ * (`restoreAsset`) serves both.
+ */
+import { ByteReader, ByteWriter, CorruptRecordError } from '../bytes.js';
+import type { PropertyValue } from '../model.js';
+import {
+  encodeValue,
+  type AssetSnapshot,
+  type ObservationSnapshot,
+  type PendingSnapshot,
+  type PropertySnapshot,
+} from './snapshot.js';
+import type { AssetState, PropertyState, Side } from './state.js';
+
+const FORMAT = 1;
+
+// Asset flags.
+const STALE = 1;
+const DIVERGED = 2;
+const DARK = 4;
+const SITE = 8;
+const VERSIONS = 16;
+// Property flags.
+const PHYSICAL = 1;
+const TWIN = 2;
+const DIFFERS = 4;
+const GRACE = 8;
+const HISTORY = 16;
+const PENDING = 32;
+// Version fields present.
+const DESIRED = 1;
+const DESIRED_TIME = 2;
+const REPORTED = 4;
+const REPORTED_TIME = 8;
+function writeObservation(out: ByteWriter, prop: PropertyState, side: Side): void {
+  out.value(prop[side] as PropertyValue);
+  out.f64(prop.sourceTimeMs(side));
+  out.f64(prop.receivedMs(side));
+}
+
+function readObservation(input: ByteReader): ObservationSnapshot {
+  return { value: encodeValue(input.value()), sourceTimeMs: input.f64(), receivedMs: input.f64() };
+}
+
+/** Appends one asset to `out` (many assets may share one writer: the caller keeps the offsets). */
+export function encodeAsset(out: ByteWriter, asset: AssetState): void {
+  out.u8(FORMAT);
+  out.string(asset.id);
+  out.string(asset.cls.name);
+  const versions = asset.versions;
+  out.u8(
+    (asset.stale ? STALE : 0) |
+      (asset.diverged ? DIVERGED : 0) |
+      (asset.dark ? DARK : 0) |
+      (asset.site !== undefined ? SITE : 0) |
+      (versions ? VERSIONS : 0),
+  );
+  if (asset.site !== undefined) out.string(asset.site);
+  out.f64(asset.lastSeenMs);
+  out.f64(asset.admitSeq);
+  out.f64(asset.touchSeq);
+  out.varuint(asset.props.length);
+  for (const prop of asset.props) {
+    out.string(prop.spec.name);
+    const differs = prop.differsSinceMs;
+    const graceFrom = prop.graceFromMs;
+    out.u8(
+      (prop.physical !== undefined ? PHYSICAL : 0) |
+        (prop.twin !== undefined ? TWIN : 0) |
+        (differs !== undefined ? DIFFERS : 0) |
+        (graceFrom !== undefined ? GRACE : 0) |
+        (prop.history ? HISTORY : 0) |
+        (prop.pending ? PENDING : 0),
+    );
+    if (prop.physical !== undefined) writeObservation(out, prop, 'physical');
+    if (prop.twin !== undefined) writeObservation(out, prop, 'twin');
+    if (differs !== undefined) out.f64(differs);
+    if (graceFrom !== undefined) out.f64(graceFrom);
+    if (prop.history) {
+      out.varuint(prop.history.size);
+      prop.history.forEach((source, sourceTimeMs, value) => {
+        out.u8(source === 'physical' ? 0 : 1);
+        out.f64(sourceTimeMs);
+        out.value(value);
+      });
+    }
+    if (prop.pending) {
+      out.varuint(prop.pending.length);
+      for (const p of prop.pending) {
+        out.string(p.series.model.name);
+        out.string(p.series.model.version);
+        out.value(p.value);
+        out.f64(p.targetTimeMs);
+        out.f64(p.sourceTimeMs);
+      }
+    }
+  }
+  if (versions) {
+    const { desiredVersion, desiredTimeMs, reportedVersion, reportedTimeMs } = versions;
+    out.u8(
+      (desiredVersion !== undefined ? DESIRED : 0) |
+        (desiredTimeMs !== undefined ? DESIRED_TIME : 0) |
+        (reportedVersion !== undefined ? REPORTED : 0) |
+        (reportedTimeMs !== undefined ? REPORTED_TIME : 0),
+    );
+    if (desiredVersion !== undefined) out.f64(desiredVersion);
+    if (desiredTimeMs !== undefined) out.f64(desiredTimeMs);
+    if (reportedVersion !== undefined) out.f64(reportedVersion);
+    if (reportedTimeMs !== undefined) out.f64(reportedTimeMs);
+    out.varuint(versions.unconverged.length);
+    for (const change of versions.unconverged) {
+      out.f64(change.version);
+      out.f64(change.sinceMs);
+    }
+  }
+}
+
+/** The asset `encodeAsset` wrote. Throws CorruptRecordError for bytes it did not write. */
+export function decodeAsset(bytes: Uint8Array): AssetSnapshot {
+  const input = new ByteReader(bytes);
+  const format = input.u8();
+  if (format !== FORMAT) throw new CorruptRecordError(`unknown asset format ${format}`);
+  const id = input.string();
+  const assetClass = input.string();
+  const flags = input.u8();
+  const asset: AssetSnapshot = {
+    id,
+    assetClass,
+    lastSeenMs: 0,
+    stale: (flags & STALE) !== 0,
+    diverged: (flags & DIVERGED) !== 0,
+    dark: (flags & DARK) !== 0,
+    properties: [],
+  };
+  if (flags & SITE) asset.site = input.string();
+  asset.lastSeenMs = input.f64();
+  asset.admitSeq = input.f64();
+  asset.touchSeq = input.f64();
+  const propertyCount = input.varuint();
+  for (let i = 0; i < propertyCount; i++) {
+    const p: PropertySnapshot = { name: input.string() };
+    const pflags = input.u8();
+    if (pflags & PHYSICAL) p.physical = readObservation(input);
+    if (pflags & TWIN) p.twin = readObservation(input);
+    if (pflags & DIFFERS) p.differsSinceMs = input.f64();
+    if (pflags & GRACE) p.graceFromMs = input.f64();
+    if (pflags & HISTORY) {
+      const n = input.varuint();
+      const history: NonNullable<PropertySnapshot['history']> = [];
+      for (let k = 0; k < n; k++) {
+        const source = input.u8() === 0 ? 'physical' : 'twin';
+        history.push([source, input.f64(), encodeValue(input.value())]);
+      }
+      p.history = history;
+    }
+    if (pflags & PENDING) {
+      const n = input.varuint();
+      const pending: PendingSnapshot[] = [];
+      for (let k = 0; k < n; k++) {
+        pending.push({
+          model: input.string(),
+          version: input.string(),
+          value: encodeValue(input.value()),
+          targetTimeMs: input.f64(),
+          sourceTimeMs: input.f64(),
+        });
+      }
+      p.pending = pending;
+    }
+    asset.properties.push(p);
+  }
+  if (flags & VERSIONS) {
+    const vflags = input.u8();
+    const versions: NonNullable<AssetSnapshot['versions']> = { unconverged: [] };
+    if (vflags & DESIRED) versions.desiredVersion = input.f64();
+    if (vflags & DESIRED_TIME) versions.desiredTimeMs = input.f64();
+    if (vflags & REPORTED) versions.reportedVersion = input.f64();
+    if (vflags & REPORTED_TIME) versions.reportedTimeMs = input.f64();
+    const n = input.varuint();
+    for (let k = 0; k < n; k++)
+      versions.unconverged.push({ version: input.f64(), sinceMs: input.f64() });
+    asset.versions = versions;
+  }
+  if (!input.done) throw new CorruptRecordError(`asset ${JSON.stringify(id)} has trailing bytes`);
+  return asset;
+}
