@@ -26,6 +26,7 @@ export {
   promtoolBinary,
   type PrometheusServer,
   type PrometheusSample,
+  type PrometheusRangeSample,
 } from './prometheus.js';
 export { freePort } from './ports.js';
 export { serveHttp, readBody, type LoopbackServer } from './http.js';

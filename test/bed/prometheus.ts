@@ -26,13 +26,21 @@ export interface PrometheusOptions {
 
 export interface PrometheusServer extends RunningServer {
   url: string;
-  /** An instant query; returns the API's `data.result`. */
-  query(promql: string): Promise<PrometheusSample[]>;
+  /** An instant query (at `atSeconds`, default now); returns the API's `data.result`. */
+  query(promql: string, atSeconds?: number): Promise<PrometheusSample[]>;
+  /** An instant query of a range vector: the raw samples of each series. */
+  samples(promql: string): Promise<PrometheusRangeSample[]>;
 }
 
 export interface PrometheusSample {
   metric: Record<string, string>;
   value: [number, string];
+}
+
+export interface PrometheusRangeSample {
+  metric: Record<string, string>;
+  /** [seconds with millisecond precision, value] */
+  values: [number, string][];
 }
 
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusServer> {
@@ -66,16 +74,24 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     ],
     ready: () => httpOk(`${url}/-/ready`),
   });
-  const query = async (promql: string): Promise<PrometheusSample[]> => {
-    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const instant = async <T>(promql: string, atSeconds?: number): Promise<T[]> => {
+    const time = atSeconds === undefined ? '' : `&time=${atSeconds.toFixed(3)}`;
+    const response = await fetch(
+      `${url}/api/v1/query?query=${encodeURIComponent(promql)}${time}`,
+    );
     const body = (await response.json()) as {
       status: string;
       error?: string;
-      data?: { result: PrometheusSample[] };
+      data?: { result: T[] };
     };
     if (body.status !== 'success' || !body.data)
       throw new Error(`query ${promql} failed: ${body.error ?? response.status}`);
     return body.data.result;
   };
-  return { ...server, url, query };
+  return {
+    ...server,
+    url,
+    query: (promql, atSeconds) => instant<PrometheusSample>(promql, atSeconds),
+    samples: (promql) => instant<PrometheusRangeSample>(promql),
+  };
 }

@@ -27,6 +27,8 @@ export async function startExporterProcess(
     env?: NodeJS.ProcessEnv;
     /** Ports to listen on (a restart keeps its clients' addresses); free ones by default. */
     ports?: { otlp: number; metrics: number; api: number };
+    /** Return once the process runs, before it is ready (to kill it while it restores). */
+    untilReady?: boolean;
   } = {},
 ): Promise<ExporterProcess> {
   const otlpPort = options.ports?.otlp ?? (await freePort());
@@ -43,7 +45,8 @@ export async function startExporterProcess(
       writeFileSync(configPath, stringify(document));
     },
     args: () => [join(repoRoot, 'exporter', 'bin', 'twinops-exporter.mjs'), '--config', configPath],
-    ready: () => httpOk(`http://127.0.0.1:${metricsPort}/readyz`),
+    ready: async () =>
+      options.untilReady === false || httpOk(`http://127.0.0.1:${metricsPort}/readyz`),
   });
   return {
     ...server,

@@ -1,16 +1,17 @@
 /**
  * Checkpoints that cost what changed, never the whole fleet, and never hold the event loop.
  *
- * The engine reports every asset it is about to change (ChangeTracker). A checkpoint cuts at one
- * journal position, synchronously: the small aggregates are copied, and the assets changed since
- * the previous cut become this checkpoint's to write. They are then encoded a few milliseconds
- * at a time while ingest goes on; an asset about to change before its turn is encoded first, as
- * it was at the cut (copy on write). A worker thread writes the rows, and commits them with the
- * aggregates in one transaction; only then may the journal up to the cut be dropped.
+ * The engine reports every asset it is about to change (ChangeTracker); each is listed once per
+ * epoch. A checkpoint cuts at one journal position, synchronously and in O(1) for the assets: the
+ * small aggregates are copied, the epoch moves on, and the assets changed in the closed epoch are
+ * this checkpoint's to write. They are encoded a few milliseconds at a time while ingest goes
+ * on; an asset about to change before its turn is encoded first, as it was at the cut (copy on
+ * write). A worker thread writes the rows and commits them with the aggregates in one
+ * transaction; only then may the journal up to the cut be dropped.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ByteWriter } from '../bytes.js';
-import type { CheckpointWriter } from '../store/checkpoints.js';
+import type { CheckpointCommit, CheckpointWriter } from '../store/checkpoints.js';
 import { encodeAsset } from '../twin/codec.js';
 import type { ChangeTracker } from '../twin/engine.js';
 import type { AssetState } from '../twin/state.js';
@@ -22,6 +23,7 @@ export interface CheckpointCut {
   config: string;
   aggregates: string;
   durable: string;
+  recent: CheckpointCommit['recent'];
 }
 
 export interface CheckpointResult {
@@ -54,7 +56,7 @@ class CheckpointWrite {
   ) {}
 
   write(asset: AssetState): void {
-    asset.awaitingCheckpoint = false;
+    asset.checkpointEpoch = 0;
     encodeAsset(this.out, asset);
     this.keys.push(asset.admitSeq);
     this.ends.push(this.out.length);
@@ -74,6 +76,10 @@ class CheckpointWrite {
 }
 
 export class Checkpointer implements ChangeTracker {
+  /** Changes are listed under this epoch; the checkpoint being written holds an earlier one. */
+  private epoch = 1;
+  /** The epoch being written (0: none). */
+  private writing = 0;
   private changed: AssetState[] = [];
   private removed: number[] = [];
   /** The next checkpoint writes every asset and drops every old row. */
@@ -102,16 +108,17 @@ export class Checkpointer implements ChangeTracker {
   }
 
   changing(asset: AssetState): void {
-    if (asset.awaitingCheckpoint) this.current?.write(asset);
-    if (!asset.dirty) {
-      asset.dirty = true;
+    if (this.writing !== 0 && asset.checkpointEpoch === this.writing) this.current?.write(asset);
+    if (asset.checkpointEpoch !== this.epoch) {
+      asset.checkpointEpoch = this.epoch;
       this.changed.push(asset);
     }
   }
 
   removing(asset: AssetState): void {
-    if (asset.awaitingCheckpoint) this.current?.write(asset);
-    asset.dirty = false;
+    if (this.writing !== 0 && asset.checkpointEpoch === this.writing) this.current?.write(asset);
+    // Listed in `changed` maybe, but no longer of any epoch: skipped there.
+    asset.checkpointEpoch = 0;
     this.removed.push(asset.admitSeq);
   }
 
@@ -128,23 +135,20 @@ export class Checkpointer implements ChangeTracker {
     if (this.current) throw new Error('a checkpoint is already being written');
     const started = performance.now();
     const replaceAll = this.replaceAll;
-    let assets: AssetState[];
+    const writing = this.epoch;
+    let assets = this.changed;
     if (replaceAll) {
       assets = [...this.assetsHeld.all()];
-      for (const asset of this.changed) asset.dirty = false;
+      for (const asset of assets) asset.checkpointEpoch = writing;
       this.removed = [];
-    } else {
-      assets = this.changed.filter((asset) => asset.dirty);
-    }
-    for (const asset of assets) {
-      asset.dirty = false;
-      asset.awaitingCheckpoint = true;
     }
     const write = new CheckpointWrite(this.writer, assets, this.removed);
     this.changed = [];
     this.removed = [];
     this.replaceAll = false;
-    const { seq, config, aggregates, durable } = cut();
+    this.epoch = writing + 1;
+    this.writing = writing;
+    const { seq, config, aggregates, durable, recent } = cut();
     this.current = write;
     this.writer.begin(replaceAll);
     try {
@@ -154,8 +158,8 @@ export class Checkpointer implements ChangeTracker {
         do {
           for (const end = Math.min(i + 64, assets.length); i < end; i++) {
             const asset = assets[i] as AssetState;
-            // Not awaiting any more: written already, copied before a change.
-            if (asset.awaitingCheckpoint) write.write(asset);
+            // Of another epoch: copied before a change already, or removed.
+            if (asset.checkpointEpoch === writing) write.write(asset);
           }
         } while (i < assets.length && performance.now() < sliceEnd);
         write.hand();
@@ -168,19 +172,25 @@ export class Checkpointer implements ChangeTracker {
         config,
         aggregates,
         durable,
+        recent,
         removed: write.removed,
       });
     } catch (error) {
       // Nothing of it counts: what it held is changed again, for the next checkpoint.
+      this.current = undefined;
+      this.writing = 0;
       for (const asset of write.assets) {
-        asset.awaitingCheckpoint = false;
-        if (this.assetsHeld.holds(asset)) this.changing(asset);
+        if (this.assetsHeld.holds(asset) && asset.checkpointEpoch !== this.epoch) {
+          asset.checkpointEpoch = this.epoch;
+          this.changed.push(asset);
+        }
       }
       this.removed.push(...write.removed);
       if (replaceAll) this.replaceAll = true;
       throw error;
     } finally {
       this.current = undefined;
+      this.writing = 0;
     }
     return {
       seq,

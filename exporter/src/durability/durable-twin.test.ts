@@ -259,7 +259,7 @@ describe('the durable twin', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .pluck()
       .all();
-    expect(tables).toEqual(['checkpoint_assets', 'checkpoint_meta']);
+    expect(tables).toEqual(['checkpoint_assets', 'checkpoint_meta', 'checkpoint_recent']);
     const again = await reopen(config);
     expect(again.engine.asset('legacy', T0)?.properties[0]?.physical?.value).toBe(4);
     expect(again.appliedOffsets()).toEqual({ 't:0': '42' });

@@ -22,7 +22,7 @@ import type {
 import { IngestUnavailableError, partitionKey } from '../ingest/pipeline.js';
 import { decodeAndNormalize } from '../ingest/otlp/normalize.js';
 import type { NormalizedBatch, TwinPoint } from '../model.js';
-import { CheckpointReader, CheckpointWriter } from '../store/checkpoints.js';
+import { CheckpointReader, CheckpointWriter, type RecentRow } from '../store/checkpoints.js';
 import { Journal, journalRecords, type JournalUnavailableError } from '../store/journal.js';
 import { decodeAsset } from '../twin/codec.js';
 import { snapshotFromChunks, TwinEngine, type TwinEngineConfig } from '../twin/engine.js';
@@ -48,7 +48,8 @@ export interface DurableTwinOptions {
 /** What a checkpoint keeps beside the twin: the Kafka positions and the recent OTLP requests. */
 interface DurableExtras {
   kafkaOffsets: Offsets;
-  recent: [string, number, number][];
+  /** Oldest first (a table of their own in the store, written as they come). */
+  recent: RecentRow[];
 }
 
 /** The journal of a checkpoint file: beside it, `state.db` → `state-journal.db`. */
@@ -540,13 +541,18 @@ export class DurableTwin implements IngestSink {
     const checkpointer = this.checkpointer;
     if (!checkpointer || !this.journal) return Promise.resolve();
     this.checkpointing ??= (async () => {
+      let recent: ReturnType<RecentRequests['takeAdded']> | undefined;
       try {
         if (this.appliedSeq === this.checkpointSeq && !checkpointer.hasChanges) return;
-        const result = await checkpointer.checkpoint(() => this.cut());
+        const result = await checkpointer.checkpoint(() => {
+          recent = this.recent.takeAdded();
+          return { ...this.cut(), recent };
+        });
         this.checkpointSeq = result.seq;
         this.journal?.truncateThrough(result.seq);
         this.recordCheckpoint(result);
       } catch (error) {
+        if (recent) this.recent.restoreAdded(recent.added);
         this.metrics?.snapshotFailures.inc();
         this.log(`checkpoint failed: ${(error as Error).message}`);
       } finally {
@@ -557,15 +563,11 @@ export class DurableTwin implements IngestSink {
   }
 
   private cut() {
-    const extras: DurableExtras = {
-      kafkaOffsets: this.appliedOffsets(),
-      recent: this.recent.toJSON(),
-    };
     return {
       seq: this.appliedSeq,
       config: JSON.stringify(this.engineNow.config),
       aggregates: JSON.stringify(this.engineNow.aggregatesSnapshot()),
-      durable: JSON.stringify(extras),
+      durable: JSON.stringify({ kafkaOffsets: this.appliedOffsets() }),
     };
   }
 
@@ -630,7 +632,10 @@ export function restoreCheckpoint(path: string, config: TwinEngineConfig): Resto
       engine.settleRestored(aggregates.evaluationCursor ?? 0);
       return {
         engine,
-        extras: JSON.parse(meta.durable) as DurableExtras,
+        extras: {
+          ...(JSON.parse(meta.durable) as Omit<DurableExtras, 'recent'>),
+          recent: reader.recent(),
+        },
         seq: meta.seq,
         fresh: false,
         replaceAll: false,

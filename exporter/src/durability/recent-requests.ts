@@ -13,6 +13,8 @@ export interface RecentRequest {
 
 export class RecentRequests {
   private readonly entries = new Map<string, RecentRequest>();
+  /** Remembered since the last `takeAdded` (what the next checkpoint adds). */
+  private added: [string, number, number][] = [];
 
   constructor(
     private readonly windowMs: number,
@@ -31,6 +33,7 @@ export class RecentRequests {
   remember(key: string, atMs: number, rejected: number): void {
     this.entries.delete(key);
     this.entries.set(key, { atMs, rejected });
+    this.added.push([key, atMs, rejected]);
     // Insertion order is arrival order: the oldest are first.
     for (const [oldKey, entry] of this.entries) {
       if (this.entries.size <= this.maxRequests && entry.atMs >= atMs - this.windowMs) break;
@@ -38,11 +41,20 @@ export class RecentRequests {
     }
   }
 
-  toJSON(): [key: string, atMs: number, rejected: number][] {
-    return [...this.entries].map(([key, entry]) => [key, entry.atMs, entry.rejected]);
+  /** What was remembered since the last call, and the time of the oldest request still kept. */
+  takeAdded(): { added: [string, number, number][]; keptFromMs: number } {
+    const added = this.added;
+    this.added = [];
+    const oldest = this.entries.values().next();
+    return { added, keptFromMs: oldest.done ? Infinity : oldest.value.atMs };
   }
 
-  /** The window a checkpoint stored, under the limits in force now. */
+  /** Gives back what `takeAdded` took (its checkpoint failed). */
+  restoreAdded(added: [string, number, number][]): void {
+    this.added = added.concat(this.added);
+  }
+
+  /** The window a checkpoint stored (oldest first), under the limits in force now. */
   static from(
     stored: readonly [string, number, number][],
     windowMs: number,

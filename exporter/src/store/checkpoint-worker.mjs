@@ -13,6 +13,10 @@ const upsert = db.prepare(
   'INSERT OR REPLACE INTO checkpoint_assets (admit_seq, data) VALUES (?, ?)',
 );
 const remove = db.prepare('DELETE FROM checkpoint_assets WHERE admit_seq = ?');
+const remember = db.prepare(
+  'INSERT OR REPLACE INTO checkpoint_recent (digest, at_ms, rejected) VALUES (?, ?, ?)',
+);
+const forget = db.prepare('DELETE FROM checkpoint_recent WHERE at_ms < ?');
 const writeMeta = db.prepare(
   `INSERT OR REPLACE INTO checkpoint_meta (id, format, seq, taken_at_ms, config, aggregates, durable)
    VALUES (1, 1, ?, ?, ?, ?, ?)`,
@@ -53,6 +57,9 @@ parentPort.on('message', (message) => {
     case 'commit':
       attempt(() => {
         for (const key of message.removed) remove.run(key);
+        for (const [digest, atMs, rejected] of message.recent.added)
+          remember.run(digest, atMs, rejected);
+        forget.run(message.recent.keptFromMs);
         writeMeta.run(
           message.seq,
           message.takenAtMs,

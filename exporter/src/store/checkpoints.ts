@@ -20,7 +20,15 @@ const schema = `
     durable TEXT NOT NULL
   );
   CREATE TABLE IF NOT EXISTS checkpoint_assets (admit_seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  CREATE TABLE IF NOT EXISTS checkpoint_recent (
+    digest TEXT PRIMARY KEY,
+    at_ms REAL NOT NULL,
+    rejected INTEGER NOT NULL
+  );
 `;
+
+/** An OTLP request applied recently: its digest, when, and how many points it rejected. */
+export type RecentRow = [digest: string, atMs: number, rejected: number];
 
 export interface CheckpointMeta {
   /** The last journal record the checkpoint reflects. */
@@ -57,6 +65,14 @@ export class CheckpointReader {
       | { seq: number; taken_at_ms: number; config: string; aggregates: string; durable: string }
       | undefined;
     return row && { ...row, takenAtMs: row.taken_at_ms };
+  }
+
+  /** The recent requests, oldest first. */
+  recent(): RecentRow[] {
+    return this.db
+      .prepare('SELECT digest, at_ms, rejected FROM checkpoint_recent ORDER BY at_ms, rowid')
+      .raw()
+      .all() as RecentRow[];
   }
 
   /** The checkpointed assets in admission order. */
@@ -109,6 +125,8 @@ export interface CheckpointCommit {
   durable: string;
   /** Admission numbers of the assets gone since the previous checkpoint. */
   removed: number[];
+  /** Recent requests applied since the previous checkpoint, and the oldest time still kept. */
+  recent: { added: RecentRow[]; keptFromMs: number };
 }
 
 type WriterMessage =

@@ -298,6 +298,62 @@ describe('freshness', () => {
   });
 });
 
+describe('timestamps from clocks ahead, and late data', () => {
+  it('never lets a future timestamp keep an asset fresh past its receipt', async () => {
+    const engine = engineWith(); // pump: stale after 30 s
+    // Stamped 120 s ahead of its receipt: it vouches for the asset as of the receipt only.
+    engine.apply(
+      [point({ assetId: 'p1', property: 'flow', value: 1, sourceTimeMs: T0 + 120_000 })],
+      T0,
+    );
+    engine.evaluate(T0 + 30_000);
+    expect(engine.asset('p1', T0 + 30_000)?.stale).toBe(false);
+    engine.evaluate(T0 + 30_001);
+    expect(engine.asset('p1', T0 + 30_001)?.stale).toBe(true);
+    expect(series(await scrape(engine), 'twin_stale_assets')).toEqual([
+      'twin_stale_assets{asset_class="pump"} 1',
+    ]);
+    // The point itself keeps its own time: it is what the source said.
+    expect(engine.asset('p1', T0)?.newestPhysicalMs).toBe(T0 + 120_000);
+  });
+
+  it('gives backfilled disagreements their full grace, counted from when they arrived', () => {
+    const engine = engineWith(); // grace 10 s, tolerance 0.5
+    const hourAgo = T0 - 3_600_000;
+    engine.apply(
+      [
+        point({ assetId: 'p1', property: 'flow', value: 10, sourceTimeMs: hourAgo }),
+        point({
+          assetId: 'p1',
+          property: 'flow',
+          source: 'twin',
+          value: 12,
+          sourceTimeMs: hourAgo,
+        }),
+      ],
+      T0,
+    );
+    const flow = () => engine.asset('p1', T0 + 10_000)?.properties[0]?.divergence;
+    expect(flow()).toMatchObject({ differsSinceMs: hourAgo, graceFromMs: T0, diverged: false });
+    engine.evaluate(T0 + 10_000);
+    expect(engine.asset('p1', T0 + 10_000)?.diverged).toBe(false);
+    engine.evaluate(T0 + 10_001);
+    expect(engine.asset('p1', T0 + 10_001)?.diverged).toBe(true);
+  });
+
+  it('starts the grace at the receipt of the later of the two values', () => {
+    const engine = engineWith();
+    engine.apply([point({ assetId: 'p1', property: 'flow', value: 10, sourceTimeMs: T0 })], T0);
+    // The twin's value arrives 5 s later, stamped at T0: they differ since T0, known since T0 + 5 s.
+    engine.apply(
+      [point({ assetId: 'p1', property: 'flow', source: 'twin', value: 12, sourceTimeMs: T0 })],
+      T0 + 5_000,
+    );
+    expect(engine.asset('p1', T0 + 15_000)?.diverged).toBe(false);
+    expect(engine.asset('p1', T0 + 15_001)?.diverged).toBe(true);
+  });
+});
+
 describe('divergence', () => {
   it('counts a property as diverged only after it differed for longer than its grace', async () => {
     const engine = engineWith(); // default tolerance: absolute 0.5; grace 10 s

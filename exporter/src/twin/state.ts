@@ -233,10 +233,6 @@ const STALE = 1;
 const DIVERGED = 2;
 const TRACKED = 4;
 const DARK = 8;
-/** Changed since the last checkpoint cut (see ChangeTracker). */
-const DIRTY = 16;
-/** Part of the checkpoint being written, and not yet written. */
-const PENDING = 32;
 
 export class AssetState {
   /** Properties in the order first seen; replaced rather than grown, so no spare capacity. */
@@ -254,6 +250,11 @@ export class AssetState {
   admitSeq = 0;
   /** Order of the last point: the recency list is sorted by it, which a checkpoint restores. */
   touchSeq = 0;
+  /**
+   * The checkpoint epoch in which the asset changed and is not yet written (0: written). Kept by
+   * the checkpointer (durability/checkpointer.ts).
+   */
+  checkpointEpoch = 0;
 
   constructor(
     readonly id: string,
@@ -287,20 +288,6 @@ export class AssetState {
   }
   set dark(on: boolean) {
     this.flags = on ? this.flags | DARK : this.flags & ~DARK;
-  }
-
-  get dirty(): boolean {
-    return (this.flags & DIRTY) !== 0;
-  }
-  set dirty(on: boolean) {
-    this.flags = on ? this.flags | DIRTY : this.flags & ~DIRTY;
-  }
-
-  get awaitingCheckpoint(): boolean {
-    return (this.flags & PENDING) !== 0;
-  }
-  set awaitingCheckpoint(on: boolean) {
-    this.flags = on ? this.flags | PENDING : this.flags & ~PENDING;
   }
 
   /** Has its own per-asset series (MetricsConfig.perAsset). */
