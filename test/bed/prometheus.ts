@@ -76,9 +76,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   });
   const instant = async <T>(promql: string, atSeconds?: number): Promise<T[]> => {
     const time = atSeconds === undefined ? '' : `&time=${atSeconds.toFixed(3)}`;
-    const response = await fetch(
-      `${url}/api/v1/query?query=${encodeURIComponent(promql)}${time}`,
-    );
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}${time}`);
     const body = (await response.json()) as {
       status: string;
       error?: string;
