@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure.
- * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger, commands, pipeline,
- * plugin.
+ * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger, commands, durability,
+ * pipeline, plugin.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -9,6 +9,7 @@ import { benchLedger } from '../exporter/src/commands/ledger/bench.js';
 import { benchDecode } from '../exporter/src/ingest/otlp/bench.js';
 import { repoRoot } from '../test/bed/paths.js';
 import { commandThroughput } from '../test/bench/command-throughput.js';
+import { durability } from '../test/bench/durability.js';
 import { ingestThroughput } from '../test/bench/ingest-throughput.js';
 import { kafkaRoundTrip } from '../test/bench/kafka-roundtrip.js';
 import { pipelineLatency } from '../test/bench/pipeline-latency.js';
@@ -41,6 +42,7 @@ const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
   kafka: () => kafkaRoundTrip(),
   ledger: () => benchLedger(),
   commands: commandThroughput,
+  durability,
   pipeline: () => pipelineLatency(),
   plugin: pluginFleet,
 };

@@ -2,10 +2,11 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { buildOpsServer, registerProcessMetrics } from './api/ops.js';
-import { registerCommandRoutes } from './api/commands.js';
+import { registerCommandRoutes, registerRetirementRoute } from './api/commands.js';
 import { buildTwinApi } from './api/twin.js';
 import { CommandGateway } from './commands/gateway.js';
 import { CommandLedger } from './commands/ledger/ledger.js';
+import { AssetRetirement } from './commands/retirement.js';
 import { simulatedDevice } from './commands/simulated-device.js';
 import { InProcessDeviceTransport, KafkaDeviceTransport } from './commands/transport.js';
 import type { ExporterConfig } from './config/index.js';
@@ -86,6 +87,10 @@ export async function startExporter(
       })
     : undefined;
   if (gateway) registerCommandRoutes(api, gateway);
+  // Retirement needs the audit log, which lives in the command ledger.
+  if (ledger) {
+    registerRetirementRoute(api, new AssetRetirement({ config: config.commands, ledger, twin }));
+  }
   const { host } = config.server;
   await otlp.listen({ host, port: config.server.otlpPort });
   await ops.listen({ host, port: config.server.metricsPort });

@@ -15,12 +15,12 @@ import { cpuSeconds } from './cpu.js';
 const assetsPerRequest = 100;
 const fleetSize = 10_000;
 const properties = ['temperature', 'pressure', 'speed'];
-const requests = 60;
+export const requests = 60;
 const durationMs = 10_000;
 const concurrency = 4;
 
 /** One request: 100 assets × 3 properties × (physical, twin, prediction) = 900 points. */
-function payload(index: number, nowMs: number): { body: Uint8Array; points: number } {
+export function payload(index: number, nowMs: number): { body: Uint8Array; points: number } {
   const text = (key: string, value: string) => ({ key, value: { stringValue: value } });
   const ns = (ms: number) => String(BigInt(Math.round(ms)) * 1_000_000n);
   let points = 0;
@@ -99,7 +99,7 @@ async function drive(
   return { points, seconds: (performance.now() - start) / 1000, failures };
 }
 
-async function measure(
+export async function measure(
   name: string,
   url: string,
   pid: number,
@@ -120,6 +120,8 @@ export async function ingestThroughput(): Promise<string[]> {
   ];
 
   const exporter = await startExporterProcess({
+    // The payloads repeat: with retries remembered, every repeat would be answered unapplied.
+    ingest: { retries: { maxRequests: 0 } },
     state: { snapshot: { path: ':memory:' } },
     sli: { prediction: { matchWindow: '50ms' } },
   });

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenDigest } from '../commands/auth.js';
-import { commandRequestSchema, killSwitchSchema, reviewSchema } from './commands.js';
+import {
+  commandRequestSchema,
+  killSwitchSchema,
+  retirementSchema,
+  reviewSchema,
+} from './commands.js';
 import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
 
@@ -20,6 +25,14 @@ const users = {
 } as const;
 const tokenOf = (user: keyof typeof users): string => `token-of-${user}-0123456789`;
 
+const auth = {
+  tokens: Object.entries(users).map(([user, role]) => ({
+    sha256: tokenDigest(tokenOf(user as keyof typeof users)),
+    user,
+    roles: [role],
+  })),
+};
+
 const config = configFromDocument({
   server: { host: '127.0.0.1', otlpPort: 0, metricsPort: 0, apiPort: 0 },
   state: { snapshot: { path: ':memory:' } },
@@ -29,13 +42,7 @@ const config = configFromDocument({
     devices: 'simulated',
     ackTimeout: '2s',
     convergenceTimeout: '2s',
-    auth: {
-      tokens: Object.entries(users).map(([user, role]) => ({
-        sha256: tokenDigest(tokenOf(user as keyof typeof users)),
-        user,
-        roles: [role],
-      })),
-    },
+    auth,
     catalog: {
       pump: {
         setSpeed: {
@@ -398,6 +405,145 @@ describe('command API (embedded default, simulated device)', () => {
   });
 });
 
+describe('retiring assets (dark ones stay stale until then)', () => {
+  let exporter: RunningExporter;
+  const retireConfig = configFromDocument({
+    server: { host: '127.0.0.1', otlpPort: 0, metricsPort: 0, apiPort: 0 },
+    state: { snapshot: { path: ':memory:' }, retention: '300ms' },
+    sli: { evaluationInterval: '100ms' },
+    commands: {
+      enabled: true,
+      ledgerPath: ':memory:',
+      auth,
+      catalog: {},
+    },
+  });
+  const call = (user: keyof typeof users | undefined, body: unknown) =>
+    fetch(`${exporter.urls.api}/api/v1/assets/retire`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(user ? { Authorization: `Bearer ${tokenOf(user)}` } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+  const asset = async (id: string) => {
+    const response = await fetch(`${exporter.urls.api}/api/v1/assets/${id}`);
+    return response.status === 404 ? undefined : ((await response.json()) as { dark: boolean });
+  };
+  const audit = async () =>
+    (await (
+      await fetch(`${exporter.urls.api}/api/v1/audit?limit=100`, {
+        headers: { Authorization: `Bearer ${tokenOf('carol')}` },
+      })
+    ).json()) as { action: string; actor: string; details: Record<string, unknown> }[];
+
+  beforeAll(async () => {
+    exporter = await startExporter(retireConfig);
+    const resourceMetrics = ['plant-a', 'plant-b', 'plant-b'].map((site, i) => ({
+      resource: {
+        attributes: [
+          text('twin.asset.id', `pump-${i + 7}`),
+          text('twin.asset.class', 'pump'),
+          text('twin.site', site),
+        ],
+      },
+      scopeMetrics: [
+        {
+          metrics: [
+            {
+              name: 'speed',
+              gauge: {
+                dataPoints: [
+                  {
+                    timeUnixNano: ns(Date.now()),
+                    asDouble: 1,
+                    attributes: [text('twin.source', 'physical')],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    }));
+    const response = await fetch(`${exporter.urls.otlp}/v1/metrics`, {
+      method: 'POST',
+      body: JSON.stringify({ resourceMetrics }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    for (let i = 0; i < 100 && !(await asset('pump-9'))?.dark; i++) {
+      await new Promise((resolveSoon) => setTimeout(resolveSoon, 50));
+    }
+  });
+  afterAll(async () => exporter?.close());
+
+  it('keeps silent assets dark and stale, counted as such', async () => {
+    expect(await asset('pump-7')).toMatchObject({ dark: true, stale: true });
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/^twin_dark_assets\{asset_class="pump"\} 3$/m);
+    expect(metrics).toMatch(/^twin_stale_assets\{asset_class="pump"\} 3$/m);
+  });
+
+  it('refuses an unauthenticated call with 401 and writes nothing', async () => {
+    const before = (await audit()).length;
+    expect((await call(undefined, { assets: ['pump-7'], reason: 'gone' })).status).toBe(401);
+    expect((await audit()).length).toBe(before);
+    expect(await asset('pump-7')).toBeDefined();
+  });
+
+  it('refuses a role the policy does not allow (403), and audits the attempt', async () => {
+    const response = await call('alice', { assets: ['pump-7'], reason: 'gone for good' });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'forbidden' });
+    expect((await audit()).at(-1)).toMatchObject({
+      action: 'assets.retire_refused',
+      actor: 'alice',
+    });
+    expect(await asset('pump-7')).toBeDefined();
+  });
+
+  it('retires the dark assets of a site, audited first, and they stop counting', async () => {
+    const response = await call('bob', { dark: { site: 'plant-b' }, reason: 'site closed' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      retired: ['pump-8', 'pump-9'],
+      notHeld: [],
+      remaining: 0,
+    });
+    expect((await audit()).at(-1)).toMatchObject({
+      action: 'assets.retire',
+      actor: 'bob',
+      details: { dark: { site: 'plant-b' }, ids: ['pump-8', 'pump-9'], reason: 'site closed' },
+    });
+    expect(await asset('pump-8')).toBeUndefined();
+    await new Promise((resolveSoon) => setTimeout(resolveSoon, 300)); // an evaluation or two
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(/^twin_stale_assets\{asset_class="pump"\} 1$/m);
+    expect(metrics).toMatch(/^twin_state_evictions_total\{reason="retired"\} 2$/m);
+  });
+
+  it('retires named assets and says which were not held', async () => {
+    const response = await call('carol', {
+      assets: ['pump-7', 'no-such'],
+      reason: 'gone for good',
+    });
+    expect(await response.json()).toEqual({ retired: ['pump-7'], notHeld: ['no-such'] });
+  });
+
+  it('refuses a body that names both, or neither, with 400', async () => {
+    for (const body of [
+      { reason: 'no selector' },
+      { assets: ['a'], dark: {}, reason: 'both selectors' },
+      { assets: [], reason: 'empty list' },
+      { assets: ['a'], reason: 'x' },
+    ]) {
+      expect((await call('carol', body)).status, JSON.stringify(body)).toBe(400);
+    }
+  });
+});
+
 describe('published request schemas (exporter/schemas/)', () => {
   const cases = [
     {
@@ -426,6 +572,13 @@ describe('published request schemas (exporter/schemas/)', () => {
       good: { assetClass: 'pump', engaged: true, reason: 'incident 42' },
       bad: { engaged: 'yes', reason: 'incident 42' },
       error: 'must be boolean',
+    },
+    {
+      file: 'asset-retirement.schema.json',
+      schema: retirementSchema,
+      good: { dark: { site: 'plant-b' }, reason: 'site closed' },
+      bad: { assets: ['a'], dark: {}, reason: 'site closed' },
+      error: 'must match exactly one schema in oneOf',
     },
   ];
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandGateway, GatewayAnswer } from '../commands/gateway.js';
 import type { CommandRequest } from '../commands/model.js';
+import type { AssetRetirement, RetirementRequest } from '../commands/retirement.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
 
@@ -21,6 +22,7 @@ function publishedSchema(file: string): Record<string, unknown> {
 export const commandRequestSchema = publishedSchema('command-request.schema.json');
 export const reviewSchema = publishedSchema('command-review.schema.json');
 export const killSwitchSchema = publishedSchema('kill-switch.schema.json');
+export const retirementSchema = publishedSchema('asset-retirement.schema.json');
 
 const idParams = {
   type: 'object',
@@ -153,4 +155,17 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
     if (answer.status !== 200) return send(reply, answer);
     return reply.header('Content-Type', 'application/x-ndjson').send(answer.body as string);
   });
+}
+
+/**
+ * Retiring assets (dark ones stay stale until then): named assets, or the dark assets of a class
+ * and/or site, 1000 a call. Authenticated, authorized and audited like a command.
+ */
+export function registerRetirementRoute(app: FastifyInstance, retirement: AssetRetirement): void {
+  app.post(
+    '/api/v1/assets/retire',
+    { schema: { body: retirementSchema } },
+    async (request, reply) =>
+      send(reply, await retirement.retire(request.headers, request.body as RetirementRequest)),
+  );
 }

@@ -12,7 +12,7 @@ export type Headers = Record<string, string | string[] | undefined>;
 /** The role × risk matrix used when the config says nothing else. */
 export const defaultCommandPolicy: Pick<
   CommandsConfig,
-  'submit' | 'approve' | 'killSwitch' | 'approvalFor'
+  'submit' | 'approve' | 'killSwitch' | 'retire' | 'approvalFor'
 > = {
   submit: {
     low: ['operator', 'engineer', 'admin'],
@@ -21,6 +21,7 @@ export const defaultCommandPolicy: Pick<
   },
   approve: { low: ['admin'], medium: ['engineer', 'admin'], high: ['engineer', 'admin'] },
   killSwitch: ['admin'],
+  retire: ['engineer', 'admin'],
   approvalFor: ['high'],
 };
 
@@ -129,9 +130,11 @@ function refuse(message: string): Verdict {
   return { guard: 'authentication', pass: false, code: 'unauthenticated', message };
 }
 
-export type Action = 'submit' | 'approve' | 'kill_switch';
+export type Action = 'submit' | 'approve' | 'kill_switch' | 'retire';
 
-type Policy = Pick<CommandsConfig, 'submit' | 'approve' | 'killSwitch'>;
+/** Who may do what; without `retire`, nobody may retire assets. */
+type Policy = Pick<CommandsConfig, 'submit' | 'approve' | 'killSwitch'> &
+  Partial<Pick<CommandsConfig, 'retire'>>;
 
 /**
  * May the principal do this? Submit and approve are judged per risk; without a risk (e.g. the
@@ -166,6 +169,7 @@ export function authorize(
 
 function allowedRoles(action: Action, risk: Risk | undefined, config: Policy): Role[] {
   if (action === 'kill_switch') return config.killSwitch;
+  if (action === 'retire') return config.retire ?? [];
   const byRisk = action === 'submit' ? config.submit : config.approve;
   if (risk !== undefined) return byRisk[risk] ?? [];
   return [...new Set(risks.flatMap((r) => byRisk[r] ?? []))];
@@ -173,6 +177,7 @@ function allowedRoles(action: Action, risk: Risk | undefined, config: Policy): R
 
 function describeAction(action: Action, risk: Risk | undefined): string {
   if (action === 'kill_switch') return 'engage or release the kill switch';
+  if (action === 'retire') return 'retire assets';
   const verb = action === 'submit' ? 'submit' : 'approve';
   return risk === undefined ? `${verb} commands` : `${verb} ${risk}-risk commands`;
 }

@@ -196,6 +196,8 @@ export interface CommandsConfig {
   approve: Record<Risk, Role[]>;
   /** Roles allowed to engage or release the kill switch. */
   killSwitch: Role[];
+  /** Roles allowed to retire assets (dark ones stay stale until retired). */
+  retire: Role[];
   /** Risk levels that need a second person's approval. */
   approvalFor: Risk[];
   /** An approval must come within this long of the submission. */

@@ -103,6 +103,45 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
+/**
+ * A FIFO that lets go of each change as soon as it is applied: a change holds its request body and
+ * decoded points, which must not linger (they would be promoted and cost the collector dearly).
+ */
+class WaitingQueue {
+  private items: (Waiting | undefined)[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: Waiting): void {
+    this.items.push(item);
+  }
+
+  /** The oldest change if it is numbered `seq` or less. */
+  takeThrough(seq: number): Waiting | undefined {
+    const next = this.items[this.head];
+    if (!next || next.seq > seq) return undefined;
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return next;
+  }
+
+  takeAll(): Waiting[] {
+    const all = this.items.slice(this.head) as Waiting[];
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
+}
+
 /** Slices of an evaluation pass aim at this long on the event loop. */
 const evaluationSliceTargetMs = 8;
 
@@ -176,8 +215,8 @@ export class DurableTwin implements IngestSink {
   private recent: RecentRequests;
   /** OTLP requests journaled and not yet applied, by digest: a retry meanwhile waits for them. */
   private readonly inFlight = new Map<string, Promise<OtlpOutcome>>();
-  private readonly waiting: Waiting[] = [];
-  private waitingHead = 0;
+  /** Changes journaled and not yet applied, in journal order. */
+  private readonly waiting = new WaitingQueue();
   private lastSeq: number;
   private appliedSeq: number;
   private checkpointSeq: number;
@@ -389,10 +428,7 @@ export class DurableTwin implements IngestSink {
 
   /** The journal has every record through `seq`: apply them, in order, and answer. */
   private onDurable(seq: number): void {
-    while (this.waitingHead < this.waiting.length) {
-      const next = this.waiting[this.waitingHead] as Waiting;
-      if (next.seq > seq) break;
-      this.waitingHead++;
+    for (let next = this.waiting.takeThrough(seq); next; next = this.waiting.takeThrough(seq)) {
       this.appliedSeq = next.seq;
       this.metrics?.journalWaiting.dec();
       try {
@@ -401,19 +437,13 @@ export class DurableTwin implements IngestSink {
         next.reject(error as Error);
       }
     }
-    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
-      this.waiting.splice(0, this.waitingHead);
-      this.waitingHead = 0;
-    }
   }
 
   /** The journal could not write from `seq` on: refuse those changes; none took effect. */
   private onJournalFailure(error: JournalUnavailableError, nextSeq: number): void {
     this.metrics?.journalFailures.inc();
     this.log(error.message);
-    const failed = this.waiting.splice(this.waitingHead);
-    this.waiting.length = 0;
-    this.waitingHead = 0;
+    const failed = this.waiting.takeAll();
     this.lastSeq = nextSeq - 1;
     this.metrics?.journalWaiting.set(0);
     const refusal = new IngestUnavailableError(error.message);
@@ -595,9 +625,7 @@ export class DurableTwin implements IngestSink {
 
   /** Waits until everything journaled so far is applied. */
   async settled(): Promise<void> {
-    while (this.waitingHead < this.waiting.length) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    while (this.waiting.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 

@@ -155,21 +155,46 @@ const TWIN_SOURCE = 2;
 const RECEIVED = 1; // offset from a side's source time slot
 const DIFFERS_SINCE = 4;
 const GRACE_FROM = 5;
+const PHYSICAL_NUMBER = 6;
+const TWIN_NUMBER = 7;
 
 export class PropertyState {
-  /** The newest value of each side; undefined until that side has reported. */
-  physical: PropertyValue | undefined = undefined;
-  twin: PropertyValue | undefined = undefined;
   /**
-   * Source and receipt time of each side, then when they began to differ in source time and when
-   * the exporter learned of it (NaN: not known, or agreeing). One unboxed double array: a boxed
-   * number per field would cost three times more.
+   * Source and receipt time of each side, when they began to differ in source time and when the
+   * exporter learned of it (NaN: not known, or agreeing), then each side's value when it is a
+   * number. One unboxed double array: a boxed number per field would cost three times more, and a
+   * new boxed value at every point would be garbage the collector must move.
    */
-  private readonly times = [NaN, NaN, NaN, NaN, NaN, NaN];
+  private readonly times = [NaN, NaN, NaN, NaN, NaN, NaN, 0, 0];
+  /** A side's value when it is not a number (string or boolean); undefined otherwise. */
+  private physicalOther: string | boolean | undefined = undefined;
+  private twinOther: string | boolean | undefined = undefined;
+  /** Per side, two bits: 0 no value, 1 a number (in `times`), 2 another value. */
+  private kinds = 0;
   history: HistoryRing | undefined = undefined;
   pending: PendingPrediction[] | undefined = undefined;
 
   constructor(public spec: PropertySpec) {}
+
+  /** The newest physical value; undefined until the physical side has reported. */
+  get physical(): PropertyValue | undefined {
+    const kind = this.kinds & 3;
+    return kind === 1
+      ? (this.times[PHYSICAL_NUMBER] as number)
+      : kind === 2
+        ? this.physicalOther
+        : undefined;
+  }
+
+  /** The newest twin value; undefined until the twin side has reported. */
+  get twin(): PropertyValue | undefined {
+    const kind = this.kinds >> 2;
+    return kind === 1
+      ? (this.times[TWIN_NUMBER] as number)
+      : kind === 2
+        ? this.twinOther
+        : undefined;
+  }
 
   /** Source time of a side's newest value; NaN if it has none. */
   sourceTimeMs(side: Side): number {
@@ -181,14 +206,25 @@ export class PropertyState {
   }
 
   set(side: Side, value: PropertyValue, sourceTimeMs: number, receivedMs: number): void {
-    const slot = side === 'physical' ? PHYSICAL_SOURCE : TWIN_SOURCE;
-    this[side] = value;
+    const physical = side === 'physical';
+    const slot = physical ? PHYSICAL_SOURCE : TWIN_SOURCE;
+    const numeric = typeof value === 'number';
+    const kind = numeric ? 1 : 2;
+    if (physical) {
+      this.kinds = (this.kinds & ~3) | kind;
+      this.physicalOther = numeric ? undefined : value;
+      if (numeric) this.times[PHYSICAL_NUMBER] = value;
+    } else {
+      this.kinds = (this.kinds & 3) | (kind << 2);
+      this.twinOther = numeric ? undefined : value;
+      if (numeric) this.times[TWIN_NUMBER] = value;
+    }
     this.times[slot] = sourceTimeMs;
     this.times[slot + RECEIVED] = receivedMs;
   }
 
   observation(side: Side): Observation | undefined {
-    const value = this[side];
+    const value = side === 'physical' ? this.physical : this.twin;
     if (value === undefined) return undefined;
     return { value, sourceTimeMs: this.sourceTimeMs(side), receivedMs: this.receivedMs(side) };
   }

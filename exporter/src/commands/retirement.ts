@@ -1,0 +1,82 @@
+/**
+ * Retiring assets: how an operator tells the twin an asset is gone for good. An asset silent past
+ * the retention stays dark and counts as stale (a dark site must never turn the SLIs green on its
+ * own); retiring it is the decision, so it is authenticated, authorized (`commands.retire`) and
+ * audited like a command, and each call is bounded.
+ */
+import type { CommandsConfig } from '../config/types.js';
+import { authenticate, authorize, isPrincipal, type Headers } from './auth.js';
+import type { GatewayAnswer } from './gateway.js';
+import type { CommandLedger } from './ledger/ledger.js';
+
+/** Assets one call retires at most (an audit entry lists them all). */
+export const maxRetiredPerCall = 1000;
+
+/** The body of `POST /api/v1/assets/retire` (schemas/asset-retirement.schema.json). */
+export type RetirementRequest =
+  | { assets: string[]; reason: string }
+  | { dark: { assetClass?: string; site?: string }; reason: string };
+
+export interface RetirementOptions {
+  config: Pick<CommandsConfig, 'auth' | 'submit' | 'approve' | 'killSwitch' | 'retire'>;
+  ledger: CommandLedger;
+  twin: {
+    /** Retires the assets held among `ids` (journaled); resolves with those that were held. */
+    retire(ids: string[]): Promise<string[]>;
+    engine: { darkAssets(filter: { assetClass?: string; site?: string }): string[] };
+  };
+  now?: () => number;
+}
+
+export class AssetRetirement {
+  private readonly now: () => number;
+
+  constructor(private readonly options: RetirementOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async retire(headers: Headers, request: RetirementRequest): Promise<GatewayAnswer> {
+    const { config, ledger, twin } = this.options;
+    const principal = authenticate(headers, config.auth);
+    // Unauthenticated: answered and counted by nobody's disk (no audit entry to fill it with).
+    if (!isPrincipal(principal)) {
+      return { status: 401, body: { error: principal.message, code: principal.code } };
+    }
+    const nowMs = this.now();
+    const allowed = authorize(principal, 'retire', undefined, config);
+    const selector = 'assets' in request ? { assets: request.assets } : { dark: request.dark };
+    if (!allowed.pass) {
+      ledger.appendAudit(
+        {
+          actor: principal.user,
+          action: 'assets.retire_refused',
+          details: { ...selector, reason: request.reason, verdict: allowed },
+        },
+        nowMs,
+      );
+      return { status: 403, body: { error: allowed.message, code: allowed.code } };
+    }
+    const dark = 'dark' in request ? twin.engine.darkAssets(request.dark) : [];
+    const ids = 'assets' in request ? request.assets : dark.slice(0, maxRetiredPerCall);
+    // Audited before it takes effect, like every command.
+    ledger.appendAudit(
+      {
+        actor: principal.user,
+        action: 'assets.retire',
+        details: { ...selector, reason: request.reason, ids },
+      },
+      nowMs,
+    );
+    const retired = await twin.retire(ids);
+    const held = new Set(retired);
+    return {
+      status: 200,
+      body: {
+        retired,
+        notHeld: ids.filter((id) => !held.has(id)),
+        // More dark assets match than one call retires: call again.
+        ...('dark' in request ? { remaining: Math.max(0, dark.length - ids.length) } : {}),
+      },
+    };
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The price and the limits of durability (`npm run bench -- durability`):
+ * - ingest over OTLP/HTTP protobuf with every 200 durable (journaled and flushed first) against
+ *   the same exporter keeping nothing, in one run: points per CPU-second of the exporter process
+ *   (its worker threads included) and the ratio;
+ * - at 100k and 1M assets (3 properties, physical and twin, history rings full): event-loop pauses
+ *   (p50, p99, p99.9, max) while load arrives, evaluation passes run and checkpoints write what
+ *   changed; checkpoint times; disk bytes per asset; restart-to-ready after a SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { encode } from '../../exporter/src/ingest/otlp/testing.js';
+import { freePort } from '../bed/index.js';
+import { repoRoot } from '../bed/paths.js';
+import { startExporterProcess } from '../support/exporter-process.js';
+import { measure, payload, requests } from './ingest-throughput.js';
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function throughput(): Promise<string[]> {
+  const now = Date.now();
+  const bodies = Array.from({ length: requests }, (_, i) => payload(i, now));
+  const work = mkdtempSync(join(tmpdir(), 'twinops-bench-durable-'));
+  const results = [];
+  try {
+    for (const [name, path] of [
+      ['nothing kept', ':memory:'],
+      ['durable 200s', join(work, 'state.db')],
+    ] as const) {
+      const exporter = await startExporterProcess({
+        // The payloads repeat: with retries remembered, every repeat would be answered unapplied.
+        ingest: { retries: { maxRequests: 0 } },
+        state: { snapshot: { path } },
+        sli: { prediction: { matchWindow: '50ms' } },
+      });
+      try {
+        results.push(await measure(name, exporter.otlpUrl, exporter.pid, bodies));
+      } finally {
+        await exporter.stop();
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const [memory, durable] = results;
+  return [
+    ...results.map(
+      (r) =>
+        `ingest, ${r.name}: ${fmt(r.points / r.seconds)} points/s wall, ${fmt(r.perCore)} points per CPU-second (${fmt(r.nsPerPoint)} ns CPU per point)${r.failures ? `, ${r.failures} failed requests` : ''}`,
+    ),
+    `  price of durability: ${fmt(durable!.nsPerPoint / memory!.nsPerPoint, 2)}× the CPU per point, ${fmt(durable!.points / durable!.seconds / (memory!.points / memory!.seconds), 2)}× the wall throughput`,
+  ];
+}
+
+interface FleetReport {
+  assets: number;
+  rounds: number;
+  fillSeconds: number;
+  firstCheckpointSeconds: number;
+  restoreSeconds: number;
+  checkpointBytes: number;
+  checkpointAndJournalBytes: number;
+  pauseMs: { p50: number; p99: number; p999: number; max: number };
+  checkpointSeconds: number[];
+  heapBytes: number;
+}
+
+function lines(child: ChildProcess) {
+  const reader = createInterface({ input: child.stdout! });
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  reader.on('line', (line) => {
+    queue.push(line);
+    wake?.();
+  });
+  return async <T>(): Promise<T> => {
+    while (queue.length === 0) {
+      if (child.exitCode !== null) throw new Error(`fleet process exited ${child.exitCode}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 1_000);
+      });
+    }
+    return JSON.parse(queue.shift()!) as T;
+  };
+}
+
+/** A request setting three properties, physical and twin, of 150 random assets: 900 points. */
+function randomRequest(assets: number, t: number): Uint8Array {
+  const resourceMetrics = Array.from({ length: 150 }, () => {
+    const i = Math.floor(Math.random() * assets);
+    const text = (key: string, value: string) => ({ key, value: { stringValue: value } });
+    return {
+      resource: {
+        attributes: [
+          text('twin.asset.id', `asset-${i}`),
+          text(
+            'twin.asset.class',
+            ['pump', 'valve', 'compressor', 'fan', 'chiller', 'boiler', 'meter', 'motor'][i % 8]!,
+          ),
+          text('twin.site', `site-${i % 20}`),
+        ],
+      },
+      scopeMetrics: [
+        {
+          metrics: ['temperature', 'pressure', 'speed'].map((property) => ({
+            name: property,
+            gauge: {
+              dataPoints: ['physical', 'twin'].map((source) => ({
+                timeUnixNano: String(BigInt(t) * 1_000_000n),
+                asDouble: Math.random() * 100,
+                attributes: [text('twin.source', source)],
+              })),
+            },
+          })),
+        },
+      ],
+    };
+  });
+  return encode('metrics', 'otlp_proto', { resourceMetrics });
+}
+
+async function fleet(
+  assets: number,
+  options: { rounds: number; seconds: number; pointsPerSecond: number },
+): Promise<string[]> {
+  const work = mkdtempSync(join(tmpdir(), 'twinops-bench-fleet-'));
+  const configPath = join(work, 'exporter.yaml');
+  const ports = {
+    otlpPort: await freePort(),
+    metricsPort: await freePort(),
+    apiPort: await freePort(),
+  };
+  writeFileSync(
+    configPath,
+    stringify({
+      server: { host: '127.0.0.1', ...ports },
+      ingest: { maxConcurrentRequests: 64 },
+      state: {
+        maxAssets: assets * 2,
+        historyLength: 32,
+        retention: '24h',
+        snapshot: { path: join(work, 'state.db'), interval: '10s' },
+      },
+    }),
+  );
+  const heap = ['--max-old-space-size=16384'];
+  const child = spawn(
+    process.execPath,
+    [
+      ...heap,
+      '--import',
+      'tsx',
+      'test/bench/durable-fleet.ts',
+      String(assets),
+      String(options.rounds),
+      configPath,
+    ],
+    { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const next = lines(child);
+  try {
+    const ready = await next<{ otlp: string }>();
+    child.stdin!.write('measure\n');
+    const perRequest = 900;
+    const intervalMs = (1000 * perRequest) / options.pointsPerSecond;
+    const deadline = performance.now() + options.seconds * 1000;
+    let sent = 0;
+    let failed = 0;
+    const inFlight = new Set<Promise<void>>();
+    for (let at = performance.now(); at < deadline; at += intervalMs) {
+      const wait = at - performance.now();
+      if (wait > 0) await sleep(wait);
+      const request = fetch(`${ready.otlp}/v1/metrics`, {
+        method: 'POST',
+        body: randomRequest(assets, Date.now()),
+        headers: { 'Content-Type': 'application/x-protobuf' },
+      }).then(
+        async (response) => {
+          await response.arrayBuffer();
+          if (response.ok) sent += perRequest;
+          else failed++;
+        },
+        () => void failed++,
+      );
+      inFlight.add(request);
+      void request.finally(() => inFlight.delete(request));
+    }
+    await Promise.all(inFlight);
+    child.stdin!.write('report\n');
+    const report = await next<FleetReport>();
+    // A crash, then a restart of the CLI on the same files: time until /readyz answers.
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const restartStart = performance.now();
+    const restarted = spawn(
+      process.execPath,
+      [...heap, join(repoRoot, 'exporter', 'bin', 'twinops-exporter.mjs'), '--config', configPath],
+      { cwd: work, stdio: 'ignore' },
+    );
+    let restartSeconds = NaN;
+    try {
+      for (;;) {
+        const ok = await fetch(`http://127.0.0.1:${ports.metricsPort}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) {
+          restartSeconds = (performance.now() - restartStart) / 1000;
+          break;
+        }
+        if (restarted.exitCode !== null)
+          throw new Error(`the restarted exporter exited ${restarted.exitCode}`);
+        await sleep(100);
+      }
+    } finally {
+      restarted.kill('SIGKILL');
+    }
+    const checkpoints = report.checkpointSeconds;
+    return [
+      `${fmt(assets)} assets × 3 properties, history rings of 32 full (${report.rounds} rounds), ${fmt(report.heapBytes / 2 ** 30, 1)} GiB heap:`,
+      `  fill ${fmt(report.fillSeconds, 1)} s (straight into the engine), first checkpoint (every asset) ${fmt(report.firstCheckpointSeconds, 1)} s, restore in process ${fmt(report.restoreSeconds, 1)} s`,
+      `  disk: ${fmt(report.checkpointBytes / assets)} B/asset checkpointed (${fmt(report.checkpointBytes / 2 ** 20)} MiB); ${fmt(report.checkpointAndJournalBytes / 2 ** 20)} MiB with the journal at the end`,
+      `  under load (${fmt(sent / options.seconds)} points/s of ${fmt(options.pointsPerSecond)} asked, ${failed} failed requests, ${options.seconds} s, evaluation every 5 s, checkpoint every 10 s): event-loop pause p50 ${fmt(report.pauseMs.p50, 1)} ms, p99 ${fmt(report.pauseMs.p99, 1)} ms, p99.9 ${fmt(report.pauseMs.p999, 1)} ms, max ${fmt(report.pauseMs.max, 1)} ms`,
+      `  checkpoints during the load: ${checkpoints.length} (${checkpoints.map((s) => fmt(s, 2)).join(', ')} s each)`,
+      `  restart to ready after SIGKILL (CLI, same files): ${fmt(restartSeconds, 1)} s`,
+    ];
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export async function durability(): Promise<string[]> {
+  const sizes = (process.env.TWINOPS_BENCH_FLEETS ?? '100000,1000000').split(',').map(Number);
+  const seconds = Number(process.env.TWINOPS_BENCH_SECONDS ?? 60);
+  const out = await throughput();
+  for (const assets of sizes) {
+    out.push(...(await fleet(assets, { rounds: 16, seconds, pointsPerSecond: 30_000 })));
+  }
+  return out;
+}
