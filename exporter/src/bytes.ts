@@ -13,10 +13,13 @@ const FALSE = 3;
 
 export class ByteWriter {
   private buffer: Buffer;
+  /** Doubles through a DataView: much cheaper than Buffer's own methods on the hot path. */
+  private data: DataView;
   private position = 0;
 
   constructor(initialBytes = 4096) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
+    this.data = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   }
 
   get length(): number {
@@ -44,7 +47,7 @@ export class ByteWriter {
 
   f64(value: number): void {
     this.reserve(8);
-    this.buffer.writeDoubleLE(value, this.position);
+    this.data.setFloat64(this.position, value, true);
     this.position += 8;
   }
 
@@ -96,6 +99,7 @@ export class ByteWriter {
     const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.position + bytes));
     this.buffer.copy(grown, 0, 0, this.position);
     this.buffer = grown;
+    this.data = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 }
 
@@ -104,10 +108,12 @@ export class CorruptRecordError extends Error {}
 
 export class ByteReader {
   private readonly buffer: Buffer;
+  private readonly data: DataView;
   private position = 0;
 
   constructor(bytes: Uint8Array) {
     this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get done(): boolean {
@@ -121,7 +127,7 @@ export class ByteReader {
 
   f64(): number {
     this.need(8);
-    const value = this.buffer.readDoubleLE(this.position);
+    const value = this.data.getFloat64(this.position, true);
     this.position += 8;
     return value;
   }
@@ -140,7 +146,7 @@ export class ByteReader {
 
   string(): string {
     this.need(4);
-    const length = this.buffer.readUInt32LE(this.position);
+    const length = this.data.getUint32(this.position, true);
     this.position += 4;
     this.need(length);
     const value = this.buffer.toString('utf8', this.position, this.position + length);

@@ -4,7 +4,8 @@
  * fill), starts the exporter on those files, and records event-loop pauses while the parent sends
  * load. Commands on stdin: `report` prints the figures as one JSON line, `exit` closes.
  *
- * Arguments: assets, rounds of history (16 fill rings of 32), the exporter's YAML config.
+ * Arguments: assets, rounds (17 fill a history of 32: each round after the first adds two values
+ * per property), the exporter's YAML config.
  */
 import { statSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
               site: `site-${i % 20}`,
               source,
               property,
-              value: ((i * 7 + round) % 1000) / 10 + (source === 'twin' ? 0.1 : 0),
+              value: ((i * 7 + round) % 1000) / 10,
               sourceTimeMs: t,
               model: undefined,
               targetTimeMs: undefined,
@@ -76,19 +77,15 @@ async function main(): Promise<void> {
   const exporter = await startExporter(config);
   const restoreSeconds = (performance.now() - started) / 1000;
   const delay = monitorEventLoopDelay({ resolution: 1 });
-  const checkpoints: number[] = [];
-  let lastCheckpoint = 0;
-  const watch = setInterval(async () => {
-    const text = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
-    const at = Number(
-      /^twin_exporter_snapshot_last_success_timestamp_seconds (\S+)$/m.exec(text)?.[1],
-    );
-    const seconds = Number(/^twin_exporter_snapshot_duration_seconds (\S+)$/m.exec(text)?.[1]);
-    if (at > lastCheckpoint) {
-      lastCheckpoint = at;
-      checkpoints.push(seconds);
+  const checkpoints: { seconds: number; assets: number }[] = [];
+  let last = exporter.twin.lastCheckpoint;
+  const watch = setInterval(() => {
+    const latest = exporter.twin.lastCheckpoint;
+    if (latest && latest !== last) {
+      checkpoints.push({ seconds: latest.seconds, assets: latest.assetsWritten });
+      last = latest;
     }
-  }, 1_000);
+  }, 200);
   process.stdout.write(
     `${JSON.stringify({ ready: true, otlp: exporter.urls.otlp, metrics: exporter.urls.metrics })}\n`,
   );

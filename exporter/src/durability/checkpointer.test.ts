@@ -68,7 +68,11 @@ function report(engine: TwinEngine, from: number, to: number, value: number, t: 
 function tracked(engine: TwinEngine, memory: MemoryWriter): Checkpointer {
   const checkpointer = new Checkpointer(
     writerOf(memory),
-    { all: () => engine.heldAssets(), holds: (asset) => engine.holds(asset) },
+    {
+      all: () => engine.heldAssets(),
+      holds: (asset) => engine.holds(asset),
+      history: () => engine.historyStore,
+    },
     { replaceAll: false },
   );
   engine.track(checkpointer);

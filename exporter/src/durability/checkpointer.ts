@@ -14,6 +14,7 @@ import { ByteWriter } from '../bytes.js';
 import type { CheckpointCommit, CheckpointWriter } from '../store/checkpoints.js';
 import { encodeAsset } from '../twin/codec.js';
 import type { ChangeTracker } from '../twin/engine.js';
+import type { HistoryStore } from '../twin/history.js';
 import type { AssetState } from '../twin/state.js';
 
 /** What a cut copies besides the assets: small, taken synchronously. */
@@ -50,6 +51,7 @@ class CheckpointWrite {
 
   constructor(
     private readonly writer: CheckpointWriter,
+    private readonly history: HistoryStore,
     /** The assets this checkpoint writes (kept to mark them changed again if it fails). */
     readonly assets: AssetState[],
     readonly removed: number[],
@@ -57,7 +59,7 @@ class CheckpointWrite {
 
   write(asset: AssetState): void {
     asset.checkpointEpoch = 0;
-    encodeAsset(this.out, asset);
+    encodeAsset(this.out, asset, this.history);
     this.keys.push(asset.admitSeq);
     this.ends.push(this.out.length);
     this.assetsWritten++;
@@ -92,6 +94,8 @@ export class Checkpointer implements ChangeTracker {
       /** Every asset, for a checkpoint that replaces all. */
       all(): Iterable<AssetState>;
       holds(asset: AssetState): boolean;
+      /** Where their history is. */
+      history(): HistoryStore;
     },
     options: { replaceAll: boolean },
   ) {
@@ -142,7 +146,7 @@ export class Checkpointer implements ChangeTracker {
       for (const asset of assets) asset.checkpointEpoch = writing;
       this.removed = [];
     }
-    const write = new CheckpointWrite(this.writer, assets, this.removed);
+    const write = new CheckpointWrite(this.writer, this.assetsHeld.history(), assets, this.removed);
     this.changed = [];
     this.removed = [];
     this.replaceAll = false;
@@ -156,7 +160,7 @@ export class Checkpointer implements ChangeTracker {
       while (i < assets.length) {
         const sliceEnd = performance.now() + sliceBudgetMs;
         do {
-          for (const end = Math.min(i + 64, assets.length); i < end; i++) {
+          for (const end = Math.min(i + 16, assets.length); i < end; i++) {
             const asset = assets[i] as AssetState;
             // Of another epoch: copied before a change already, or removed.
             if (asset.checkpointEpoch === writing) write.write(asset);

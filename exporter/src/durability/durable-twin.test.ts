@@ -143,7 +143,7 @@ describe('the durable twin', () => {
     await restarted.checkpoint();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(journal().n).toBe(0);
-    const fromCheckpoint = restoreCheckpoint(join(dir, 'state.db'), configWith());
+    const fromCheckpoint = await restoreCheckpoint(join(dir, 'state.db'), configWith());
     expect(fromCheckpoint.engine.snapshot()).toEqual(served);
   });
 
@@ -270,5 +270,33 @@ describe('the durable twin', () => {
     expect(live.persistent).toBe(false);
     await send(live, ['p1'], 1, T0);
     expect(live.engine.assetCount).toBe(1);
+  });
+});
+
+describe('what the durable twin writes to disk', () => {
+  it('holds the engine configuration only: never a secret of the exporter', async () => {
+    const secret = 'proxy-secret-4f1c9a';
+    const password = 'sasl-password-77d2e0';
+    const config = configWith();
+    config.commands.auth.grafanaProxy = { secret, roleMap: {} };
+    config.ingest.kafka.sasl = { enabled: true, mechanism: 'plain', username: 'u', password };
+    const live = await open(config);
+    await send(live, ['p1'], 1, T0);
+    await live.checkpoint();
+    await send(live, ['p2'], 2, T0 + 1);
+    await live.close();
+    twin = undefined;
+    const { readFileSync, readdirSync } = await import('node:fs');
+    for (const file of readdirSync(dir)) {
+      const bytes = readFileSync(join(dir, file)).toString('latin1');
+      expect(bytes, file).not.toContain(secret);
+      expect(bytes, file).not.toContain(password);
+    }
+    const restarted = await open(config);
+    expect(restarted.engine.config).toEqual({
+      state: config.state,
+      sli: config.sli,
+      metrics: config.metrics,
+    });
   });
 });

@@ -22,16 +22,16 @@ import type {
 import { IngestUnavailableError, partitionKey } from '../ingest/pipeline.js';
 import { decodeAndNormalize } from '../ingest/otlp/normalize.js';
 import type { NormalizedBatch, TwinPoint } from '../model.js';
-import { CheckpointReader, CheckpointWriter, type RecentRow } from '../store/checkpoints.js';
-import { Journal, journalRecords, type JournalUnavailableError } from '../store/journal.js';
-import { decodeAsset } from '../twin/codec.js';
-import { snapshotFromChunks, TwinEngine, type TwinEngineConfig } from '../twin/engine.js';
 import {
-  finishRestore,
-  restoreAggregates,
-  restoreAsset,
-  type AggregatesSnapshot,
-} from '../twin/snapshot.js';
+  CheckpointReader,
+  CheckpointWriter,
+  checkpointAssets,
+  type RecentRow,
+} from '../store/checkpoints.js';
+import { Journal, journalRecords, type JournalUnavailableError } from '../store/journal.js';
+import { restoreEncodedAsset } from '../twin/codec.js';
+import { snapshotFromChunks, TwinEngine, type TwinEngineConfig } from '../twin/engine.js';
+import { finishRestore, restoreAggregates, type AggregatesSnapshot } from '../twin/snapshot.js';
 import { Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { decodeEvent, encodeEvent, type KafkaEvent, type TwinEvent } from './events.js';
 import { RecentRequests } from './recent-requests.js';
@@ -142,8 +142,11 @@ class WaitingQueue {
   }
 }
 
+/** Applying the changes a flush made durable holds the event loop this long at most. */
+const applyBudgetMs = 5;
+
 /** Slices of an evaluation pass aim at this long on the event loop. */
-const evaluationSliceTargetMs = 8;
+const evaluationSliceTargetMs = 5;
 
 function durabilityMetrics(registry: Registry) {
   const registers = [registry];
@@ -218,6 +221,9 @@ export class DurableTwin implements IngestSink {
   /** Changes journaled and not yet applied, in journal order. */
   private readonly waiting = new WaitingQueue();
   private lastSeq: number;
+  /** The last record the journal has on disk; those up to it are applied in order. */
+  private durableSeq: number;
+  private drainScheduled = false;
   private appliedSeq: number;
   private checkpointSeq: number;
   private readonly metrics: ReturnType<typeof durabilityMetrics> | undefined;
@@ -225,6 +231,7 @@ export class DurableTwin implements IngestSink {
   private evaluating: Promise<void> | undefined;
   private checkpointing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private lastCheckpointResult: CheckpointResult | undefined;
   private closing = false;
   private readonly log: (message: string) => void;
 
@@ -242,6 +249,7 @@ export class DurableTwin implements IngestSink {
       options.retries.maxRequests,
     );
     this.lastSeq = restored.seq;
+    this.durableSeq = restored.seq;
     this.appliedSeq = restored.seq;
     this.checkpointSeq = restored.seq;
     this.log = options.log ?? ((message) => console.error(`twinops exporter: ${message}`));
@@ -254,7 +262,11 @@ export class DurableTwin implements IngestSink {
    * Without a path (`state.snapshot.path` empty or ':memory:') nothing is kept: changes apply at
    * once.
    */
-  static async open(options: DurableTwinOptions): Promise<DurableTwin> {
+  static async open(given: DurableTwinOptions): Promise<DurableTwin> {
+    // Only what the engine uses: the journal and the checkpoint store the configuration, and a
+    // whole exporter configuration holds secrets (the proxy secret, the SASL password).
+    const { state, sli, metrics } = given.config;
+    const options = { ...given, config: { state, sli, metrics } };
     const path = options.config.state.snapshot.path;
     if (path === '' || path === ':memory:') {
       return new DurableTwin(options, {
@@ -266,12 +278,16 @@ export class DurableTwin implements IngestSink {
       });
     }
     const started = performance.now();
-    const restored = restoreCheckpoint(path, options.config);
+    const restored = await restoreCheckpoint(path, options.config);
     const twin = new DurableTwin(options, restored);
     twin.writer = new CheckpointWriter(path);
     twin.checkpointer = new Checkpointer(
       twin.writer,
-      { all: () => twin.engineNow.heldAssets(), holds: (asset) => twin.engineNow.holds(asset) },
+      {
+        all: () => twin.engineNow.heldAssets(),
+        holds: (asset) => twin.engineNow.holds(asset),
+        history: () => twin.engineNow.historyStore,
+      },
       { replaceAll: restored.replaceAll },
     );
     twin.engineNow.track(twin.checkpointer);
@@ -312,7 +328,7 @@ export class DurableTwin implements IngestSink {
         });
       }
       this.apply(event, undefined);
-      this.lastSeq = this.appliedSeq = seq;
+      this.lastSeq = this.appliedSeq = this.durableSeq = seq;
       replayed++;
     }
     return replayed;
@@ -428,13 +444,38 @@ export class DurableTwin implements IngestSink {
 
   /** The journal has every record through `seq`: apply them, in order, and answer. */
   private onDurable(seq: number): void {
-    for (let next = this.waiting.takeThrough(seq); next; next = this.waiting.takeThrough(seq)) {
+    this.durableSeq = Math.max(this.durableSeq, seq);
+    this.drain(applyBudgetMs);
+  }
+
+  /**
+   * Applies the changes on disk, in order, for at most `budgetMs`, and the rest in the next turn:
+   * a flush held up by a busy disk can release many at once, and they must not hold the event
+   * loop together.
+   */
+  private drain(budgetMs: number): void {
+    const until = performance.now() + budgetMs;
+    for (
+      let next = this.waiting.takeThrough(this.durableSeq);
+      next;
+      next = this.waiting.takeThrough(this.durableSeq)
+    ) {
       this.appliedSeq = next.seq;
       this.metrics?.journalWaiting.dec();
       try {
         next.resolve(this.apply(next.event, next.decoded));
       } catch (error) {
         next.reject(error as Error);
+      }
+      if (performance.now() > until) {
+        if (!this.drainScheduled) {
+          this.drainScheduled = true;
+          setImmediate(() => {
+            this.drainScheduled = false;
+            this.drain(applyBudgetMs);
+          });
+        }
+        return;
       }
     }
   }
@@ -443,6 +484,7 @@ export class DurableTwin implements IngestSink {
   private onJournalFailure(error: JournalUnavailableError, nextSeq: number): void {
     this.metrics?.journalFailures.inc();
     this.log(error.message);
+    this.drain(Infinity); // what is on disk takes effect, whatever failed after it
     const failed = this.waiting.takeAll();
     this.lastSeq = nextSeq - 1;
     this.metrics?.journalWaiting.set(0);
@@ -469,7 +511,8 @@ export class DurableTwin implements IngestSink {
       case 'evaluate': {
         const started = performance.now();
         const done = this.engineNow.evaluateSlice(event.nowMs, event.count);
-        this.adaptEvaluationSlice(event.count, performance.now() - started);
+        // The slice that ends a pass judges what was left, fewer than asked: no measure of it.
+        if (!done) this.adaptEvaluationSlice(event.count, performance.now() - started);
         return done;
       }
       case 'retire':
@@ -601,7 +644,13 @@ export class DurableTwin implements IngestSink {
     };
   }
 
+  /** The last checkpoint committed since this twin opened. */
+  get lastCheckpoint(): CheckpointResult | undefined {
+    return this.lastCheckpointResult;
+  }
+
   private recordCheckpoint(result: CheckpointResult): void {
+    this.lastCheckpointResult = result;
     if (!this.metrics) return;
     this.metrics.snapshotLastSuccess.set(Date.now() / 1000);
     this.metrics.snapshotSeconds.set(result.seconds);
@@ -620,6 +669,7 @@ export class DurableTwin implements IngestSink {
     await this.evaluating;
     await this.checkpointing;
     await this.journal?.close();
+    this.drain(Infinity);
     await this.writer?.close();
   }
 
@@ -646,7 +696,7 @@ export interface Restored {
  * version wrote holds one whole snapshot instead: restored under `config`, and rewritten whole
  * by the first checkpoint.
  */
-export function restoreCheckpoint(path: string, config: TwinEngineConfig): Restored {
+export async function restoreCheckpoint(path: string, config: TwinEngineConfig): Promise<Restored> {
   const reader = new CheckpointReader(path);
   try {
     const meta = reader.meta();
@@ -654,7 +704,13 @@ export function restoreCheckpoint(path: string, config: TwinEngineConfig): Resto
       const inForce = JSON.parse(meta.config) as TwinEngineConfig;
       const aggregates = JSON.parse(meta.aggregates) as AggregatesSnapshot;
       const state = restoreAggregates(aggregates, inForce);
-      for (const bytes of reader.assets()) restoreAsset(state, decodeAsset(bytes));
+      for await (const { bytes, ends } of checkpointAssets(path)) {
+        let start = 0;
+        for (const end of ends) {
+          restoreEncodedAsset(state, bytes.subarray(start, end));
+          start = end;
+        }
+      }
       finishRestore(state, aggregates);
       const engine = new TwinEngine(inForce, state);
       engine.settleRestored(aggregates.evaluationCursor ?? 0);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ByteWriter, CorruptRecordError } from '../bytes.js';
-import { decodeAsset, encodeAsset } from './codec.js';
+import { decodeAsset, encodeAsset, restoreEncodedAsset } from './codec.js';
 import { TwinEngine } from './engine.js';
 import { point, scenario, scenarioOverrides, T0, testConfig } from './fixtures.js';
-import { finishRestore, restoreAggregates, restoreAsset } from './snapshot.js';
+import { finishRestore, restoreAggregates } from './snapshot.js';
 
 /** The engine after the whole scenario, plus a dark asset and odd values. */
 function populated(): TwinEngine {
@@ -29,7 +29,7 @@ describe('asset codec', () => {
     const out = new ByteWriter(16);
     const ends: number[] = [];
     for (const asset of engine.heldAssets()) {
-      encodeAsset(out, asset);
+      encodeAsset(out, asset, engine.historyStore);
       ends.push(out.length);
     }
     const bytes = out.copy();
@@ -38,14 +38,14 @@ describe('asset codec', () => {
     expect(decoded.map((a) => a.id)).toContain('odd');
   });
 
-  it('restores an engine that reads and evolves like the original', () => {
+  it('restores straight into an engine that reads and evolves like the original', () => {
     const engine = populated();
     const aggregates = JSON.parse(JSON.stringify(engine.aggregatesSnapshot()));
     const state = restoreAggregates(aggregates, engine.config);
     for (const asset of engine.heldAssets()) {
       const out = new ByteWriter();
-      encodeAsset(out, asset);
-      restoreAsset(state, decodeAsset(out.copy()));
+      encodeAsset(out, asset, engine.historyStore);
+      restoreEncodedAsset(state, out.copy());
     }
     finishRestore(state, aggregates);
     const restored = new TwinEngine(engine.config, state);
@@ -61,7 +61,8 @@ describe('asset codec', () => {
 
   it('refuses bytes it did not write, naming what is wrong', () => {
     const out = new ByteWriter();
-    encodeAsset(out, [...populated().heldAssets()][0]!);
+    const engine = populated();
+    encodeAsset(out, [...engine.heldAssets()][0]!, engine.historyStore);
     const bytes = out.copy();
     expect(() => decodeAsset(bytes.subarray(0, bytes.length - 3))).toThrow(CorruptRecordError);
     expect(() => decodeAsset(Uint8Array.of(9, ...bytes.subarray(1)))).toThrow(/asset format 9/);

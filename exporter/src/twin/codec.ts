@@ -8,13 +8,15 @@
 import { ByteReader, ByteWriter, CorruptRecordError } from '../bytes.js';
 import type { PropertyValue } from '../model.js';
 import {
+  AssetRestore,
   encodeValue,
+  type AssetHead,
   type AssetSnapshot,
-  type ObservationSnapshot,
   type PendingSnapshot,
   type PropertySnapshot,
 } from './snapshot.js';
-import type { AssetState, PropertyState, Side } from './state.js';
+import type { HistoryStore } from './history.js';
+import type { AssetState, PropertyState, Side, TwinState } from './state.js';
 
 const FORMAT = 1;
 
@@ -42,12 +44,8 @@ function writeObservation(out: ByteWriter, prop: PropertyState, side: Side): voi
   out.f64(prop.receivedMs(side));
 }
 
-function readObservation(input: ByteReader): ObservationSnapshot {
-  return { value: encodeValue(input.value()), sourceTimeMs: input.f64(), receivedMs: input.f64() };
-}
-
 /** Appends one asset to `out` (many assets may share one writer: the caller keeps the offsets). */
-export function encodeAsset(out: ByteWriter, asset: AssetState): void {
+export function encodeAsset(out: ByteWriter, asset: AssetState, history: HistoryStore): void {
   out.u8(FORMAT);
   out.string(asset.id);
   out.string(asset.cls.name);
@@ -73,16 +71,16 @@ export function encodeAsset(out: ByteWriter, asset: AssetState): void {
         (prop.twin !== undefined ? TWIN : 0) |
         (differs !== undefined ? DIFFERS : 0) |
         (graceFrom !== undefined ? GRACE : 0) |
-        (prop.history ? HISTORY : 0) |
+        (prop.historyRing >= 0 ? HISTORY : 0) |
         (prop.pending ? PENDING : 0),
     );
     if (prop.physical !== undefined) writeObservation(out, prop, 'physical');
     if (prop.twin !== undefined) writeObservation(out, prop, 'twin');
     if (differs !== undefined) out.f64(differs);
     if (graceFrom !== undefined) out.f64(graceFrom);
-    if (prop.history) {
-      out.varuint(prop.history.size);
-      prop.history.forEach((source, sourceTimeMs, value) => {
+    if (prop.historyRing >= 0) {
+      out.varuint(history.size(prop.historyRing));
+      history.forEach(prop.historyRing, (source, sourceTimeMs, value) => {
         out.u8(source === 'physical' ? 0 : 1);
         out.f64(sourceTimeMs);
         out.value(value);
@@ -119,59 +117,75 @@ export function encodeAsset(out: ByteWriter, asset: AssetState): void {
   }
 }
 
-/** The asset `encodeAsset` wrote. Throws CorruptRecordError for bytes it did not write. */
-export function decodeAsset(bytes: Uint8Array): AssetSnapshot {
+/** What reading an asset's bytes drives: a snapshot built, or a state restored (AssetRestore). */
+interface AssetVisitor<T> {
+  /** Starts the next property; false: its fields are read and ignored. */
+  property(name: string): boolean;
+  observation(side: Side, value: PropertyValue, sourceTimeMs: number, receivedMs: number): void;
+  difference(differsSinceMs: number | undefined, graceFromMs: number | undefined): void;
+  historyEntry(source: Side, sourceTimeMs: number, value: PropertyValue): void;
+  pendingPrediction(
+    model: string,
+    version: string,
+    value: PropertyValue,
+    targetTimeMs: number,
+    sourceTimeMs: number,
+  ): void;
+  versions(versions: NonNullable<AssetSnapshot['versions']>): void;
+  finish(): T;
+}
+
+/** Reads the bytes `encodeAsset` wrote into a visitor. Throws CorruptRecordError otherwise. */
+function readAsset<T>(bytes: Uint8Array, start: (head: AssetHead) => AssetVisitor<T>): T {
   const input = new ByteReader(bytes);
   const format = input.u8();
   if (format !== FORMAT) throw new CorruptRecordError(`unknown asset format ${format}`);
   const id = input.string();
   const assetClass = input.string();
   const flags = input.u8();
-  const asset: AssetSnapshot = {
+  const head: AssetHead = {
     id,
     assetClass,
     lastSeenMs: 0,
     stale: (flags & STALE) !== 0,
     diverged: (flags & DIVERGED) !== 0,
     dark: (flags & DARK) !== 0,
-    properties: [],
   };
-  if (flags & SITE) asset.site = input.string();
-  asset.lastSeenMs = input.f64();
-  asset.admitSeq = input.f64();
-  asset.touchSeq = input.f64();
+  if (flags & SITE) head.site = input.string();
+  head.lastSeenMs = input.f64();
+  head.admitSeq = input.f64();
+  head.touchSeq = input.f64();
+  const visitor = start(head);
   const propertyCount = input.varuint();
   for (let i = 0; i < propertyCount; i++) {
-    const p: PropertySnapshot = { name: input.string() };
+    visitor.property(input.string());
     const pflags = input.u8();
-    if (pflags & PHYSICAL) p.physical = readObservation(input);
-    if (pflags & TWIN) p.twin = readObservation(input);
-    if (pflags & DIFFERS) p.differsSinceMs = input.f64();
-    if (pflags & GRACE) p.graceFromMs = input.f64();
+    if (pflags & PHYSICAL) {
+      visitor.observation('physical', input.value(), input.f64(), input.f64());
+    }
+    if (pflags & TWIN) visitor.observation('twin', input.value(), input.f64(), input.f64());
+    const differs = pflags & DIFFERS ? input.f64() : undefined;
+    const graceFrom = pflags & GRACE ? input.f64() : undefined;
+    visitor.difference(differs, graceFrom);
     if (pflags & HISTORY) {
       const n = input.varuint();
-      const history: NonNullable<PropertySnapshot['history']> = [];
       for (let k = 0; k < n; k++) {
         const source = input.u8() === 0 ? 'physical' : 'twin';
-        history.push([source, input.f64(), encodeValue(input.value())]);
+        visitor.historyEntry(source, input.f64(), input.value());
       }
-      p.history = history;
     }
     if (pflags & PENDING) {
       const n = input.varuint();
-      const pending: PendingSnapshot[] = [];
       for (let k = 0; k < n; k++) {
-        pending.push({
-          model: input.string(),
-          version: input.string(),
-          value: encodeValue(input.value()),
-          targetTimeMs: input.f64(),
-          sourceTimeMs: input.f64(),
-        });
+        visitor.pendingPrediction(
+          input.string(),
+          input.string(),
+          input.value(),
+          input.f64(),
+          input.f64(),
+        );
       }
-      p.pending = pending;
     }
-    asset.properties.push(p);
   }
   if (flags & VERSIONS) {
     const vflags = input.u8();
@@ -183,8 +197,55 @@ export function decodeAsset(bytes: Uint8Array): AssetSnapshot {
     const n = input.varuint();
     for (let k = 0; k < n; k++)
       versions.unconverged.push({ version: input.f64(), sinceMs: input.f64() });
-    asset.versions = versions;
+    visitor.versions(versions);
   }
   if (!input.done) throw new CorruptRecordError(`asset ${JSON.stringify(id)} has trailing bytes`);
-  return asset;
+  return visitor.finish();
+}
+
+/**
+ * Restores the asset `encodeAsset` wrote straight into a state being restored (a restart reads
+ * every checkpointed asset: no snapshot object in between). Undefined when it cannot be held.
+ */
+export function restoreEncodedAsset(state: TwinState, bytes: Uint8Array): AssetState | undefined {
+  return readAsset(bytes, (head) => new AssetRestore(state, head));
+}
+
+/** The asset `encodeAsset` wrote, as the snapshot a JSON snapshot holds. */
+export function decodeAsset(bytes: Uint8Array): AssetSnapshot {
+  return readAsset(bytes, (head) => {
+    const asset: AssetSnapshot = { ...head, properties: [] };
+    let prop: PropertySnapshot = { name: '' };
+    return {
+      property(name) {
+        prop = { name };
+        asset.properties.push(prop);
+        return true;
+      },
+      observation(side, value, sourceTimeMs, receivedMs) {
+        prop[side] = { value: encodeValue(value), sourceTimeMs, receivedMs };
+      },
+      difference(differsSinceMs, graceFromMs) {
+        if (differsSinceMs !== undefined) prop.differsSinceMs = differsSinceMs;
+        if (graceFromMs !== undefined) prop.graceFromMs = graceFromMs;
+      },
+      historyEntry(source, sourceTimeMs, value) {
+        (prop.history ??= []).push([source, sourceTimeMs, encodeValue(value)]);
+      },
+      pendingPrediction(model, version, value, targetTimeMs, sourceTimeMs) {
+        const pending: PendingSnapshot = {
+          model,
+          version,
+          value: encodeValue(value),
+          targetTimeMs,
+          sourceTimeMs,
+        };
+        (prop.pending ??= []).push(pending);
+      },
+      versions(versions) {
+        asset.versions = versions;
+      },
+      finish: () => asset,
+    };
+  });
 }

@@ -29,6 +29,7 @@ import {
   type PredictionQuery,
   type ScoredPredictionView,
 } from './reads.js';
+import type { HistoryStore } from './history.js';
 import {
   aggregatesSnapshot,
   assetSnapshot,
@@ -42,7 +43,6 @@ import {
 } from './snapshot.js';
 import {
   AssetState,
-  HistoryRing,
   limits,
   otherSite,
   PendingPrediction,
@@ -184,7 +184,9 @@ export class TwinEngine {
   reconfigured(config: TwinEngineConfig): TwinEngine {
     const aggregates = aggregatesSnapshot(this.state);
     const state = restoreAggregates(aggregates, config);
-    for (const asset of this.state.assets.values()) restoreAsset(state, assetSnapshot(asset));
+    for (const asset of this.state.assets.values()) {
+      restoreAsset(state, assetSnapshot(asset, this.state.history));
+    }
     finishRestore(state, aggregates);
     const engine = new TwinEngine(config, state);
     engine.settleRestored(this.evaluationCursor);
@@ -203,6 +205,11 @@ export class TwinEngine {
 
   holds(asset: AssetState): boolean {
     return this.state.assets.get(asset.id) === asset;
+  }
+
+  /** Where the assets' history is (to encode an asset with it). */
+  get historyStore(): HistoryStore {
+    return this.state.history;
   }
 
   /** admitSeq of the last asset judged by the pass in progress; 0 between passes. */
@@ -387,6 +394,7 @@ export class TwinEngine {
     const cls = asset.cls;
     for (const prop of asset.props) {
       for (const p of prop.pending ?? []) p.series.model.dropped++;
+      this.state.dropHistory(prop);
     }
     asset.props = [];
     cls.unconverged -= asset.unconvergedChanges();
@@ -551,8 +559,9 @@ export class TwinEngine {
   private remember(prop: PropertyState, side: Side, sourceTimeMs: number, value: PropertyValue) {
     const capacity = this.state.config.state.historyLength;
     if (capacity <= 0) return;
-    prop.history ??= new HistoryRing(capacity);
-    prop.history.push(side, sourceTimeMs, value);
+    const { history } = this.state;
+    if (prop.historyRing < 0) prop.historyRing = history.allocate();
+    history.push(prop.historyRing, side, sourceTimeMs, value);
   }
 
   /**
@@ -744,6 +753,7 @@ export class TwinEngine {
     this.leaveClass(asset);
     for (const prop of asset.props) {
       for (const p of prop.pending ?? []) p.series.model.dropped++;
+      state.dropHistory(prop);
     }
     if (asset.tracked) state.tracked.delete(asset.id);
     state.evictions[reason]++;
@@ -775,6 +785,7 @@ export class TwinEngine {
       const spec = this.state.specFor(cls, prop.spec.name);
       if (!spec) {
         for (const p of prop.pending ?? []) p.series.model.dropped++;
+        this.state.dropHistory(prop);
         return false;
       }
       prop.spec = spec;

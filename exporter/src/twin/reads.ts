@@ -225,7 +225,7 @@ export function readHistory(
   const prop = spec && asset?.property(spec);
   if (!prop) return undefined;
   // The ring holds the values the current ones replaced (and out-of-order arrivals).
-  const entries = prop.history?.toArray() ?? [];
+  const entries = prop.historyRing < 0 ? [] : state.history.toArray(prop.historyRing);
   for (const source of ['physical', 'twin'] as const) {
     const current = prop.observation(source);
     if (current) entries.push({ source, sourceTimeMs: current.sourceTimeMs, value: current.value });

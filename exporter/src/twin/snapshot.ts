@@ -8,9 +8,9 @@ import type { PropertyValue } from '../model.js';
 import type { VersionState } from '../sli/convergence.js';
 import { rebin, sameBounds, type HistogramData } from '../sli/histogram.js';
 import { resolveScoringRule, type Classification, type ScoringRule } from '../sli/prediction.js';
+import type { HistoryStore } from './history.js';
 import {
   AssetState,
-  HistoryRing,
   PendingPrediction,
   type Observation,
   type PropertyState,
@@ -176,7 +176,7 @@ export function snapshotState(state: TwinState): TwinSnapshot {
   const assets: AssetSnapshot[] = [];
   for (const asset of state.assets.values()) {
     index.set(asset, assets.length);
-    assets.push(assetSnapshot(asset));
+    assets.push(assetSnapshot(asset, state.history));
   }
   const recency: number[] = [];
   for (let a = state.recency.oldest; a; a = a.newer) recency.push(index.get(a) as number);
@@ -239,7 +239,7 @@ export function aggregatesSnapshot(state: TwinState): AggregatesSnapshot {
   };
 }
 
-export function assetSnapshot(asset: AssetState): AssetSnapshot {
+export function assetSnapshot(asset: AssetState, history: HistoryStore): AssetSnapshot {
   const snapshot: AssetSnapshot = {
     id: asset.id,
     assetClass: asset.cls.name,
@@ -257,9 +257,9 @@ export function assetSnapshot(asset: AssetState): AssetSnapshot {
       if (twin) p.twin = observationSnapshot(twin);
       if (prop.differsSinceMs !== undefined) p.differsSinceMs = prop.differsSinceMs;
       if (prop.graceFromMs !== undefined) p.graceFromMs = prop.graceFromMs;
-      if (prop.history) {
-        p.history = prop.history
-          .toArray()
+      if (prop.historyRing >= 0) {
+        p.history = history
+          .toArray(prop.historyRing)
           .map((e) => [e.source, e.sourceTimeMs, encodeValue(e.value)]);
       }
       if (prop.pending) {
@@ -434,72 +434,155 @@ function scoringRule(config: TwinEngineConfig, model: string, s: SeriesSnapshot)
     : { kind: 'classification', positive };
 }
 
+/** What an asset is, before its properties. */
+export type AssetHead = Omit<AssetSnapshot, 'properties' | 'versions'>;
+
 /**
- * Adds one asset of a snapshot to a state being restored, under the state's configuration: a
- * class or property over the limits is dropped, history and pending predictions trimmed. Assets
- * must come in admission order. Undefined when the asset cannot be held.
+ * Restores one asset into a state being restored, field by field, under the state's
+ * configuration: a class or property over the limits is dropped, history and pending predictions
+ * trimmed. A snapshot object (`restoreAsset`) and the binary codec (`codec.ts`) both restore
+ * through it, so they follow the same rules. Assets must come in admission order. Fields of a
+ * property that cannot be held are ignored.
  */
-export function restoreAsset(state: TwinState, a: AssetSnapshot): AssetState | undefined {
-  const cls = state.classFor(a.assetClass);
-  if (!cls || state.assets.has(a.id)) return undefined;
-  const asset = new AssetState(
-    a.id,
-    cls,
-    a.site === undefined ? undefined : state.intern(a.site),
-    a.lastSeenMs,
-  );
-  asset.stale = a.stale;
-  asset.diverged = a.diverged;
-  asset.dark = a.dark ?? false;
-  asset.admitSeq = a.admitSeq ?? state.assets.size + 1;
-  asset.touchSeq = a.touchSeq ?? 0;
-  const { historyLength, maxPropertiesPerAsset, maxPendingPredictions } = state.config.state;
-  for (const p of a.properties.slice(0, maxPropertiesPerAsset)) {
-    const spec = state.specFor(cls, p.name);
-    if (!spec) continue;
-    if (asset.property(spec)) continue; // listed twice: keep the first
-    const prop = asset.addProperty(spec);
-    if (p.physical) restoreObservation(prop, 'physical', p.physical);
-    if (p.twin) restoreObservation(prop, 'twin', p.twin);
-    prop.differsSinceMs = p.differsSinceMs;
+export class AssetRestore {
+  private readonly held: AssetState | undefined;
+  private prop: PropertyState | undefined;
+  private properties = 0;
+  private pending: PendingPrediction[] = [];
+
+  constructor(
+    private readonly state: TwinState,
+    head: AssetHead,
+  ) {
+    const cls = state.classFor(head.assetClass);
+    if (!cls || state.assets.has(head.id)) return;
+    const asset = new AssetState(
+      head.id,
+      cls,
+      head.site === undefined ? undefined : state.intern(head.site),
+      head.lastSeenMs,
+    );
+    asset.stale = head.stale;
+    asset.diverged = head.diverged;
+    asset.dark = head.dark ?? false;
+    asset.admitSeq = head.admitSeq ?? state.assets.size + 1;
+    asset.touchSeq = head.touchSeq ?? 0;
+    this.held = asset;
+  }
+
+  /** Starts the asset's next property; false when it cannot be held. */
+  property(name: string): boolean {
+    this.closeProperty();
+    this.prop = undefined;
+    const asset = this.held;
+    if (!asset || this.properties >= this.state.config.state.maxPropertiesPerAsset) return false;
+    const spec = this.state.specFor(asset.cls, name);
+    if (!spec || asset.property(spec)) return false; // over the limit, or listed twice
+    this.properties++;
+    this.prop = asset.addProperty(spec);
+    return true;
+  }
+
+  observation(side: Side, value: PropertyValue, sourceTimeMs: number, receivedMs: number): void {
+    this.prop?.set(side, value, sourceTimeMs, receivedMs);
+  }
+
+  /** After the observations: since when the sides differ, and when its grace began. */
+  difference(differsSinceMs: number | undefined, graceFromMs: number | undefined): void {
+    const prop = this.prop;
+    if (!prop) return;
+    prop.differsSinceMs = differsSinceMs;
+    // Snapshots of earlier versions had no grace start: the later receipt of the two sides.
     prop.graceFromMs =
-      p.graceFromMs ??
-      (p.differsSinceMs === undefined
+      graceFromMs ??
+      (differsSinceMs === undefined
         ? undefined
         : Math.max(prop.receivedMs('physical'), prop.receivedMs('twin')));
-    if (p.history && historyLength > 0) {
-      const ring = new HistoryRing(historyLength);
-      for (const [source, sourceTimeMs, value] of p.history) {
-        ring.push(source, sourceTimeMs, decodeValue(value));
-      }
-      prop.history = ring;
-    }
-    const pending = (p.pending ?? []).flatMap((q) => {
-      const series = state.models.get(q.model)?.get(q.version)?.series.get(p.name);
-      return series
-        ? [new PendingPrediction(series, decodeValue(q.value), q.targetTimeMs, q.sourceTimeMs)]
-        : [];
-    });
-    if (pending.length > 0) prop.pending = pending.slice(-maxPendingPredictions);
   }
-  if (a.versions) {
-    const versions: VersionState = {
-      desiredVersion: a.versions.desiredVersion,
-      desiredTimeMs: a.versions.desiredTimeMs,
-      reportedVersion: a.versions.reportedVersion,
-      reportedTimeMs: a.versions.reportedTimeMs,
-      unconverged: a.versions.unconverged.map((c) => ({ ...c })),
+
+  /** One history entry, oldest first. */
+  historyEntry(source: Side, sourceTimeMs: number, value: PropertyValue): void {
+    const prop = this.prop;
+    const { history } = this.state;
+    if (!prop || history.capacity <= 0) return;
+    if (prop.historyRing < 0) prop.historyRing = history.allocate();
+    history.push(prop.historyRing, source, sourceTimeMs, value);
+  }
+
+  /** One pending prediction, oldest first; dropped when its model series is gone. */
+  pendingPrediction(
+    model: string,
+    version: string,
+    value: PropertyValue,
+    targetTimeMs: number,
+    sourceTimeMs: number,
+  ): void {
+    const prop = this.prop;
+    if (!prop) return;
+    const series = this.state.models.get(model)?.get(version)?.series.get(prop.spec.name);
+    if (series) this.pending.push(new PendingPrediction(series, value, targetTimeMs, sourceTimeMs));
+  }
+
+  versions(versions: NonNullable<AssetSnapshot['versions']>): void {
+    if (!this.held) return;
+    const restored: VersionState = {
+      desiredVersion: versions.desiredVersion,
+      desiredTimeMs: versions.desiredTimeMs,
+      reportedVersion: versions.reportedVersion,
+      reportedTimeMs: versions.reportedTimeMs,
+      unconverged: versions.unconverged.map((c) => ({ ...c })),
     };
-    asset.versions = versions;
+    this.held.versions = restored;
   }
-  state.assets.set(a.id, asset);
-  cls.assets++;
-  cls.unconverged += asset.unconvergedChanges();
-  return asset;
+
+  /** Adds the asset to the state; undefined when it could not be held. */
+  finish(): AssetState | undefined {
+    this.closeProperty();
+    const asset = this.held;
+    if (!asset) return undefined;
+    this.state.assets.set(asset.id, asset);
+    asset.cls.assets++;
+    asset.cls.unconverged += asset.unconvergedChanges();
+    return asset;
+  }
+
+  private closeProperty(): void {
+    if (this.prop && this.pending.length > 0) {
+      this.prop.pending = this.pending.slice(-this.state.config.state.maxPendingPredictions);
+    }
+    this.pending = [];
+  }
 }
 
-function restoreObservation(prop: PropertyState, side: Side, o: ObservationSnapshot): void {
-  prop.set(side, decodeValue(o.value), o.sourceTimeMs, o.receivedMs);
+/** Adds one asset of a snapshot to a state being restored (see AssetRestore). */
+export function restoreAsset(state: TwinState, a: AssetSnapshot): AssetState | undefined {
+  const restore = new AssetRestore(state, a);
+  for (const p of a.properties) {
+    if (!restore.property(p.name)) continue;
+    if (p.physical) {
+      const { value, sourceTimeMs, receivedMs } = p.physical;
+      restore.observation('physical', decodeValue(value), sourceTimeMs, receivedMs);
+    }
+    if (p.twin) {
+      const { value, sourceTimeMs, receivedMs } = p.twin;
+      restore.observation('twin', decodeValue(value), sourceTimeMs, receivedMs);
+    }
+    restore.difference(p.differsSinceMs, p.graceFromMs);
+    for (const [source, sourceTimeMs, value] of p.history ?? []) {
+      restore.historyEntry(source, sourceTimeMs, decodeValue(value));
+    }
+    for (const q of p.pending ?? []) {
+      restore.pendingPrediction(
+        q.model,
+        q.version,
+        decodeValue(q.value),
+        q.targetTimeMs,
+        q.sourceTimeMs,
+      );
+    }
+  }
+  if (a.versions) restore.versions(a.versions);
+  return restore.finish();
 }
 
 /**

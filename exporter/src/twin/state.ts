@@ -2,8 +2,8 @@
  * The twin's in-memory state: the records the engine mutates and the API reads. Built to stay
  * under 1 KiB per asset at a million assets: one object per asset holding an exact-size array of
  * property records; times as numbers (never Date) kept in unboxed double arrays; verdicts as bit
- * flags; class, site and property names interned; history rings and pending predictions
- * allocated only once a property needs them. `bench.ts` measures it.
+ * flags; class, site and property names interned; pending predictions allocated only once a
+ * property needs them, and history kept in typed arrays (history.ts). `bench.ts` measures it.
  */
 import type { MetricsConfig, SliConfig, StateConfig, ToleranceRule } from '../config/types.js';
 import type { PropertyValue, Source } from '../model.js';
@@ -18,6 +18,7 @@ import {
 } from '../sli/histogram.js';
 import { isVetted, type Classification, type ScoringRule } from '../sli/prediction.js';
 import { resolveDivergenceRule } from '../sli/divergence.js';
+import { HistoryStore, type Side } from './history.js';
 
 /** The parts of the exporter configuration the twin engine uses. */
 export interface TwinEngineConfig {
@@ -46,8 +47,7 @@ export const limits = {
 /** Index of a source in the per-source arrays of a class (points, skew, latency). */
 export const sourceIndex: Readonly<Record<Source, number>> = { physical: 0, twin: 1, model: 2 };
 
-/** The two sides a property is compared on. */
-export type Side = 'physical' | 'twin';
+export type { HistoryEntry, Side } from './history.js';
 
 /** One side of a property, as the read side shows it. */
 export interface Observation {
@@ -63,80 +63,6 @@ export class PropertySpec {
     readonly tolerance: ToleranceRule | undefined,
     readonly graceMs: number,
   ) {}
-}
-
-export interface HistoryEntry {
-  source: Side;
-  sourceTimeMs: number;
-  value: PropertyValue;
-}
-
-/**
- * The values a property held before its current ones (and out-of-order arrivals), in arrival
- * order, at most `capacity`. Three parallel arrays rather than an object per entry: times are
- * stored unboxed, and so are values while a property's values are all numbers.
- */
-export class HistoryRing {
-  private times: number[] = [];
-  private values: PropertyValue[] = [];
-  /** 0 physical, 1 twin */
-  private sources: number[] = [];
-  /** Once full: the slot the next entry overwrites, which holds the oldest. */
-  private next = 0;
-
-  constructor(readonly capacity: number) {}
-
-  push(source: Side, sourceTimeMs: number, value: PropertyValue): void {
-    const size = this.times.length;
-    if (size < this.capacity) {
-      this.times.push(sourceTimeMs);
-      this.values.push(value);
-      this.sources.push(source === 'physical' ? 0 : 1);
-      // Full: copy to exact length, dropping the spare capacity arrays grow with.
-      if (size + 1 === this.capacity) {
-        this.times = this.times.slice();
-        this.values = this.values.slice();
-        this.sources = this.sources.slice();
-      }
-      return;
-    }
-    this.times[this.next] = sourceTimeMs;
-    this.values[this.next] = value;
-    this.sources[this.next] = source === 'physical' ? 0 : 1;
-    this.next = (this.next + 1) % size;
-  }
-
-  get size(): number {
-    return this.times.length;
-  }
-
-  /** Visits the entries in arrival order, oldest first, without allocating them. */
-  forEach(visit: (source: Side, sourceTimeMs: number, value: PropertyValue) => void): void {
-    const size = this.times.length;
-    for (let k = 0; k < size; k++) {
-      const i = (this.next + k) % size;
-      visit(
-        this.sources[i] === 0 ? 'physical' : 'twin',
-        this.times[i] as number,
-        this.values[i] as PropertyValue,
-      );
-    }
-  }
-
-  /** The entries in arrival order, oldest first. */
-  toArray(): HistoryEntry[] {
-    const size = this.times.length;
-    const result: HistoryEntry[] = [];
-    for (let k = 0; k < size; k++) {
-      const i = (this.next + k) % size;
-      result.push({
-        source: this.sources[i] === 0 ? 'physical' : 'twin',
-        sourceTimeMs: this.times[i] as number,
-        value: this.values[i] as PropertyValue,
-      });
-    }
-    return result;
-  }
 }
 
 /** A prediction waiting for the physical value of its target time. */
@@ -171,7 +97,8 @@ export class PropertyState {
   private twinOther: string | boolean | undefined = undefined;
   /** Per side, two bits: 0 no value, 1 a number (in `times`), 2 another value. */
   private kinds = 0;
-  history: HistoryRing | undefined = undefined;
+  /** The property's ring in the state's HistoryStore; -1 until it has history. */
+  historyRing = -1;
   pending: PendingPrediction[] | undefined = undefined;
 
   constructor(public spec: PropertySpec) {}
@@ -516,6 +443,8 @@ export class TwinState {
   touches = 0;
   readonly latencyBounds: readonly number[];
   readonly convergenceBounds: readonly number[];
+  /** Every property's history (see PropertyState.historyRing). */
+  readonly history: HistoryStore;
   private readonly strings = new Map<string, string>();
 
   constructor(readonly config: TwinEngineConfig) {
@@ -527,6 +456,14 @@ export class TwinState {
       config.sli.convergenceThresholdsSeconds,
       convergenceExtraBounds,
     );
+    this.history = new HistoryStore(Math.max(0, config.state.historyLength));
+  }
+
+  /** Lets go of a property's history (the property is dropped). */
+  dropHistory(prop: PropertyState): void {
+    if (prop.historyRing < 0) return;
+    this.history.release(prop.historyRing);
+    prop.historyRing = -1;
   }
 
   /** One string instance per distinct site or property name, however many points carry it. */

@@ -37,6 +37,12 @@ for (const messageType of otlpPackage.nestedArray) {
   }
 }
 
+// protobufjs generates each message type's codec on its first use: tens of milliseconds of the
+// event loop when the first request arrives. Generate them all now, while the exporter starts.
+for (const messageType of otlpPackage.nestedArray) {
+  if (messageType instanceof protobuf.Type) messageType.setup();
+}
+
 function plainOneofs(messageType: protobuf.Type): void {
   const ctor = messageType.ctor;
   const oneofs = new Set(messageType.oneofsArray.map((oneof) => oneof.name));

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { HistoryStore } from './history.js';
+
+describe('the history store', () => {
+  it('keeps the last entries of each ring in arrival order, numbers, booleans and strings alike', () => {
+    const store = new HistoryStore(3);
+    const a = store.allocate();
+    const b = store.allocate();
+    store.push(a, 'physical', 1, 1.5);
+    store.push(b, 'twin', 1, 'b1');
+    store.push(a, 'twin', 2, 'on');
+    store.push(a, 'physical', 3, true);
+    expect(store.toArray(a)).toEqual([
+      { source: 'physical', sourceTimeMs: 1, value: 1.5 },
+      { source: 'twin', sourceTimeMs: 2, value: 'on' },
+      { source: 'physical', sourceTimeMs: 3, value: true },
+    ]);
+    // Full: the oldest goes first; a string slot overwritten by a number keeps no string.
+    store.push(a, 'physical', 4, false);
+    store.push(a, 'physical', 5, NaN);
+    expect(store.toArray(a).map((e) => [e.sourceTimeMs, e.value])).toEqual([
+      [3, true],
+      [4, false],
+      [5, NaN],
+    ]);
+    expect(store.size(a)).toBe(3);
+    expect(store.toArray(b)).toEqual([{ source: 'twin', sourceTimeMs: 1, value: 'b1' }]);
+  });
+
+  it('gives a released ring out again, empty', () => {
+    const store = new HistoryStore(2);
+    const a = store.allocate();
+    store.push(a, 'physical', 1, 'x');
+    store.release(a);
+    expect(store.ringsInUse).toBe(0);
+    const again = store.allocate();
+    expect(again).toBe(a);
+    expect(store.toArray(again)).toEqual([]);
+    store.push(again, 'physical', 2, 7);
+    expect(store.toArray(again)).toEqual([{ source: 'physical', sourceTimeMs: 2, value: 7 }]);
+  });
+
+  it('grows by chunks without disturbing the rings it holds', () => {
+    const store = new HistoryStore(4);
+    const rings = Array.from({ length: 10_000 }, () => store.allocate());
+    rings.forEach((ring, i) => store.push(ring, 'twin', i, i * 0.5));
+    expect(store.ringsInUse).toBe(10_000);
+    expect(store.toArray(rings[0]!)).toEqual([{ source: 'twin', sourceTimeMs: 0, value: 0 }]);
+    expect(store.toArray(rings[9_999]!)).toEqual([
+      { source: 'twin', sourceTimeMs: 9_999, value: 4_999.5 },
+    ]);
+  });
+});
