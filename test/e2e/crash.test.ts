@@ -83,6 +83,7 @@ async function crashRun(mode: 'embedded' | 'kafka', broker?: KafkaBroker): Promi
               enabled: true,
               brokers: [broker.bootstrap],
               groupId: `crash-${seed}`,
+              sessionTimeout: '6s',
               topics: [{ name: topic, signal: 'metrics', encoding: 'otlp_proto' }],
             },
           },

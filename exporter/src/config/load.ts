@@ -31,7 +31,10 @@ interface ConfigFile {
   server?: Partial<ExporterConfig['server']>;
   ingest?: Partial<Omit<ExporterConfig['ingest'], 'kafka' | 'retries'>> & {
     retries?: { window?: string; maxRequests?: number };
-    kafka?: Partial<Omit<ExporterConfig['ingest']['kafka'], 'tls' | 'sasl'>> & {
+    kafka?: Partial<
+      Omit<ExporterConfig['ingest']['kafka'], 'tls' | 'sasl' | 'sessionTimeoutMs'>
+    > & {
+      sessionTimeout?: string;
       tls?: Partial<KafkaTlsConfig>;
       sasl?: Partial<Omit<KafkaSaslConfig, 'password'>>;
     };
@@ -116,6 +119,7 @@ export const defaultConfig: ExporterConfig = {
       brokers: ['127.0.0.1:9092'],
       clientId: 'twinops-exporter',
       groupId: 'twinops-exporter',
+      sessionTimeoutMs: 10_000,
       topics: [
         { name: 'twin.telemetry.metrics', signal: 'metrics', encoding: 'otlp_proto' },
         { name: 'twin.telemetry.logs', signal: 'logs', encoding: 'otlp_proto' },
@@ -209,6 +213,7 @@ export function configFromDocument(document: unknown, source = 'config'): Export
       kafka: {
         ...d.ingest.kafka,
         ...ingest?.kafka,
+        sessionTimeoutMs: duration(ingest?.kafka?.sessionTimeout, d.ingest.kafka.sessionTimeoutMs),
         // Present in the file: on unless it says `enabled: false`.
         tls: { ...d.ingest.kafka.tls, ...onUnlessOff(ingest?.kafka?.tls) },
         sasl: { ...d.ingest.kafka.sasl, ...onUnlessOff(ingest?.kafka?.sasl) },

@@ -45,6 +45,11 @@ export interface KafkaIngestConfig {
   brokers: string[];
   clientId: string;
   groupId: string;
+  /**
+   * A replica silent this long leaves the group and its partitions move (how fast a killed
+   * replica's partitions resume elsewhere, or a restarted one gets them back).
+   */
+  sessionTimeoutMs: number;
   topics: KafkaTopicConfig[];
   /** TLS to the brokers (also for the command topics); PEM files. Off: plaintext. */
   tls: KafkaTlsConfig;

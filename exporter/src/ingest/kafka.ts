@@ -38,11 +38,11 @@ export class KafkaIngest {
       clientId: config.clientId,
       logLevel: logLevel.ERROR,
     });
-    // A short session: a crashed replica's partitions move to the others within seconds.
+    // A short session (10 s by default): a crashed replica's partitions move within seconds.
     this.consumer = this.kafka.consumer({
       groupId: config.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: Math.min(1_000, config.sessionTimeoutMs / 3),
     });
     this.topics = new Map(config.topics.map((topic) => [topic.name, topic]));
   }
