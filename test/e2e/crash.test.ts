@@ -25,11 +25,11 @@ import { startExporterProcess, type ExporterProcess } from '../support/exporter-
 /**
  * Truth through crashes. A real Prometheus scrapes the exporter every second while load arrives
  * over OTLP/HTTP (and Kafka), and the exporter is killed with SIGKILL at random moments, also
- * while it restores, then started again on the same files. At the end Prometheus must have seen
- * no counter of the twin go backwards (`resets()` is 0 for every SLI counter series), its own
- * `increase()` of the points counter must equal exactly what the load was acknowledged (every
- * point answered 200, every point produced to Kafka), and the twin must hold, for every asset,
- * the last value acknowledged for it.
+ * before it is ready (while it starts and restores), then started again on the same files. At
+ * the end Prometheus must have seen no counter of the twin go backwards (`resets()` is 0 for
+ * every SLI counter series), its own `increase()` of the points counter must equal exactly what
+ * the load was acknowledged (every point answered 200, every point produced to Kafka), and the
+ * twin must hold, for every asset, the last value acknowledged for it.
  */
 
 const kills = 22;
@@ -41,7 +41,7 @@ const sliCounters =
 interface RunReport {
   mode: string;
   seed: number;
-  kills: { afterMs: number; whileRestoring: boolean }[];
+  kills: { afterMs: number; beforeReady: boolean }[];
   acknowledged: { http: number; kafka: number };
   retried: number;
   increase: number;
@@ -139,15 +139,15 @@ async function crashRun(mode: 'embedded' | 'kafka', broker?: KafkaBroker): Promi
 
     const report: RunReport['kills'] = [];
     for (let k = 0; k < kills; k++) {
-      // Every fourth kill lands while the exporter restores its checkpoint and journal.
-      const whileRestoring = k % 4 === 3;
-      if (k > 0) exporter = await start(!whileRestoring);
-      const afterMs = whileRestoring ? rng.int(0, 400) : rng.int(200, 2_500);
+      // Every fourth kill lands before the exporter is ready: while it starts and restores.
+      const beforeReady = k % 4 === 3;
+      if (k > 0) exporter = await start(!beforeReady);
+      const afterMs = beforeReady ? rng.int(0, 400) : rng.int(200, 2_500);
       await sleep(afterMs);
       process.kill(exporter.pid, 'SIGKILL');
       logs.push(exporter.log());
       await exporter.stop();
-      report.push({ afterMs, whileRestoring });
+      report.push({ afterMs, beforeReady });
     }
     exporter = await start();
     for (const load of loads) await load.stop();

@@ -77,6 +77,46 @@ const config = configFromDocument({
 const ns = (ms: number): string => String(BigInt(Math.round(ms)) * 1_000_000n);
 const text = (key: string, value: string) => ({ key, value: { stringValue: value } });
 
+/** Reports the physical `speed` of pumps now, over OTLP/HTTP JSON. */
+function postSpeeds(
+  exporter: RunningExporter,
+  pumps: { id: string; site?: string }[],
+  rpm: number,
+): Promise<Response> {
+  const resourceMetrics = pumps.map(({ id, site }) => ({
+    resource: {
+      attributes: [
+        text('twin.asset.id', id),
+        text('twin.asset.class', 'pump'),
+        ...(site ? [text('twin.site', site)] : []),
+      ],
+    },
+    scopeMetrics: [
+      {
+        metrics: [
+          {
+            name: 'speed',
+            gauge: {
+              dataPoints: [
+                {
+                  timeUnixNano: ns(Date.now()),
+                  asDouble: rpm,
+                  attributes: [text('twin.source', 'physical')],
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  }));
+  return fetch(`${exporter.urls.otlp}/v1/metrics`, {
+    method: 'POST',
+    body: JSON.stringify({ resourceMetrics }),
+    headers: { 'Content-Type': 'application/json' },
+  });
+}
+
 describe('command API (embedded default, simulated device)', () => {
   let exporter: RunningExporter;
   let key = 0;
@@ -107,38 +147,7 @@ describe('command API (embedded default, simulated device)', () => {
       ...extra,
     });
   const reportSpeed = async (rpm: number) => {
-    const body = {
-      resourceMetrics: [
-        {
-          resource: {
-            attributes: [text('twin.asset.id', 'pump-1'), text('twin.asset.class', 'pump')],
-          },
-          scopeMetrics: [
-            {
-              metrics: [
-                {
-                  name: 'speed',
-                  gauge: {
-                    dataPoints: [
-                      {
-                        timeUnixNano: ns(Date.now()),
-                        asDouble: rpm,
-                        attributes: [text('twin.source', 'physical')],
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
-    const response = await fetch(`${exporter.urls.otlp}/v1/metrics`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
-    });
+    const response = await postSpeeds(exporter, [{ id: 'pump-1' }], rpm);
     expect(response.status).toBe(200);
   };
   const outcomeOf = async (id: string): Promise<string> => {
@@ -440,38 +449,11 @@ describe('retiring assets (dark ones stay stale until then)', () => {
 
   beforeAll(async () => {
     exporter = await startExporter(retireConfig);
-    const resourceMetrics = ['plant-a', 'plant-b', 'plant-b'].map((site, i) => ({
-      resource: {
-        attributes: [
-          text('twin.asset.id', `pump-${i + 7}`),
-          text('twin.asset.class', 'pump'),
-          text('twin.site', site),
-        ],
-      },
-      scopeMetrics: [
-        {
-          metrics: [
-            {
-              name: 'speed',
-              gauge: {
-                dataPoints: [
-                  {
-                    timeUnixNano: ns(Date.now()),
-                    asDouble: 1,
-                    attributes: [text('twin.source', 'physical')],
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    }));
-    const response = await fetch(`${exporter.urls.otlp}/v1/metrics`, {
-      method: 'POST',
-      body: JSON.stringify({ resourceMetrics }),
-      headers: { 'Content-Type': 'application/json' },
-    });
+    const response = await postSpeeds(
+      exporter,
+      ['plant-a', 'plant-b', 'plant-b'].map((site, i) => ({ id: `pump-${i + 7}`, site })),
+      1,
+    );
     expect(response.status).toBe(200);
     for (let i = 0; i < 100 && !(await asset('pump-9'))?.dark; i++) {
       await new Promise((resolveSoon) => setTimeout(resolveSoon, 50));

@@ -79,6 +79,20 @@ describe('OTLP/HTTP ingest: every kind of input gets the documented answer', () 
     expect(await response.json()).toEqual({});
   });
 
+  it('answers a byte-identical retry as the first, and applies it once', async () => {
+    const body = metricsJson([nowNs(), nowNs()]);
+    expect((await postJson(body)).status).toBe(200);
+    const points = exporter.engine.aggregates.classes.get('pump')?.points[0];
+    const again = await postJson(body);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({});
+    expect(exporter.engine.aggregates.classes.get('pump')?.points[0]).toBe(points);
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^twin_exporter_ingest_retried_requests_total\{transport="otlp_http",signal="metrics"\} 1$/m,
+    );
+  });
+
   it('accepts gzip and answers protobuf to protobuf', async () => {
     const response = await post('/v1/metrics', gzipSync(Buffer.alloc(0)), {
       'Content-Type': 'application/x-protobuf',

@@ -117,23 +117,14 @@ export function encodeAsset(out: ByteWriter, asset: AssetState, history: History
   }
 }
 
-/** What reading an asset's bytes drives: a snapshot built, or a state restored (AssetRestore). */
-interface AssetVisitor<T> {
-  /** Starts the next property; false: its fields are read and ignored. */
-  property(name: string): boolean;
-  observation(side: Side, value: PropertyValue, sourceTimeMs: number, receivedMs: number): void;
-  difference(differsSinceMs: number | undefined, graceFromMs: number | undefined): void;
-  historyEntry(source: Side, sourceTimeMs: number, value: PropertyValue): void;
-  pendingPrediction(
-    model: string,
-    version: string,
-    value: PropertyValue,
-    targetTimeMs: number,
-    sourceTimeMs: number,
-  ): void;
-  versions(versions: NonNullable<AssetSnapshot['versions']>): void;
-  finish(): T;
-}
+/**
+ * What reading an asset's bytes drives: a state restored (AssetRestore itself), or a snapshot
+ * built. The same methods, so the two never drift apart.
+ */
+type AssetVisitor<T> = Pick<
+  AssetRestore,
+  'property' | 'observation' | 'difference' | 'historyEntry' | 'pendingPrediction' | 'versions'
+> & { finish(): T };
 
 /** Reads the bytes `encodeAsset` wrote into a visitor. Throws CorruptRecordError otherwise. */
 function readAsset<T>(bytes: Uint8Array, start: (head: AssetHead) => AssetVisitor<T>): T {
