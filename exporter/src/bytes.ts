@@ -179,6 +179,14 @@ export class ByteReader {
     return value;
   }
 
+  /** The next `length` bytes, as a view to read numbers from. */
+  block(length: number): DataView {
+    this.need(length);
+    const view = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.position, length);
+    this.position += length;
+    return view;
+  }
+
   /** The rest of the record. */
   rest(): Uint8Array {
     const value = this.buffer.subarray(this.position);

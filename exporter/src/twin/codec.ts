@@ -15,7 +15,7 @@ import {
   type PendingSnapshot,
   type PropertySnapshot,
 } from './snapshot.js';
-import type { HistoryStore } from './history.js';
+import { readHistory, type HistoryStore } from './history.js';
 import type { AssetState, PropertyState, Side, TwinState } from './state.js';
 
 const FORMAT = 1;
@@ -78,14 +78,7 @@ export function encodeAsset(out: ByteWriter, asset: AssetState, history: History
     if (prop.twin !== undefined) writeObservation(out, prop, 'twin');
     if (differs !== undefined) out.f64(differs);
     if (graceFrom !== undefined) out.f64(graceFrom);
-    if (prop.historyRing >= 0) {
-      out.varuint(history.size(prop.historyRing));
-      history.forEach(prop.historyRing, (source, sourceTimeMs, value) => {
-        out.u8(source === 'physical' ? 0 : 1);
-        out.f64(sourceTimeMs);
-        out.value(value);
-      });
-    }
+    if (prop.historyRing >= 0) history.encode(prop.historyRing, out);
     if (prop.pending) {
       out.varuint(prop.pending.length);
       for (const p of prop.pending) {
@@ -159,11 +152,9 @@ function readAsset<T>(bytes: Uint8Array, start: (head: AssetHead) => AssetVisito
     const graceFrom = pflags & GRACE ? input.f64() : undefined;
     visitor.difference(differs, graceFrom);
     if (pflags & HISTORY) {
-      const n = input.varuint();
-      for (let k = 0; k < n; k++) {
-        const source = input.u8() === 0 ? 'physical' : 'twin';
-        visitor.historyEntry(source, input.f64(), input.value());
-      }
+      readHistory(input, (source, sourceTimeMs, value) =>
+        visitor.historyEntry(source, sourceTimeMs, value),
+      );
     }
     if (pflags & PENDING) {
       const n = input.varuint();

@@ -365,12 +365,12 @@ export class TwinEngine {
       cls.divergenceChecks++;
       if (!diverged) cls.divergenceGood++;
     }
-    if (asset.stale === fresh || asset.diverged !== diverged || expiring) {
+    // Verdicts feed gauges only and are judged again at every pass: a flip is no change a
+    // checkpoint must write (a fleet back from an outage would otherwise rewrite every asset).
+    this.setVerdicts(asset, !fresh, diverged);
+    if (expiring) {
       this.changes.changing(asset);
-      this.setVerdicts(asset, !fresh, diverged);
-      if (expiring) {
-        for (const prop of asset.props) if (prop.pending) this.expirePredictions(prop, nowMs);
-      }
+      for (const prop of asset.props) if (prop.pending) this.expirePredictions(prop, nowMs);
     }
     this.countGauges(pass, asset);
   }

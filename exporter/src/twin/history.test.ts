@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryStore } from './history.js';
+import { ByteReader, ByteWriter } from '../bytes.js';
+import { HistoryStore, readHistory, type HistoryEntry } from './history.js';
 
 describe('the history store', () => {
   it('keeps the last entries of each ring in arrival order, numbers, booleans and strings alike', () => {
@@ -49,5 +50,35 @@ describe('the history store', () => {
     expect(store.toArray(rings[9_999]!)).toEqual([
       { source: 'twin', sourceTimeMs: 9_999, value: 4_999.5 },
     ]);
+  });
+
+  it('encodes a ring oldest first, wrapped or not, and reads it back entry by entry', () => {
+    const store = new HistoryStore(4);
+    const ring = store.allocate();
+    const pushed: [string, number, number | string | boolean][] = [
+      ['physical', 1, 1.25],
+      ['twin', 2, 'auto'],
+      ['physical', 3, true],
+      ['twin', 4, NaN],
+      ['physical', 5, 'manual'],
+      ['twin', 6, -0],
+    ];
+    const roundTrip = () => {
+      const out = new ByteWriter(8);
+      store.encode(ring, out);
+      const read: HistoryEntry[] = [];
+      const input = new ByteReader(out.copy());
+      readHistory(input, (source, sourceTimeMs, value) =>
+        read.push({ source, sourceTimeMs, value }),
+      );
+      expect(input.done).toBe(true);
+      return read;
+    };
+    expect(roundTrip()).toEqual([]);
+    for (const [i, [source, time, value]] of pushed.entries()) {
+      store.push(ring, source as 'physical' | 'twin', time, value);
+      expect(roundTrip(), `after ${i + 1} entries`).toEqual(store.toArray(ring));
+    }
+    expect(roundTrip().map((e) => e.value)).toEqual([true, NaN, 'manual', -0]);
   });
 });

@@ -7,6 +7,8 @@
  * of the heap, and the garbage collector's pauses grow with the heap. In typed-array chunks they
  * are bytes the collector never walks, and a property's history is just a ring number.
  */
+import { endianness } from 'node:os';
+import type { ByteReader, ByteWriter } from '../bytes.js';
 import type { PropertyValue } from '../model.js';
 
 export type Side = 'physical' | 'twin';
@@ -19,6 +21,8 @@ export interface HistoryEntry {
 
 /** Rings per chunk of the typed arrays. */
 const ringsPerChunk = 4096;
+/** The encoding of a ring is little-endian: on such a machine its bytes are copied as they are. */
+const littleEndian = endianness() === 'LE';
 
 // An entry's tag: bit 0 the side (1: twin), bits 1–2 the kind of value.
 const TWIN = 1;
@@ -145,11 +149,77 @@ export class HistoryStore {
     }
   }
 
+  /**
+   * Writes a ring's entries, oldest first: their count, then three blocks (times and values as
+   * little-endian doubles, tags as bytes), then the strings in order. The blocks are copies of the
+   * typed arrays, so encoding a full history costs a few copies, not a call per entry.
+   */
+  encode(ring: number, out: ByteWriter): void {
+    const size = this.sizes[ring] as number;
+    out.varuint(size);
+    if (size === 0) return;
+    const first = size < this.capacity ? 0 : (this.nexts[ring] as number);
+    const chunk = this.chunks[(ring / ringsPerChunk) | 0] as Chunk;
+    const base = (ring % ringsPerChunk) * this.capacity;
+    // Arrival order: from the oldest slot to the end, then from slot 0 up to it.
+    const segments =
+      first === 0
+        ? [[0, size]]
+        : [
+            [first, size],
+            [0, first],
+          ];
+    for (const doubles of [chunk.times, chunk.values]) {
+      for (const [from, to] of segments as [number, number][]) {
+        if (littleEndian) {
+          out.raw(new Uint8Array(doubles.buffer, (base + from) * 8, (to - from) * 8));
+        } else {
+          for (let slot = from; slot < to; slot++) out.f64(doubles[base + slot] as number);
+        }
+      }
+    }
+    for (const [from, to] of segments as [number, number][]) {
+      out.raw(chunk.tags.subarray(base + from, base + to));
+    }
+    const strings = this.strings.get(ring);
+    if (!strings) return;
+    for (const [from, to] of segments as [number, number][]) {
+      for (let slot = from; slot < to; slot++) {
+        if (((chunk.tags[base + slot] as number) & KIND) === STRING) {
+          out.string(strings[slot] as string);
+        }
+      }
+    }
+  }
+
   toArray(ring: number): HistoryEntry[] {
     const entries: HistoryEntry[] = [];
     this.forEach(ring, (source, sourceTimeMs, value) =>
       entries.push({ source, sourceTimeMs, value }),
     );
     return entries;
+  }
+}
+
+/** Reads a ring `HistoryStore.encode` wrote, entry by entry, oldest first. */
+export function readHistory(
+  input: ByteReader,
+  visit: (source: Side, sourceTimeMs: number, value: PropertyValue) => void,
+): void {
+  const size = input.varuint();
+  if (size === 0) return;
+  const times = input.block(size * 8);
+  const values = input.block(size * 8);
+  const tags = input.block(size);
+  for (let k = 0; k < size; k++) {
+    const tag = tags.getUint8(k);
+    const kind = tag & KIND;
+    const value =
+      kind === NUMBER
+        ? values.getFloat64(k * 8, true)
+        : kind === STRING
+          ? input.string()
+          : kind === TRUE;
+    visit(tag & TWIN ? 'twin' : 'physical', times.getFloat64(k * 8, true), value);
   }
 }
