@@ -137,11 +137,14 @@ export function runbookLink(specs: Specs, file: string, title = 'Runbook') {
   return panelLink(title, `${specs.runbooks}/${file}`, true);
 }
 
-/** A data link on each series of a per-asset panel: opens that asset in the twinops app. */
+/**
+ * A data link on each series of a per-asset panel: opens that asset in the twinops app. The id goes
+ * in the query, percent-encoded, so ids with `/`, `:`, `#` or spaces arrive whole.
+ */
 export function assetPageLink() {
   return new DashboardLinkBuilder('Open ${__field.labels.asset_id} in the twinops app')
     .type(DashboardLinkType.Link)
-    .url(`${appUrl}/asset/\${__field.labels.asset_id}`);
+    .url(`${appUrl}/asset?id=\${__field.labels.asset_id:percentencode}`);
 }
 
 // ---------------------------------------------------------------------------------------------

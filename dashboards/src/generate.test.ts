@@ -100,7 +100,9 @@ describe('generated dashboards', () => {
     expect(perAsset.length).toBe(2);
     for (const panel of perAsset) {
       const links = (panel.fieldConfig?.defaults.links ?? []) as unknown as Link[];
-      expect(links.map((l) => l.url)).toEqual([`${appUrl}/asset/\${__field.labels.asset_id}`]);
+      expect(links.map((l) => l.url)).toEqual([
+        `${appUrl}/asset?id=\${__field.labels.asset_id:percentencode}`,
+      ]);
     }
   });
 

@@ -36,6 +36,15 @@ async function main(): Promise<number> {
   console.log(
     `twinops exporter: OTLP ${exporter.urls.otlp}/v1/metrics · metrics ${exporter.urls.metrics}/metrics · API ${exporter.urls.api}/api/v1/assets`,
   );
+  const proxy = config.commands.enabled ? config.commands.auth.grafanaProxy : undefined;
+  if (proxy) {
+    // Says which identity headers count, so an ignored X-Grafana-Id is no surprise.
+    console.log(
+      proxy.idToken
+        ? `twinops exporter: Grafana proxy identity from X-Grafana-Id (verified with ${proxy.idToken.jwksUrl}) and X-Grafana-Context`
+        : 'twinops exporter: Grafana proxy identity from X-Grafana-Context; X-Grafana-Id is ignored (commands.auth.grafanaProxy.jwksUrl is not set)',
+    );
+  }
   await new Promise<void>((resolveSignal) => {
     process.once('SIGINT', resolveSignal);
     process.once('SIGTERM', resolveSignal);

@@ -40,14 +40,23 @@ for (const dir of sources) {
 const manifest = JSON.parse(readFileSync(join(plugin, 'src', 'plugin.json'), 'utf8'));
 const included = (manifest.includes ?? [])
   .filter((i) => i.type === 'dashboard')
-  .map((i) => ({ name: i.name, file: basename(i.path) }));
+  .map((i) => ({ name: i.name, file: basename(i.path), uid: i.uid }));
 const placeholders = [];
-for (const { name, file } of included) {
+const mismatched = [];
+for (const { name, file, uid: includeUid } of included) {
   if (copied.has(file)) {
+    // Grafana files an included dashboard under the include's uid: it must be the dashboard's own,
+    // or the app's menu links to a dashboard that does not exist.
+    const { uid } = JSON.parse(readFileSync(join(target, file), 'utf8'));
+    if (uid !== includeUid) {
+      mismatched.push(
+        `${file}: plugin.json says uid ${JSON.stringify(includeUid)}, the dashboard ${JSON.stringify(uid)}`
+      );
+    }
     continue;
   }
   placeholders.push(file);
-  const uid = `twinops-${file.replace(/\.json$/, '')}`.slice(0, 40);
+  const uid = includeUid ?? `twinops-${file.replace(/\.json$/, '')}`.slice(0, 40);
   writeFileSync(
     join(target, file),
     `${JSON.stringify(
@@ -70,6 +79,11 @@ for (const { name, file } of included) {
       2
     )}\n`
   );
+}
+
+if (mismatched.length) {
+  console.error(`copy-dashboards: dashboard includes whose uid is not the dashboard's:\n  ${mismatched.join('\n  ')}`);
+  process.exit(1);
 }
 
 console.log(

@@ -19,6 +19,15 @@ export {
 } from './collector.js';
 export { helm, helmTemplate, installHelm, HELM_VERSION, type KubernetesObject } from './helm.js';
 export { installSloth, SLOTH_VERSION } from './sloth.js';
+export {
+  installPluginValidator,
+  runPluginValidator,
+  formatFinding,
+  PLUGIN_VALIDATOR_VERSION,
+  type PluginValidator,
+  type PluginValidatorFinding,
+  type PluginValidatorReport,
+} from './plugin-validator.js';
 export { installKafka, startKafka, kafkaVersion, type KafkaBroker } from './kafka.js';
 export {
   installPrometheus,

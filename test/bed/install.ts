@@ -5,6 +5,7 @@ import { installHelm } from './helm.js';
 import { installKafka } from './kafka.js';
 import { progress } from './log.js';
 import { installOtelPython } from './otel-python.js';
+import { installPluginValidator } from './plugin-validator.js';
 import { installPrometheus } from './prometheus.js';
 import { installSloth } from './sloth.js';
 import { installDebianPackages } from './system.js';
@@ -27,6 +28,7 @@ export const components: Record<string, () => Promise<unknown>> = {
   helm: installHelm,
   sloth: installSloth,
   'otel-python': installOtelPython,
+  'plugin-validator': installPluginValidator,
 };
 
 /**

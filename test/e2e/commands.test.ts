@@ -221,7 +221,7 @@ describe('guarded commands through Kafka with the reference device agent', () =>
     };
     ledger.recordDecision(
       request,
-      { user: 'olga', roles: ['operator'], via: 'token' },
+      { user: 'olga', roles: ['operator'], via: 'token', kind: 'user' },
       [{ guard: 'authentication', pass: true, message: 'ok' }],
       { status: 'accepted', assetClass: 'pump', risk: 'low', id },
       Date.now(),

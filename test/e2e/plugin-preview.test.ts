@@ -20,8 +20,9 @@ import { httpOk, startServer, type RunningServer } from '../bed/process.js';
 import { startSimulation, type SimulationHandle } from '../sim/index.js';
 
 /**
- * The Grafana app's pages in Chromium, through the plugin's preview host (its emulation of
- * Grafana's plugin proxy: routes, reqRole, identity headers, the proxy secret) against a real
+ * The Grafana app's pages in Chromium, through the plugin's preview host at Grafana's defaults (its
+ * emulation of Grafana's plugin proxy: routes, reqRole, X-Grafana-Context and no X-Grafana-User,
+ * the proxy secret, the path escaped once more) against a real
  * exporter fed by the fleet simulator, its commands answered by the in-process reference device
  * agent. conveyor-1 drifts for the first 30 s of the run (the simulator's `drift` scenario).
  */
@@ -36,6 +37,8 @@ const driftMs = 30_000;
  * own physical readings, so a conveyor once commanded may diverge from its twin afterwards.
  */
 const conveyors = ['conveyor-1', 'conveyor-2', 'conveyor-3', 'conveyor-4'];
+/** An asset id with a space, a slash and a colon: it must survive Grafana's proxy and routing. */
+const oddConveyor = 'line a/belt:7';
 /** The test's own read access to the command API (command reads need a login). */
 const readerToken = randomBytes(18).toString('base64url');
 const sloRulesDir = join(repoRoot, 'alerts', 'generated', 'slo-rules');
@@ -166,7 +169,7 @@ describe('the Grafana app in Chromium through the preview host', () => {
   const physical = async (assetId: string, property: string) => {
     const asset = await api<{
       properties: { property: string; physical: { value: unknown } | null }[];
-    }>(`/assets/${assetId}`);
+    }>(`/assets/${encodeURIComponent(assetId)}`);
     return asset.properties.find((p) => p.property === property)?.physical?.value;
   };
 
@@ -185,11 +188,15 @@ describe('the Grafana app in Chromium through the preview host', () => {
       TWINOPS_API_TOKENS: `tester:viewer:${readerToken}`,
     });
     devices = startInProcessDevices({
-      initialValues: conveyors.map((assetId) => ({
-        assetId,
-        assetClass: 'conveyor',
-        values: { mode: 'auto' },
-      })),
+      initialValues: [
+        ...conveyors.map((assetId) => ({
+          assetId,
+          assetClass: 'conveyor',
+          values: { mode: 'auto' },
+        })),
+        // Not simulated: the device alone reports it, so its speed stays where a command puts it.
+        { assetId: oddConveyor, assetClass: 'conveyor', values: { mode: 'auto', speed: 1 } },
+      ],
     });
     exporter = await startExporter(config, { inProcessDevice: devices.device });
     devices.reportTo(exporter.urls.otlp);
@@ -238,8 +245,10 @@ describe('the Grafana app in Chromium through the preview host', () => {
     });
     await waitFor('the simulated fleet and the devices in the twin', async () => {
       const page = await api<{ total: number }>('/assets?limit=1');
-      const modes = await Promise.all(conveyors.map((id) => physical(id, 'mode')));
-      return page.total === 12 && modes.every((m) => m === 'auto') ? true : undefined;
+      const modes = await Promise.all(
+        [...conveyors, oddConveyor].map((id) => physical(id, 'mode')),
+      );
+      return page.total === 13 && modes.every((m) => m === 'auto') ? true : undefined;
     });
   });
 
@@ -453,6 +462,62 @@ describe('the Grafana app in Chromium through the preview host', () => {
       .getByText(/verified/i)
       .waitFor();
     await shoot(erin, 'audit');
+  }, 120_000);
+
+  it('an asset whose id holds a space, a slash and a colon is opened, commanded and audited end to end', async () => {
+    const page = await signIn('olga', '/preview/fleet');
+    // From the fleet's own link, as a user gets there.
+    await page.getByTestId('data-testid fleet-row').first().waitFor();
+    const link = page.getByRole('link', { name: oddConveyor, exact: true });
+    await waitFor(
+      'the odd asset listed in the fleet',
+      async () => {
+        if (await link.count()) return true;
+        await page.getByRole('button', { name: 'Refresh the fleet' }).click();
+        await page.waitForTimeout(500);
+        return undefined;
+      },
+      20_000,
+      0,
+    );
+    await link.click();
+    await page.getByTestId('data-testid asset').waitFor();
+    expect(await page.locator('main h1').textContent()).toBe(oddConveyor);
+    expect(new URL(page.url()).searchParams.get('id')).toBe(oddConveyor);
+    await page.getByTestId('data-testid asset-property').filter({ hasText: 'speed' }).waitFor();
+    await shoot(page, 'odd-asset');
+
+    await page.getByRole('link', { name: 'New command' }).click();
+    await page.getByTestId('data-testid composer').waitFor();
+    await page.getByText(`${oddConveyor} · class conveyor`).waitFor();
+    await choose(page, 'setSpeed');
+    await page.locator('#cmd-setSpeed-mps').fill('1.3');
+    await page.locator('#composer-reason').fill('e2e: an id with a space, a slash and a colon');
+    await page
+      .locator('[data-testid="data-testid composer-decision"][data-decision="accepted"]')
+      .waitFor();
+    await page.getByTestId('data-testid composer-review').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
+    await page
+      .getByTestId('data-testid composer-result')
+      .filter({ hasText: 'Final: applied' })
+      .waitFor({ timeout: 40_000 });
+    await shoot(page, 'odd-asset-applied');
+    expect(devices.assetValue(oddConveyor, 'speed')).toBe(1.3);
+    const [sent] = await api<{ id: string; assetId: string; user: string; outcome?: string }[]>(
+      `/commands?asset=${encodeURIComponent(oddConveyor)}`,
+    );
+    expect(sent).toMatchObject({ assetId: oddConveyor, user: 'olga', outcome: 'applied' });
+
+    // The audit trail names the asset and links back to its page.
+    await page.goto(`${previewUrl}/preview/audit?command=${encodeURIComponent(sent!.id)}`);
+    const rows = page.getByTestId('data-testid audit-row');
+    await rows.first().waitFor();
+    expect((await rows.allTextContents()).join('\n')).toContain(oddConveyor);
+    await rows.getByRole('link', { name: oddConveyor }).first().click();
+    await page.getByTestId('data-testid asset').waitFor();
+    expect(await page.locator('main h1').textContent()).toBe(oddConveyor);
+    await shoot(page, 'odd-asset-audit');
   }, 120_000);
 
   it('keyboard only: compose, confirm and follow a command with Tab, Space, Enter and typing', async () => {

@@ -64,7 +64,7 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
       const q = request.query as { asset?: string; status?: string; limit: number };
       return send(
         reply,
-        gateway.read(request.headers, (ledger) =>
+        await gateway.read(request.headers, (ledger) =>
           ledger.list({ assetId: q.asset, status: q.status as never, limit: q.limit }),
         ),
       );
@@ -75,7 +75,7 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
     { schema: { params: idParams } },
     async (request: FastifyRequest, reply) => {
       const { id } = request.params as { id: string };
-      const answer = gateway.read(request.headers, (ledger) => ledger.get(id));
+      const answer = await gateway.read(request.headers, (ledger) => ledger.get(id));
       if (answer.status === 200 && answer.body === undefined)
         return reply.code(404).send({ error: `no command "${id}"` });
       return send(reply, answer);
@@ -89,7 +89,12 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
         const { id } = request.params as { id: string };
         return send(
           reply,
-          gateway.review(request.headers, id, verdict, (request.body as { reason: string }).reason),
+          await gateway.review(
+            request.headers,
+            id,
+            verdict,
+            (request.body as { reason: string }).reason,
+          ),
         );
       },
     );
@@ -98,7 +103,7 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
     const body = request.body as { assetClass?: string; engaged: boolean; reason: string };
     return send(
       reply,
-      gateway.setKillSwitch(
+      await gateway.setKillSwitch(
         request.headers,
         body.assetClass ? { assetClass: body.assetClass } : 'global',
         body.engaged,
@@ -108,16 +113,10 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
   });
   // What may be commanded, per asset class: the forms of a UI are generated from `params`.
   app.get('/api/v1/catalog', async (request, reply) =>
-    send(
-      reply,
-      gateway.read(request.headers, () => gateway.catalog()),
-    ),
+    send(reply, await gateway.read(request.headers, () => gateway.catalog())),
   );
   app.get('/api/v1/kill-switch', async (request, reply) =>
-    send(
-      reply,
-      gateway.read(request.headers, (ledger) => ledger.killSwitches()),
-    ),
+    send(reply, await gateway.read(request.headers, (ledger) => ledger.killSwitches())),
   );
   app.get(
     '/api/v1/audit',
@@ -138,20 +137,17 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
       const q = request.query as { command?: string; after?: number; limit: number };
       return send(
         reply,
-        gateway.read(request.headers, (ledger) =>
+        await gateway.read(request.headers, (ledger) =>
           ledger.readAudit({ commandId: q.command, afterSeq: q.after, limit: q.limit }),
         ),
       );
     },
   );
   app.get('/api/v1/audit/verify', async (request, reply) =>
-    send(
-      reply,
-      gateway.read(request.headers, () => gateway.verifyAudit()),
-    ),
+    send(reply, await gateway.read(request.headers, () => gateway.verifyAudit())),
   );
   app.get('/api/v1/audit/export', async (request, reply) => {
-    const answer = gateway.read(request.headers, (ledger) => ledger.exportAudit());
+    const answer = await gateway.read(request.headers, (ledger) => ledger.exportAudit());
     if (answer.status !== 200) return send(reply, answer);
     return reply.header('Content-Type', 'application/x-ndjson').send(answer.body as string);
   });

@@ -227,6 +227,80 @@ describe('twin API', () => {
     );
   });
 
+  it('serves any asset id, property and model name through the query forms, and the path forms still', async () => {
+    // A free string: space, slash, colon, hash, percent, question mark, non-ASCII.
+    const odd = 'site a/pump:1#2 50%?é';
+    const body = request([
+      {
+        asset: odd,
+        assetClass: 'compressor',
+        site: 'site a',
+        source: 'physical',
+        property: 'inlet/pressure',
+        value: 7,
+        atMs: t0,
+      },
+    ]);
+    const ingest = await fetch(`${exporter.urls.otlp}/v1/metrics`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(ingest.status).toBe(200);
+    const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+
+    const asset = (await (await api(`/api/v1/asset?${q({ id: odd })}`)).json()) as {
+      id: string;
+      properties: { property: string }[];
+    };
+    expect(asset.id).toBe(odd);
+    expect(asset.properties.map((p) => p.property)).toEqual(['inlet/pressure']);
+    // The same asset by its path form, escaped once as any client would.
+    const byPath = (await (await api(`/api/v1/assets/${encodeURIComponent(odd)}`)).json()) as {
+      id: string;
+    };
+    expect(byPath.id).toBe(odd);
+
+    const history = (await (
+      await api(`/api/v1/asset/history?${q({ id: odd, property: 'inlet/pressure' })}`)
+    ).json()) as { value: number }[];
+    expect(history.map((h) => h.value)).toEqual([7]);
+    expect(
+      await (await api('/api/v1/asset/history?id=pump-1&property=temperature')).json(),
+    ).toEqual(await (await api('/api/v1/assets/pump-1/properties/temperature/history')).json());
+
+    const predictions = await (
+      await api(`/api/v1/predictions?${q({ model: 'thermal', version: '3.2.0' })}`)
+    ).json();
+    expect(predictions).toEqual(
+      await (await api('/api/v1/models/thermal/predictions?version=3.2.0')).json(),
+    );
+    expect(predictions).toEqual([expect.objectContaining({ assetId: 'pump-1' })]);
+
+    const missing = await api(`/api/v1/asset?${q({ id: `${odd}x` })}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: `no asset "${odd}x"` });
+    expect((await api(`/api/v1/asset/history?${q({ id: odd, property: 'nope' })}`)).status).toBe(
+      404,
+    );
+  });
+
+  it('refuses query forms without their names, with empty or oversized ones, or with unknown keys', async () => {
+    const refused = async (path: string, names: RegExp) => {
+      const response = await api(path);
+      expect(response.status, path).toBe(400);
+      expect(((await response.json()) as { error: string }).error, path).toMatch(names);
+    };
+    await refused('/api/v1/asset', /id/);
+    await refused('/api/v1/asset?id=', /id/);
+    await refused(`/api/v1/asset?id=${'a'.repeat(257)}`, /id/);
+    expect((await api(`/api/v1/asset?id=${'a'.repeat(256)}`)).status).toBe(404);
+    await refused('/api/v1/asset?id=pump-1&idd=x', /additional/);
+    await refused('/api/v1/asset/history?id=pump-1', /property/);
+    await refused('/api/v1/predictions?version=1', /model/);
+    await refused(`/api/v1/predictions?model=thermal&asset=${'a'.repeat(257)}`, /asset/);
+  });
+
   it('comes back after a restart with the same state and counters (SQLite snapshot)', async () => {
     const before = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
     const points = /^twin_points_total\{asset_class="pump",source="physical"\} (\d+)$/m.exec(

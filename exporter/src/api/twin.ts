@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { TwinEngine } from '../twin/engine.js';
 
@@ -23,10 +23,38 @@ const idParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
 } as const;
 
+/** An asset id, property or model name: a free string, never empty, at most 256 characters. */
+const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
+
+/**
+ * The query-parameter forms of the routes that carry a name in their path. Any id survives a
+ * proxy that escapes the path once more (Grafana's plugin proxy forwards the escaped path as the
+ * upstream's path, so `a%2Fb` arrives as `a%252Fb`) because the query is forwarded unchanged.
+ */
+const assetQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: name },
+} as const;
+const historyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'property'],
+  properties: { id: name, property: name },
+} as const;
+const predictionsFilter = {
+  version: { type: 'string', maxLength: 256 },
+  asset: { type: 'string', maxLength: 256 },
+  property: { type: 'string', maxLength: 256 },
+} as const;
+
 /**
  * The twin API (read side, JSON) the Grafana plugin reads: assets with filters and paging, one
  * asset's physical vs twin state side by side, a property's recent history, predictions vs
- * actuals. Every request is counted by route and status class for the availability SLI.
+ * actuals. Each route naming an asset, property or model has a path form and a query form
+ * (`/asset?id=`, `/asset/history?id=&property=`, `/predictions?model=`) for any id through any
+ * proxy. Every request is counted by route and status class for the availability SLI.
  */
 export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyInstance {
   // Unknown keys in bodies and queries are refused, not silently dropped: a typo must not pass.
@@ -80,31 +108,41 @@ export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyIns
     );
   });
 
-  app.get('/api/v1/assets/:id', { schema: { params: idParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const asset = engine.asset(id, Date.now());
-    return asset ?? reply.code(404).send({ error: `no asset "${id}"` });
-  });
+  const showAsset = (id: string, reply: FastifyReply) =>
+    engine.asset(id, Date.now()) ?? reply.code(404).send({ error: `no asset "${id}"` });
+  const showHistory = (id: string, property: string, reply: FastifyReply) =>
+    engine.history(id, property) ??
+    reply.code(404).send({ error: `no property "${property}" on asset "${id}"` });
+  const showPredictions = (
+    model: string,
+    q: { version?: string; asset?: string; property?: string },
+  ) => engine.predictions({ model, version: q.version, assetId: q.asset, property: q.property });
+
+  app.get('/api/v1/assets/:id', { schema: { params: idParams } }, async (request, reply) =>
+    showAsset((request.params as { id: string }).id, reply),
+  );
+  app.get('/api/v1/asset', { schema: { querystring: assetQuery } }, async (request, reply) =>
+    showAsset((request.query as { id: string }).id, reply),
+  );
 
   app.get(
     '/api/v1/assets/:id/properties/:property/history',
     {
       schema: {
-        params: {
-          type: 'object',
-          properties: {
-            ...idParams.properties,
-            property: { type: 'string', minLength: 1, maxLength: 256 },
-          },
-        },
+        params: { type: 'object', properties: { ...idParams.properties, property: name } },
       },
     },
     async (request, reply) => {
       const { id, property } = request.params as { id: string; property: string };
-      const history = engine.history(id, property);
-      return (
-        history ?? reply.code(404).send({ error: `no property "${property}" on asset "${id}"` })
-      );
+      return showHistory(id, property, reply);
+    },
+  );
+  app.get(
+    '/api/v1/asset/history',
+    { schema: { querystring: historyQuery } },
+    async (request, reply) => {
+      const { id, property } = request.query as { id: string; property: string };
+      return showHistory(id, property, reply);
     },
   );
 
@@ -112,30 +150,40 @@ export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyIns
     '/api/v1/models/:model/predictions',
     {
       schema: {
-        params: {
-          type: 'object',
-          properties: { model: { type: 'string', minLength: 1, maxLength: 256 } },
-        },
+        params: { type: 'object', properties: { model: name } },
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: {
-            version: { type: 'string', maxLength: 256 },
-            asset: { type: 'string', maxLength: 256 },
-            property: { type: 'string', maxLength: 256 },
-          },
+          properties: predictionsFilter,
+        },
+      },
+    },
+    async (request) =>
+      showPredictions(
+        (request.params as { model: string }).model,
+        request.query as { version?: string; asset?: string; property?: string },
+      ),
+  );
+  app.get(
+    '/api/v1/predictions',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['model'],
+          properties: { model: name, ...predictionsFilter },
         },
       },
     },
     async (request) => {
-      const { model } = request.params as { model: string };
-      const q = request.query as { version?: string; asset?: string; property?: string };
-      return engine.predictions({
-        model,
-        version: q.version,
-        assetId: q.asset,
-        property: q.property,
-      });
+      const { model, ...filter } = request.query as {
+        model: string;
+        version?: string;
+        asset?: string;
+        property?: string;
+      };
+      return showPredictions(model, filter);
     },
   );
   return app;

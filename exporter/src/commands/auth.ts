@@ -1,10 +1,25 @@
 /**
  * Who is asking, and may they? Authentication accepts a bearer token (stored only as its SHA-256
- * digest) or Grafana's data-proxy identity headers, the latter only alongside the shared proxy
- * secret. Both compare in constant time, and no message ever echoes a token or a secret.
+ * digest) or Grafana's plugin-proxy identity headers, the latter only alongside the shared proxy
+ * secret, which is verified before any of them is read (an unauthenticated request costs a digest,
+ * never a JSON parse or a JWKS fetch). Both compare in constant time, and no message ever echoes a
+ * token or a secret.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandAuthConfig, CommandsConfig } from '../config/types.js';
+import {
+  grafanaIdentity,
+  hasControlCharacters,
+  isGrafanaOrgRole,
+  isRefusal,
+  lowerRole,
+  maxLoginLength,
+  parseGrafanaContext,
+  verifyIdToken,
+  type GrafanaContext,
+  type GrafanaOrgRole,
+  type IdTokenIdentity,
+} from './grafana-identity.js';
 import { risks, type Principal, type Risk, type Role, type Verdict } from './model.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -28,7 +43,6 @@ export const defaultCommandPolicy: Pick<
 /** Bounds on what we are willing to look at; anything longer is refused unread. */
 const maxTokenLength = 4096;
 const maxSecretLength = 4096;
-const maxUserLength = 256;
 const maxRoleLength = 64;
 
 /** The hex SHA-256 digest of a token, as stored in `commands.auth.tokens[].sha256`. */
@@ -45,7 +59,10 @@ export function isPrincipal(who: Principal | Verdict): who is Principal {
  * ignored in favour of other headers), else Grafana's proxy identity when the proxy secret
  * header is present, else unauthenticated.
  */
-export function authenticate(headers: Headers, auth: CommandAuthConfig): Principal | Verdict {
+export async function authenticate(
+  headers: Headers,
+  auth: CommandAuthConfig,
+): Promise<Principal | Verdict> {
   const authorization = header(headers, 'authorization');
   if (authorization !== undefined) return bearer(authorization, auth);
   const secret = header(headers, 'x-twinops-proxy-secret');
@@ -69,14 +86,20 @@ function bearer(value: string | string[], auth: CommandAuthConfig): Principal | 
     if (stored !== null && timingSafeEqual(stored, digest) && found === undefined) found = entry;
   }
   if (!found) return refuse('the bearer token is not recognised');
-  return { user: found.user, roles: [...found.roles], via: 'token' };
+  return { user: found.user, roles: [...found.roles], via: 'token', kind: 'user' };
 }
 
-function grafanaProxy(
+/**
+ * Grafana's plugin proxy, once its secret is verified: the identity from `X-Grafana-Id` (verified,
+ * when `jwksUrl` is configured), `X-Grafana-Context`, or `X-Grafana-User` (see
+ * grafana-identity.ts), and the org role as the lower of what the identity carries and the
+ * route's `X-Grafana-Org-Role`.
+ */
+async function grafanaProxy(
   headers: Headers,
   secret: string | string[],
   auth: CommandAuthConfig,
-): Principal | Verdict {
+): Promise<Principal | Verdict> {
   const proxy = auth.grafanaProxy;
   // An empty configured secret would let an empty header through: treat it as proxy auth off.
   if (!proxy || proxy.secret === '') return refuse('Grafana proxy authentication is not enabled');
@@ -87,25 +110,80 @@ function grafanaProxy(
   if (!timingSafeEqual(sha256(secret), sha256(proxy.secret))) {
     return refuse('the proxy secret is wrong');
   }
-  const user = header(headers, 'x-grafana-user');
-  if (user === undefined || user === '') return refuse('the x-grafana-user header is missing');
-  if (Array.isArray(user)) return refuse('the x-grafana-user header was sent more than once');
-  if (user.length > maxUserLength) {
-    return refuse(`the x-grafana-user header is longer than ${maxUserLength} characters`);
+
+  const raw = {
+    context: single(headers, 'x-grafana-context'),
+    token: single(headers, 'x-grafana-id'),
+    user: single(headers, 'x-grafana-user'),
+    role: single(headers, 'x-grafana-org-role'),
+  };
+  for (const value of Object.values(raw)) if (isRefusal(value)) return refuse(value.refused);
+  const {
+    context: contextHeader,
+    token: tokenHeader,
+    user,
+    role: routeRole,
+  } = raw as Record<keyof typeof raw, string | undefined>;
+
+  if (user !== undefined) {
+    if (user.length > maxLoginLength) {
+      return refuse(`the x-grafana-user header is longer than ${maxLoginLength} characters`);
+    }
+    if (hasControlCharacters(user)) {
+      return refuse('the x-grafana-user header contains control characters');
+    }
   }
-  if (hasControlCharacters(user)) {
-    return refuse('the x-grafana-user header contains control characters');
+  let routeOrgRole: GrafanaOrgRole | undefined;
+  if (routeRole !== undefined) {
+    if (routeRole.length > maxRoleLength || hasControlCharacters(routeRole)) {
+      return refuse('the x-grafana-org-role header is not a Grafana org role');
+    }
+    if (!isGrafanaOrgRole(routeRole)) {
+      return refuse(
+        `the x-grafana-org-role header ${JSON.stringify(routeRole)} is not a Grafana org role (None, Viewer, Editor or Admin)`,
+      );
+    }
+    routeOrgRole = routeRole;
   }
-  const role = header(headers, 'x-grafana-org-role');
-  if (role === undefined || role === '') return refuse('the x-grafana-org-role header is missing');
-  if (Array.isArray(role)) return refuse('the x-grafana-org-role header was sent more than once');
-  if (role.length > maxRoleLength || hasControlCharacters(role)) {
-    return refuse('the x-grafana-org-role header is not a Grafana org role');
+
+  let context: GrafanaContext | undefined;
+  if (contextHeader !== undefined) {
+    const parsed = parseGrafanaContext(contextHeader);
+    if (isRefusal(parsed)) return refuse(parsed.refused);
+    context = parsed;
   }
-  if (!Object.hasOwn(proxy.roleMap, role)) {
-    return refuse(`Grafana org role ${JSON.stringify(role)} is not mapped to any twinops role`);
+  // Without a configured JWKS the token cannot be verified, so it is not read at all.
+  let token: IdTokenIdentity | undefined;
+  if (tokenHeader !== undefined && proxy.idToken) {
+    const verified = await verifyIdToken(tokenHeader, proxy.idToken);
+    if (isRefusal(verified)) return refuse(verified.refused);
+    token = verified;
   }
-  return { user, roles: [...(proxy.roleMap[role] as Role[])], via: 'grafana-proxy' };
+
+  const identity = grafanaIdentity({
+    ...(context ? { context } : {}),
+    ...(token ? { token } : {}),
+    ...(user === undefined ? {} : { userHeader: user }),
+  });
+  if (isRefusal(identity)) return refuse(identity.refused);
+  const orgRole = lowerRole([identity.orgRole, routeOrgRole].filter((r) => r !== undefined));
+  if (orgRole === undefined) return refuse('the x-grafana-org-role header is missing');
+  if (!Object.hasOwn(proxy.roleMap, orgRole)) {
+    return refuse(`Grafana org role ${JSON.stringify(orgRole)} is not mapped to any twinops role`);
+  }
+  return {
+    user: identity.user,
+    roles: [...(proxy.roleMap[orgRole] as Role[])],
+    via: 'grafana-proxy',
+    kind: identity.kind,
+  };
+}
+
+/** A header sent once (or not at all); empty counts as absent, repeated is refused. */
+function single(headers: Headers, name: string): string | undefined | { refused: string } {
+  const value = header(headers, name);
+  if (Array.isArray(value)) return { refused: `the ${name} header was sent more than once` };
+  return value === '' ? undefined : value;
 }
 
 /** Header names are case-insensitive; Node lowercases them, other callers may not. */
@@ -119,11 +197,6 @@ function header(headers: Headers, name: string): string | string[] | undefined {
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
-}
-
-function hasControlCharacters(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f]/.test(text);
 }
 
 function refuse(message: string): Verdict {
@@ -147,9 +220,20 @@ export function authorize(
   risk: Risk | undefined,
   config: Policy,
 ): Verdict {
+  const what = describeAction(action, risk);
+  // Nobody answers for what an anonymous user or a service account does: read-only, whatever
+  // the role map grants them.
+  if (principal.kind !== 'user') {
+    const who = principal.kind === 'anonymous' ? 'an anonymous user' : 'a service account';
+    return {
+      guard: 'authorization',
+      pass: false,
+      code: 'forbidden',
+      message: `${principal.user} is ${who}, which may read but never ${what}; sign in as a person`,
+    };
+  }
   const allowed = allowedRoles(action, risk, config);
   const granted = principal.roles.find((role) => allowed.includes(role));
-  const what = describeAction(action, risk);
   if (granted !== undefined) {
     return {
       guard: 'authorization',

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { configFromDocument } from '../config/load.js';
+import { applyEnvironment, configFromDocument } from '../config/load.js';
 import type { PropertyValue, Source, TwinPoint } from '../model.js';
 import { TwinEngine } from '../twin/engine.js';
 import { tokenDigest, type Headers } from './auth.js';
@@ -41,74 +41,81 @@ type User = keyof typeof users;
 const tokenOf = (user: User): string => `gateway-test-token-of-${user}-0123456789`;
 const bearer = (user: User): Headers => ({ authorization: `Bearer ${tokenOf(user)}` });
 
-const config = configFromDocument({
-  sli: {
-    freshness: { staleAfter: '60s' },
-    divergence: {
-      grace: '30s',
-      rules: [
-        {
-          assetClass: 'pump',
-          property: 'speed',
-          tolerance: { kind: 'absolute', epsilon: 10 },
-          grace: '10s',
-        },
-      ],
+/** Grafana's proxy secret: Grafana users are known by X-Grafana-Context alone (user header off). */
+const proxySecret = 'gateway-test-proxy-secret-0123456789';
+
+const config = applyEnvironment(
+  configFromDocument({
+    sli: {
+      freshness: { staleAfter: '60s' },
+      divergence: {
+        grace: '30s',
+        rules: [
+          {
+            assetClass: 'pump',
+            property: 'speed',
+            tolerance: { kind: 'absolute', epsilon: 10 },
+            grace: '10s',
+          },
+        ],
+      },
     },
-  },
-  commands: {
-    enabled: true,
-    ledgerPath: ':memory:',
-    devices: 'simulated',
-    maxStateAge: '30s',
-    approvalWithin: '10m',
-    ackTimeout: '5s',
-    convergenceTimeout: '5s',
-    auth: {
-      tokens: Object.entries(users).map(([user, role]) => ({
-        sha256: tokenDigest(tokenOf(user as User)),
-        user,
-        roles: [role],
-      })),
-    },
-    catalog: {
-      pump: {
-        setSpeed: {
-          risk: 'medium',
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['rpm'],
-            properties: { rpm: { type: 'number' } },
+    commands: {
+      enabled: true,
+      ledgerPath: ':memory:',
+      devices: 'simulated',
+      maxStateAge: '30s',
+      approvalWithin: '10m',
+      ackTimeout: '5s',
+      convergenceTimeout: '5s',
+      auth: {
+        tokens: Object.entries(users).map(([user, role]) => ({
+          sha256: tokenDigest(tokenOf(user as User)),
+          user,
+          roles: [role],
+        })),
+        grafanaProxy: { roleMap: { Viewer: ['viewer'], Editor: ['engineer'], Admin: ['admin'] } },
+      },
+      catalog: {
+        pump: {
+          setSpeed: {
+            risk: 'medium',
+            params: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['rpm'],
+              properties: { rpm: { type: 'number' } },
+            },
+            sets: { property: 'speed', param: 'rpm' },
+            envelope: {
+              min: 0,
+              max: 1500,
+              maxStep: 300,
+              forbiddenStates: [{ property: 'mode', values: ['maintenance'] }],
+            },
+            // A ramp overshoots by half the change: 1300 → 1500 is predicted to peak at 1600.
+            simulation: { kind: 'ramp', overshootFraction: 0.5 },
+            cooldown: '5s',
+            rateLimit: { count: 2, per: '1m' },
           },
-          sets: { property: 'speed', param: 'rpm' },
-          envelope: {
-            min: 0,
-            max: 1500,
-            maxStep: 300,
-            forbiddenStates: [{ property: 'mode', values: ['maintenance'] }],
+          setPressure: {
+            risk: 'high',
+            params: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['bar'],
+              properties: { bar: { type: 'number' } },
+            },
+            sets: { property: 'pressure', param: 'bar' },
+            envelope: { min: 0, max: 10 },
+            simulation: { kind: 'set' },
           },
-          // A ramp overshoots by half the change: 1300 → 1500 is predicted to peak at 1600.
-          simulation: { kind: 'ramp', overshootFraction: 0.5 },
-          cooldown: '5s',
-          rateLimit: { count: 2, per: '1m' },
-        },
-        setPressure: {
-          risk: 'high',
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['bar'],
-            properties: { bar: { type: 'number' } },
-          },
-          sets: { property: 'pressure', param: 'bar' },
-          envelope: { min: 0, max: 10 },
-          simulation: { kind: 'set' },
         },
       },
     },
-  },
-});
+  }),
+  { TWINOPS_PROXY_SECRET: proxySecret },
+);
 
 /**
  * `simulated`: applies and acks at once; `silent`: takes the command and never answers; `manual`:
@@ -386,8 +393,10 @@ const cases: GuardCase[] = [
     status: 422,
     guard: 'kill_switch',
     audit: refused('oscar'),
-    arrange: (h) => {
-      expect(h.gateway.setKillSwitch(bearer('ada'), 'global', true, 'incident').status).toBe(200);
+    arrange: async (h) => {
+      expect(
+        (await h.gateway.setKillSwitch(bearer('ada'), 'global', true, 'incident')).status,
+      ).toBe(200);
     },
     act: (h) => submission(h, bearer('oscar'), request()),
   },
@@ -397,8 +406,8 @@ const cases: GuardCase[] = [
     status: 422,
     guard: 'kill_switch',
     audit: refused('oscar'),
-    arrange: (h) => {
-      const answer = h.gateway.setKillSwitch(
+    arrange: async (h) => {
+      const answer = await h.gateway.setKillSwitch(
         bearer('ada'),
         { assetClass: 'pump' },
         true,
@@ -768,7 +777,7 @@ describe('CommandGateway: accepted commands', () => {
     h.advance(60_000);
     // The pump is still heard from, so the re-run chain finds the twin fresh.
     h.report('physical', { speed: 1000, mode: 'auto', pressure: 4 });
-    const answer = h.gateway.review(bearer('emil'), id, 'approve', 'checked the line');
+    const answer = await h.gateway.review(bearer('emil'), id, 'approve', 'checked the line');
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ command: { status: 'accepted', approvedBy: 'emil' } });
     await h.settle();
@@ -956,5 +965,79 @@ describe('CommandGateway: accepted commands', () => {
     expect(h.sent).toEqual([]);
     // And the asset is free for a fresh command: nothing is left in flight.
     expect(h.ledger.inFlight('pump-1')).toEqual([]);
+  });
+});
+
+describe('the gateway behind a stock Grafana 12 (X-Grafana-Context, no X-Grafana-User)', () => {
+  /** What Grafana's plugin proxy sends through the app's editor route for a signed-in user. */
+  const grafanaUser = (
+    login: string,
+    userId: number,
+    extra: Record<string, unknown> = {},
+  ): Headers => ({
+    'x-twinops-proxy-secret': proxySecret,
+    'x-grafana-org-role': 'Editor',
+    'x-grafana-context': JSON.stringify({
+      UserID: userId,
+      UserUID: `uid-${login}`,
+      OrgID: 1,
+      OrgRole: 'Editor',
+      Login: login,
+      Name: login,
+      IsAnonymous: false,
+      IsServiceAccount: false,
+      ...extra,
+    }),
+  });
+
+  it('holds a high-risk command for a second person, never its submitter', async () => {
+    const h = await build();
+    const submitted = await h.gateway.submit(
+      grafanaUser('gina', 11),
+      request({ name: 'setPressure', params: { bar: 6 } }),
+    );
+    expect(submitted.status).toBe(202);
+    const id = recordOf(submitted).id;
+    expect(h.ledger.get(id)).toMatchObject({ user: 'gina', status: 'pending_approval' });
+
+    // The same Grafana user, whatever case their login arrives in, cannot approve it.
+    for (const self of [grafanaUser('gina', 11), grafanaUser('GINA', 11)]) {
+      const own = await h.gateway.review(self, id, 'approve', 'my own');
+      expect(own).toMatchObject({ status: 403, body: { code: 'self_approval' } });
+    }
+    // Neither can a service account nor an anonymous user, whatever their role.
+    const robot = grafanaUser('sa-1-robot', 12, { IsServiceAccount: true, OrgRole: 'Admin' });
+    const anonymous = grafanaUser('', 0, { IsAnonymous: true, OrgRole: 'Admin' });
+    for (const who of [robot, anonymous]) {
+      const answer = await h.gateway.review(who, id, 'approve', 'not a person');
+      expect(answer).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+      expect((answer.body as { error: string }).error).toContain('may read but never approve');
+    }
+    // …though both may read.
+    expect((await h.gateway.read(anonymous, (ledger) => ledger.get(id))).status).toBe(200);
+
+    const approved = await h.gateway.review(grafanaUser('gus', 12), id, 'approve', 'checked');
+    expect(approved).toMatchObject({
+      status: 200,
+      body: { command: { status: 'accepted', user: 'gina', approvedBy: 'gus' } },
+    });
+    await h.settle();
+    expect(h.sent).toEqual([expect.objectContaining({ commandId: id, property: 'pressure' })]);
+    const actors = h.ledger.readAudit({ commandId: id, limit: 100 }).map((e) => e.actor);
+    expect(actors).toEqual(
+      expect.arrayContaining(['gina', 'sa-1-robot', 'anonymous:org-1', 'gus']),
+    );
+  });
+
+  it('refuses a submission from a service account or an anonymous user with a reason', async () => {
+    const h = await build();
+    const robot = grafanaUser('sa-1-robot', 12, { IsServiceAccount: true });
+    const answer = await h.gateway.submit(robot, request());
+    expect(answer.status).toBe(403);
+    const refusal = (answer.body as SubmitBody).verdicts.find((v) => !v.pass);
+    expect(refusal).toMatchObject({ guard: 'authorization', code: 'forbidden' });
+    expect(refusal?.message).toBe(
+      'sa-1-robot is a service account, which may read but never submit medium-risk commands; sign in as a person',
+    );
   });
 });

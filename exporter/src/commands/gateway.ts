@@ -59,6 +59,7 @@ export class CommandGateway {
   private readonly sending = new Set<string>();
   private stopped = false;
   private readonly submissions: {
+    principal: Principal | Verdict;
     headers: Headers;
     request: CommandRequest;
     resolve: (answer: GatewayAnswer) => void;
@@ -98,7 +99,8 @@ export class CommandGateway {
     await this.options.transport.stop();
   }
 
-  private who(headers: Headers): Principal | Verdict {
+  /** Asynchronous: verifying Grafana's ID token may fetch its signing keys. */
+  private who(headers: Headers): Promise<Principal | Verdict> {
     return authenticate(headers, this.options.config.auth);
   }
 
@@ -107,11 +109,13 @@ export class CommandGateway {
   /**
    * Judges and records a submission. Submissions arriving in the same event-loop turn share one
    * ledger transaction, so a burst costs one disk flush rather than one each (group commit); every
-   * answer waits for that commit, and nothing is dispatched before it.
+   * answer waits for that commit, and nothing is dispatched before it. Authentication comes
+   * first, outside the transaction, as it may wait on Grafana's signing keys.
    */
-  submit(headers: Headers, request: CommandRequest): Promise<GatewayAnswer> {
+  async submit(headers: Headers, request: CommandRequest): Promise<GatewayAnswer> {
+    const principal = await this.who(headers);
     return new Promise((resolve, reject) => {
-      this.submissions.push({ headers, request, resolve, reject });
+      this.submissions.push({ principal, headers, request, resolve, reject });
       if (this.submissions.length === 1) setImmediate(() => this.decideSubmissions());
     });
   }
@@ -121,9 +125,9 @@ export class CommandGateway {
     let answers: (GatewayAnswer | Error)[];
     try {
       answers = this.options.ledger.batch(() =>
-        batch.map(({ headers, request }) => {
+        batch.map(({ principal, headers, request }) => {
           try {
-            return this.decide(headers, request);
+            return this.decide(principal, headers, request);
           } catch (error) {
             // Its savepoint is rolled back; the rest of the batch still commits.
             return error as Error;
@@ -145,10 +149,13 @@ export class CommandGateway {
   }
 
   /** One submission through authentication, the guard chain and the ledger (inside a batch). */
-  private decide(headers: Headers, request: CommandRequest): GatewayAnswer {
+  private decide(
+    principal: Principal | Verdict,
+    headers: Headers,
+    request: CommandRequest,
+  ): GatewayAnswer {
     const { ledger } = this.options;
     const nowMs = this.now();
-    const principal = this.who(headers);
     const { context, view, spec } = this.contextFor(principal, request, nowMs);
     const { verdicts, decision } = runGuardChain(context, { dryRun: request.dryRun === true });
     const status =
@@ -197,15 +204,15 @@ export class CommandGateway {
     };
   }
 
-  review(
+  async review(
     headers: Headers,
     commandId: string,
     verdict: 'approve' | 'reject',
     reason: string,
-  ): GatewayAnswer {
+  ): Promise<GatewayAnswer> {
     const { ledger, config } = this.options;
+    const principal = await this.who(headers);
     const nowMs = this.now();
-    const principal = this.who(headers);
     if (!isPrincipal(principal))
       return { status: 401, body: { error: principal.message, code: principal.code } };
     const record = ledger.get(commandId);
@@ -253,6 +260,7 @@ export class CommandGateway {
       user: record.user,
       roles: config.submit[record.risk],
       via: 'token',
+      kind: 'user',
     };
     const request: CommandRequest = {
       idempotencyKey: record.idempotencyKey,
@@ -294,13 +302,13 @@ export class CommandGateway {
     return { status: 200, body: { command: approved.record } };
   }
 
-  setKillSwitch(
+  async setKillSwitch(
     headers: Headers,
     scope: KillSwitchScope,
     engaged: boolean,
     reason: string,
-  ): GatewayAnswer {
-    const principal = this.who(headers);
+  ): Promise<GatewayAnswer> {
+    const principal = await this.who(headers);
     if (!isPrincipal(principal))
       return { status: 401, body: { error: principal.message, code: principal.code } };
     const allowed = authorize(principal, 'kill_switch', undefined, this.options.config);
@@ -363,8 +371,8 @@ export class CommandGateway {
     return this.options.config.catalog;
   }
 
-  read<T>(headers: Headers, reader: (ledger: CommandLedger) => T): GatewayAnswer {
-    const principal = this.who(headers);
+  async read<T>(headers: Headers, reader: (ledger: CommandLedger) => T): Promise<GatewayAnswer> {
+    const principal = await this.who(headers);
     if (!isPrincipal(principal))
       return { status: 401, body: { error: principal.message, code: principal.code } };
     return { status: 200, body: reader(this.options.ledger) };

@@ -12,12 +12,19 @@ export const risks: readonly Risk[] = ['low', 'medium', 'high'];
 export type Role = 'viewer' | 'operator' | 'engineer' | 'admin';
 export const roles: readonly Role[] = ['viewer', 'operator', 'engineer', 'admin'];
 
+/**
+ * A person, or one of Grafana's non-person identities: those may read, but never submit, approve,
+ * use the kill switch or retire assets, whatever their role.
+ */
+export type PrincipalKind = 'user' | 'service-account' | 'anonymous';
+
 /** Who is asking, once authenticated (bearer token, or Grafana's proxy headers). */
 export interface Principal {
   user: string;
   roles: Role[];
   /** How they proved it: a token, or Grafana's proxy behind the shared secret. */
   via: 'token' | 'grafana-proxy';
+  kind: PrincipalKind;
 }
 
 /** What a client submits. */

@@ -37,7 +37,7 @@ export class AssetRetirement {
 
   async retire(headers: Headers, request: RetirementRequest): Promise<GatewayAnswer> {
     const { config, ledger, twin } = this.options;
-    const principal = authenticate(headers, config.auth);
+    const principal = await authenticate(headers, config.auth);
     // Unauthenticated: answered and counted by nobody's disk (no audit entry to fill it with).
     if (!isPrincipal(principal)) {
       return { status: 401, body: { error: principal.message, code: principal.code } };

@@ -88,6 +88,57 @@ describe('exporter configuration', () => {
     expect(problems.join()).not.toContain('hunter2');
   });
 
+  it('verifies X-Grafana-Id only with a JWKS URL, and says so when the rest comes without it', () => {
+    const document = {
+      commands: {
+        auth: {
+          grafanaProxy: {
+            jwksUrl: 'http://grafana:3000/api/signing-keys/keys',
+            issuer: 'https://grafana.example/',
+            audience: 'org:1',
+          },
+        },
+      },
+    };
+    const config = applyEnvironment(configFromDocument(document), {
+      TWINOPS_PROXY_SECRET: 'proxy-secret',
+    });
+    expect(config.commands.auth.grafanaProxy?.idToken).toEqual({
+      jwksUrl: 'http://grafana:3000/api/signing-keys/keys',
+      issuer: 'https://grafana.example/',
+      audience: 'org:1',
+      timeoutMs: 2_000,
+    });
+    const timed = {
+      commands: { auth: { grafanaProxy: { jwksUrl: 'https://g/k', jwksTimeout: '500ms' } } },
+    };
+    expect(configFromDocument(timed).commands.auth.grafanaIdToken?.timeoutMs).toBe(500);
+    expect(
+      applyEnvironment(defaultConfig, { TWINOPS_PROXY_SECRET: 's' }).commands.auth.grafanaProxy,
+    ).not.toHaveProperty('idToken');
+    expect(
+      problemsOf(() =>
+        configFromDocument({ commands: { auth: { grafanaProxy: { issuer: 'https://g/' } } } }),
+      ),
+    ).toEqual([
+      'commands.auth.grafanaProxy.issuer: needs commands.auth.grafanaProxy.jwksUrl (without it X-Grafana-Id is ignored)',
+    ]);
+    expect(
+      problemsOf(() =>
+        configFromDocument({
+          commands: { auth: { grafanaProxy: { jwksUrl: 'grafana:3000/keys' } } },
+        }),
+      ),
+    ).toEqual(['commands.auth.grafanaProxy.jwksUrl: must match pattern "^https?://[^\\s]+$"']);
+    expect(
+      problemsOf(() =>
+        configFromDocument({
+          commands: { auth: { grafanaProxy: { roleMap: { Owner: ['admin'] } } } },
+        }),
+      ),
+    ).toContain('commands.auth.grafanaProxy.roleMap: must be one of None, Viewer, Editor, Admin');
+  });
+
   it('converts durations', () => {
     const config = configFromDocument({
       sli: { evaluationInterval: '500ms', prediction: { expireAfter: '1.5m' } },

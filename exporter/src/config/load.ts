@@ -10,6 +10,7 @@ import type {
   CommandsConfig,
   DivergenceRule,
   ExporterConfig,
+  GrafanaIdTokenConfig,
   KafkaSaslConfig,
   KafkaTlsConfig,
   ToleranceRule,
@@ -74,7 +75,13 @@ interface ConfigFile {
   > & {
     auth?: {
       tokens?: CommandsConfig['auth']['tokens'];
-      grafanaProxy?: { roleMap?: Record<string, Role[]> };
+      grafanaProxy?: {
+        roleMap?: Record<string, Role[]>;
+        jwksUrl?: string;
+        issuer?: string;
+        audience?: string;
+        jwksTimeout?: string;
+      };
     };
     approvalWithin?: string;
     maxStateAge?: string;
@@ -267,6 +274,7 @@ export function configFromDocument(document: unknown, source = 'config'): Export
       auth: {
         tokens: commands?.auth?.tokens ?? [],
         grafanaRoleMap: commands?.auth?.grafanaProxy?.roleMap ?? defaultGrafanaRoleMap,
+        ...grafanaIdTokenFrom(commands?.auth?.grafanaProxy, source),
       },
       submit: { ...dc.submit, ...commands?.submit },
       approve: { ...dc.approve, ...commands?.approve },
@@ -296,6 +304,43 @@ export function configFromDocument(document: unknown, source = 'config'): Export
           ),
         ]),
       ),
+    },
+  };
+}
+
+/** Grafana signs ID tokens for 10 minutes; a JWKS slower than this is as good as down. */
+export const defaultJwksTimeoutMs = 2_000;
+
+/**
+ * `commands.auth.grafanaProxy.{jwksUrl, issuer, audience, jwksTimeout}`: without `jwksUrl`,
+ * `X-Grafana-Id` is ignored, so the other three alone would promise a check that never runs.
+ */
+function grafanaIdTokenFrom(
+  proxy: { jwksUrl?: string; issuer?: string; audience?: string; jwksTimeout?: string } | undefined,
+  source: string,
+): { grafanaIdToken?: GrafanaIdTokenConfig } {
+  const key = 'commands.auth.grafanaProxy';
+  const { jwksUrl, issuer, audience, jwksTimeout } = proxy ?? {};
+  if (jwksUrl === undefined) {
+    const orphans = Object.entries({ issuer, audience, jwksTimeout })
+      .filter(([, value]) => value !== undefined)
+      .map(([name]) => `${key}.${name}: needs ${key}.jwksUrl (without it X-Grafana-Id is ignored)`);
+    if (orphans.length) throw new ConfigError(source, orphans);
+    return {};
+  }
+  if (!URL.canParse(jwksUrl)) {
+    throw new ConfigError(source, [`${key}.jwksUrl: must be an http(s) URL`]);
+  }
+  const timeoutMs = jwksTimeout === undefined ? defaultJwksTimeoutMs : parseDuration(jwksTimeout);
+  if (timeoutMs < 1 || timeoutMs > 60_000) {
+    throw new ConfigError(source, [`${key}.jwksTimeout: must be between 1ms and 60s`]);
+  }
+  return {
+    grafanaIdToken: {
+      jwksUrl,
+      ...(issuer === undefined ? {} : { issuer }),
+      ...(audience === undefined ? {} : { audience }),
+      timeoutMs,
     },
   };
 }
@@ -379,6 +424,9 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
               grafanaProxy: {
                 secret: proxySecret,
                 roleMap: config.commands.auth.grafanaRoleMap ?? defaultGrafanaRoleMap,
+                ...(config.commands.auth.grafanaIdToken
+                  ? { idToken: config.commands.auth.grafanaIdToken }
+                  : {}),
               },
             }
           : {}),

@@ -225,13 +225,32 @@ export interface CommandAuthConfig {
   tokens: { sha256: string; user: string; roles: Role[] }[];
   /** Grafana org role → twinops roles, used once the proxy secret is set. */
   grafanaRoleMap?: Record<string, Role[]>;
-  /** Grafana's data-proxy identity headers, trusted only with the shared secret header. */
+  /** How `X-Grafana-Id` is verified, used once the proxy secret is set; absent: it is ignored. */
+  grafanaIdToken?: GrafanaIdTokenConfig;
+  /**
+   * Grafana's plugin-proxy identity headers (`X-Grafana-Context`, `X-Grafana-Id`, and
+   * `X-Grafana-User` as a fallback), trusted only with the shared secret header.
+   */
   grafanaProxy?: {
     /** The shared secret, from the environment (TWINOPS_PROXY_SECRET); absent: proxy auth off. */
     secret: string;
     /** Grafana org role → twinops roles. */
     roleMap: Record<string, Role[]>;
+    /** Verification of `X-Grafana-Id`; absent: the header is ignored. */
+    idToken?: GrafanaIdTokenConfig;
   };
+}
+
+/** `commands.auth.grafanaProxy.{jwksUrl, issuer, audience, jwksTimeout}`. */
+export interface GrafanaIdTokenConfig {
+  /** Grafana's JWKS, e.g. `http://grafana:3000/api/signing-keys/keys`. */
+  jwksUrl: string;
+  /** When set, the token's `iss` must equal it (Grafana signs with its `root_url`). */
+  issuer?: string;
+  /** When set, the token's `aud` must hold it (Grafana's is `org:<org id>`). */
+  audience?: string;
+  /** One fetch of the JWKS may take this long before the request is refused. */
+  timeoutMs: number;
 }
 
 export interface CommandSpec {

@@ -189,19 +189,22 @@ export class TwinClient {
     });
   }
 
+  // Asset ids, properties and model names are free strings: they go in the query, which Grafana's
+  // plugin proxy forwards unchanged, never in the path, which it escapes once more.
+
   getAsset(id: string): Promise<AssetView> {
-    return this.read(`/assets/${encodeURIComponent(id)}`);
+    return this.read('/asset', { id });
   }
 
   getHistory(assetId: string, property: string): Promise<HistoryEntry[]> {
-    return this.read(`/assets/${encodeURIComponent(assetId)}/properties/${encodeURIComponent(property)}/history`);
+    return this.read('/asset/history', { id: assetId, property });
   }
 
   getPredictions(
     model: string,
     filter: { version?: string; asset?: string; property?: string } = {}
   ): Promise<ScoredPrediction[]> {
-    return this.read(`/models/${encodeURIComponent(model)}/predictions`, filter);
+    return this.read('/predictions', { model, ...filter });
   }
 
   // ---- the command API ----
@@ -214,6 +217,7 @@ export class TwinClient {
     return this.read('/commands', filter);
   }
 
+  /** Command ids are the exporter's own UUIDs: safe in a path. */
   getCommand(id: string): Promise<CommandRecord> {
     return this.read(`/commands/${encodeURIComponent(id)}`);
   }

@@ -25,7 +25,9 @@ export function appLinks(base: string = PLUGIN_BASE_URL): Links {
   };
   return {
     fleet: () => `${base}/${ROUTES.Fleet}`,
-    asset: (id) => `${base}/${ROUTES.Asset}/${encodeURIComponent(id)}`,
+    // The id in the query: any string survives Grafana's routing there (a `/` or `%2F` in a path
+    // segment would not).
+    asset: (id) => `${base}/${ROUTES.Asset}${q({ id })}`,
     commands: (assetId, command) => `${base}/${ROUTES.Commands}${q({ asset: assetId, command })}`,
     approvals: () => `${base}/${ROUTES.Approvals}`,
     audit: (commandId) => `${base}/${ROUTES.Audit}${q({ command: commandId })}`,

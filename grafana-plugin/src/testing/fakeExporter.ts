@@ -9,6 +9,26 @@ type Handler = (
   request: HttpRequest & { path: string; query: URLSearchParams; params: string[] }
 ) => HttpResponse | Promise<HttpResponse>;
 
+/**
+ * The exporter serves each named resource by path and by query (`/asset?id=` is
+ * `/assets/:id`); handlers are registered, and requests logged, by the path form with the names
+ * unescaped, so a test reads `/api/v1/assets/site a/pump:1` whichever form the client used. The
+ * URL as sent stays in `url`.
+ */
+function pathForm(path: string, query: URLSearchParams): string {
+  const id = query.get('id') ?? '';
+  switch (path) {
+    case '/api/v1/asset':
+      return `/api/v1/assets/${id}`;
+    case '/api/v1/asset/history':
+      return `/api/v1/assets/${id}/properties/${query.get('property') ?? ''}/history`;
+    case '/api/v1/predictions':
+      return `/api/v1/models/${query.get('model') ?? ''}/predictions`;
+    default:
+      return path;
+  }
+}
+
 export class FakeExporter {
   readonly requests: Array<HttpRequest & { path: string; query: URLSearchParams }> = [];
   private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
@@ -27,7 +47,7 @@ export class FakeExporter {
 
   readonly transport = async (request: HttpRequest): Promise<HttpResponse> => {
     const url = new URL(request.url, 'http://plugin.test');
-    const path = url.pathname.replace(/^\/base/, '');
+    const path = pathForm(url.pathname.replace(/^\/base/, ''), url.searchParams);
     const entry = { ...request, path, query: url.searchParams };
     this.requests.push(entry);
     for (const route of this.routes) {

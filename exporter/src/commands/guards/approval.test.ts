@@ -3,7 +3,7 @@ import type { Principal } from '../model.js';
 import { checkApproval } from './approval.js';
 import { nowMs, testCommandsConfig as config } from './fixtures.js';
 
-const engineer: Principal = { user: 'erin', roles: ['engineer'], via: 'token' };
+const engineer: Principal = { user: 'erin', roles: ['engineer'], via: 'token', kind: 'user' };
 const held = { submittedBy: 'alice', risk: 'high' as const, submittedAtMs: nowMs - 60_000 };
 
 describe('checkApproval', () => {
@@ -15,7 +15,7 @@ describe('checkApproval', () => {
   });
 
   it('refuses the submitter approving their own command, whatever the case', () => {
-    const self: Principal = { user: 'Alice', roles: ['admin'], via: 'grafana-proxy' };
+    const self: Principal = { user: 'Alice', roles: ['admin'], via: 'grafana-proxy', kind: 'user' };
     expect(checkApproval(self, held, nowMs, config)).toMatchObject({
       pass: false,
       code: 'self_approval',
@@ -23,7 +23,7 @@ describe('checkApproval', () => {
   });
 
   it('refuses a role that may not approve that risk', () => {
-    const operator: Principal = { user: 'olga', roles: ['operator'], via: 'token' };
+    const operator: Principal = { user: 'olga', roles: ['operator'], via: 'token', kind: 'user' };
     expect(checkApproval(operator, held, nowMs, config)).toMatchObject({
       guard: 'approval',
       pass: false,

@@ -62,8 +62,13 @@ export const testCommandsConfig: CommandsConfig = {
 
 const validators = compileCatalog(testCommandsConfig.catalog);
 
-export const alice: Principal = { user: 'alice', roles: ['engineer'], via: 'token' };
-export const bob: Principal = { user: 'bob', roles: ['engineer'], via: 'grafana-proxy' };
+export const alice: Principal = { user: 'alice', roles: ['engineer'], via: 'token', kind: 'user' };
+export const bob: Principal = {
+  user: 'bob',
+  roles: ['engineer'],
+  via: 'grafana-proxy',
+  kind: 'user',
+};
 
 export const baseAsset: AssetSnapshot = {
   id: 'pump-1',

@@ -53,7 +53,7 @@ describe('authorization', () => {
   });
   it('refuses an operator a high-risk command as forbidden', () => {
     const ctx = guardContext({
-      principal: { user: 'olga', roles: ['operator'], via: 'token' },
+      principal: { user: 'olga', roles: ['operator'], via: 'token', kind: 'user' },
       request: { name: 'setPressure', params: { bar: 5 } },
     });
     const verdict = authorization(ctx);
@@ -62,7 +62,7 @@ describe('authorization', () => {
   });
   it('refuses a viewer even an unknown command, before saying it is unknown', () => {
     const ctx = guardContext({
-      principal: { user: 'vic', roles: ['viewer'], via: 'token' },
+      principal: { user: 'vic', roles: ['viewer'], via: 'token', kind: 'user' },
       request: { name: 'nope' },
     });
     expect(authorization(ctx)).toMatchObject({ pass: false, code: 'forbidden' });

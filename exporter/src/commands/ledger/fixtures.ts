@@ -4,8 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guardOrder, type CommandRequest, type Principal, type Verdict } from '../model.js';
 
-export const alice: Principal = { user: 'alice', roles: ['operator'], via: 'token' };
-export const bob: Principal = { user: 'bob', roles: ['engineer'], via: 'grafana-proxy' };
+export const alice: Principal = { user: 'alice', roles: ['operator'], via: 'token', kind: 'user' };
+export const bob: Principal = {
+  user: 'bob',
+  roles: ['engineer'],
+  via: 'grafana-proxy',
+  kind: 'user',
+};
 
 export const freshPath = (): string =>
   join(mkdtempSync(join(tmpdir(), 'twinops-ledger-')), 'ledger.db');

@@ -523,7 +523,7 @@ describe('audit of every write', () => {
     ]);
     expect(entries[1]?.details).toMatchObject({
       request: { idempotencyKey: 'r', params: { rpm: 1200 } },
-      principal: { user: 'alice', roles: ['operator'], via: 'token' },
+      principal: { user: 'alice', roles: ['operator'], via: 'token', kind: 'user' },
       verdicts: refusedStale,
       status: 'refused',
     });

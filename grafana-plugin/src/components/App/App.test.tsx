@@ -39,3 +39,29 @@ describe('App', () => {
     expect(await screen.findByRole('link', { name: 'belt-1' }, { timeout: 5000 })).toBeInTheDocument();
   });
 });
+
+describe('the asset page', () => {
+  it.each([
+    ['by query (what the app links to)', `/asset?${new URLSearchParams({ id: 'site a/pump:1#2' })}`],
+    ['by path, for a plain id', '/asset/belt-1'],
+  ])(
+    'opens %s',
+    async (_, entry) => {
+      const id = entry.includes('?') ? 'site a/pump:1#2' : 'belt-1';
+      const fake = new FakeExporter()
+        .on('GET', `/api/v1/assets/${id}`, () => ({ status: 404, body: { error: `no asset "${id}"` } }))
+        .on('GET', '/api/v1/commands', []);
+      render(
+        <MemoryRouter initialEntries={[entry]}>
+          <TwinRoutes services={{ client: fake.client(), links: appLinks('/a/test'), now: () => NOW }} />
+        </MemoryRouter>
+      );
+      const shown = new RegExp(`no asset "${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`);
+      expect(await screen.findByText(shown, {}, { timeout: 10_000 })).toBeInTheDocument();
+      expect(fake.calls('GET', `/api/v1/assets/${id}`)[0]?.url).toBe(
+        `/base/api/v1/asset?${new URLSearchParams({ id })}`
+      );
+    },
+    20_000
+  );
+});

@@ -21,6 +21,7 @@ export function TwinRoutes({ services }: { services: TwinServices }) {
       <Suspense fallback={<LoadingPlaceholder text="Loading…" />}>
         <Routes>
           <Route path={ROUTES.Fleet} element={<FleetPage />} />
+          <Route path={ROUTES.Asset} element={<AssetPage />} />
           <Route path={`${ROUTES.Asset}/:id`} element={<AssetPage />} />
           <Route path={ROUTES.Commands} element={<CommandsPage />} />
           <Route path={ROUTES.Approvals} element={<ApprovalsPage />} />

@@ -91,7 +91,10 @@ describe('FleetTable', () => {
     expect(within(rows[1]).getByText('fresh · 3 s')).toBeInTheDocument();
     expect(within(rows[1]).getByText('in sync')).toBeInTheDocument();
     expect(within(rows[1]).getByText('setSpeed · applied')).toBeInTheDocument();
-    expect(within(rows[0]).getByRole('link', { name: 'belt-0001' })).toHaveAttribute('href', '/a/test/asset/belt-0001');
+    expect(within(rows[0]).getByRole('link', { name: 'belt-0001' })).toHaveAttribute(
+      'href',
+      '/a/test/asset?id=belt-0001'
+    );
 
     await userEvent.click(screen.getByRole('button', { name: '3' }));
     expect(await screen.findByText('Assets 101–120 of 120')).toBeInTheDocument();
@@ -133,7 +136,7 @@ describe('FleetTable', () => {
     expect(screen.queryAllByTestId(testIds.fleet.row)).toHaveLength(0);
     expect(screen.getByRole('link', { name: /Open asset “belt-9999”/ })).toHaveAttribute(
       'href',
-      '/a/test/asset/belt-9999'
+      '/a/test/asset?id=belt-9999'
     );
   });
 

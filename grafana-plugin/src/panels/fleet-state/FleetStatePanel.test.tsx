@@ -40,7 +40,7 @@ describe('FleetStatePanel', () => {
     expect(cells.map((c) => c.getAttribute('data-state'))).toEqual(['ok', 'diverged', 'stale']);
     expect(screen.getByRole('link', { name: 'belt-3: stale' })).toHaveAttribute(
       'href',
-      '/a/twinops-twinops-app/asset/belt-3'
+      '/a/twinops-twinops-app/asset?id=belt-3'
     );
     expect(screen.getByRole('list', { name: 'Fleet: 1 fresh and in sync, 1 diverged, 1 stale' })).toBeInTheDocument();
     expect(screen.getByText('showing 3 of 900')).toBeInTheDocument();
