@@ -5,7 +5,9 @@
  *   (its worker threads included) and the ratio;
  * - at 100k and 1M assets (3 properties, physical and twin, history rings full): event-loop pauses
  *   (p50, p99, p99.9, max) while load arrives, evaluation passes run and checkpoints write what
- *   changed; checkpoint times; disk bytes per asset; restart-to-ready after a SIGKILL.
+ *   changed, with the garbage collections seen meanwhile (so a long pause can be attributed);
+ *   checkpoint times; disk bytes per asset; restart-to-ready after a SIGKILL.
+ * `TWINOPS_BENCH_NODE_FLAGS` adds Node/V8 flags to the exporter's processes (e.g. GC experiments).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,6 +69,7 @@ interface FleetReport {
   checkpointBytes: number;
   checkpointAndJournalBytes: number;
   pauseMs: { p50: number; p99: number; p999: number; max: number };
+  gc: { count: number; major: number; longest: { kind: string; ms: number }[] };
   checkpointSeconds: { seconds: number; assets: number }[];
   heapBytes: number;
 }
@@ -154,7 +157,10 @@ async function fleet(
       sli: { freshness: { staleAfter: '10m' } },
     }),
   );
-  const heap = ['--max-old-space-size=16384'];
+  const heap = [
+    '--max-old-space-size=16384',
+    ...(process.env.TWINOPS_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+  ];
   const child = spawn(
     process.execPath,
     [
@@ -242,6 +248,7 @@ async function fleet(
       `  fill ${fmt(report.fillSeconds, 1)} s (straight into the engine), first checkpoint (every asset) ${fmt(report.firstCheckpointSeconds, 1)} s, restore in process ${fmt(report.restoreSeconds, 1)} s`,
       `  disk: ${fmt(report.checkpointBytes / assets)} B/asset checkpointed (${fmt(report.checkpointBytes / 2 ** 20)} MiB); ${fmt(report.checkpointAndJournalBytes / 2 ** 20)} MiB with the journal at the end`,
       `  under load (${fmt(sent / options.seconds)} points/s of ${fmt(options.pointsPerSecond)} asked, 900 per request to random assets, ${failed} failed requests; measured ${options.seconds} s after 10 s of warm-up; evaluation every 5 s, checkpoint every 10 s): event-loop pause p50 ${fmt(report.pauseMs.p50, 1)} ms, p99 ${fmt(report.pauseMs.p99, 1)} ms, p99.9 ${fmt(report.pauseMs.p999, 1)} ms, max ${fmt(report.pauseMs.max, 1)} ms`,
+      `  garbage collections while measured: ${fmt(report.gc.count)} (${fmt(report.gc.major)} major), longest ${report.gc.longest.map((g) => `${fmt(g.ms, 1)} ms (${g.kind})`).join(', ')}`,
       `  checkpoints while measured: ${checkpoints.map((c) => `${fmt(c.assets)} assets in ${fmt(c.seconds, 2)} s`).join('; ')}`,
       `  restart to ready after SIGKILL (CLI, same files): ${fmt(restartSeconds, 1)} s`,
     ];

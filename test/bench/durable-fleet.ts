@@ -8,7 +8,7 @@
  * per property), the exporter's YAML config.
  */
 import { statSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { loadConfigFile } from '../../exporter/src/config/index.js';
 import { DurableTwin, journalPathFor } from '../../exporter/src/durability/durable-twin.js';
@@ -77,6 +77,23 @@ async function main(): Promise<void> {
   const exporter = await startExporter(config);
   const restoreSeconds = (performance.now() - started) / 1000;
   const delay = monitorEventLoopDelay({ resolution: 1 });
+  // Garbage collections while measured, so a long pause can be told from the exporter's own work.
+  const gcKinds: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+  };
+  const gcs: { kind: string; ms: number }[] = [];
+  let measuringGc = false;
+  new PerformanceObserver((list) => {
+    if (!measuringGc) return;
+    for (const entry of list.getEntries()) {
+      const { detail } = entry as { detail?: { kind?: number } };
+      const kind = detail?.kind ?? -1;
+      gcs.push({ kind: gcKinds[kind] ?? String(kind), ms: entry.duration });
+    }
+  }).observe({ entryTypes: ['gc'] });
   const checkpoints: { seconds: number; assets: number }[] = [];
   let last = exporter.twin.lastCheckpoint;
   const watch = setInterval(() => {
@@ -95,9 +112,13 @@ async function main(): Promise<void> {
       delay.reset();
       delay.enable();
       checkpoints.length = 0;
+      gcs.length = 0;
+      measuringGc = true;
     } else if (line === 'report') {
       delay.disable();
+      measuringGc = false;
       const ms = (ns: number) => ns / 1e6;
+      const longestGcs = [...gcs].sort((a, b) => b.ms - a.ms).slice(0, 3);
       process.stdout.write(
         `${JSON.stringify({
           assets,
@@ -116,6 +137,11 @@ async function main(): Promise<void> {
             max: ms(delay.max),
           },
           checkpointSeconds: checkpoints,
+          gc: {
+            count: gcs.length,
+            major: gcs.filter((g) => g.kind === 'major').length,
+            longest: longestGcs,
+          },
           heapBytes: process.memoryUsage().heapUsed,
         })}\n`,
       );
