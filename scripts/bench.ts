@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure.
- * `npm run bench -- NAME…` runs some: ingest, state, decode, kafka, ledger, commands, durability,
- * pipeline, plugin.
+ * `npm run bench -- NAME…` runs some: ingest, state, heap, decode, kafka, ledger, commands,
+ * durability, pipeline, plugin.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { benchDecode } from '../exporter/src/ingest/otlp/bench.js';
 import { repoRoot } from '../test/bed/paths.js';
 import { commandThroughput } from '../test/bench/command-throughput.js';
 import { durability } from '../test/bench/durability.js';
+import { heapBench } from '../test/bench/heap.js';
 import { ingestThroughput } from '../test/bench/ingest-throughput.js';
 import { kafkaRoundTrip } from '../test/bench/kafka-roundtrip.js';
 import { pipelineLatency } from '../test/bench/pipeline-latency.js';
@@ -38,6 +39,7 @@ function stateInChildProcess(): string[] {
 const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
   ingest: ingestThroughput,
   state: stateInChildProcess,
+  heap: heapBench,
   decode: benchDecode,
   kafka: () => kafkaRoundTrip(),
   ledger: () => benchLedger(),

@@ -6,6 +6,7 @@ import {
   loadConfigFile,
 } from './config/index.js';
 import { startExporter } from './exporter.js';
+import { tuneHeap } from './heap.js';
 
 const usage = `usage: twinops-exporter [--config FILE] [--check]
 
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
     console.log(`configuration OK${values.config ? `: ${values.config}` : ' (defaults)'}`);
     return 0;
   }
+  tuneHeap();
   const exporter = await startExporter(config);
   console.log(
     `twinops exporter: OTLP ${exporter.urls.otlp}/v1/metrics · metrics ${exporter.urls.metrics}/metrics · API ${exporter.urls.api}/api/v1/assets`,

@@ -1,25 +1,21 @@
 /**
- * The exporter side of the durability benchmark, in a process of its own (large heap): fills a
- * fleet straight into the engine and checkpoints it (a shortcut: the journal does not hold the
- * fill), starts the exporter on those files, and records event-loop pauses while the parent sends
- * load. Commands on stdin: `report` prints the figures as one JSON line, `exit` closes.
- *
- * Arguments: assets, rounds (17 fill a history of 32: each round after the first adds two values
- * per property), the exporter's YAML config.
+ * The exporter side of the durability benchmark, in processes of their own (large heap):
+ * - `fill ASSETS ROUNDS CONFIG` fills a fleet straight into the engine, checkpoints it (a shortcut:
+ *   the journal does not hold the fill), prints its figures as one JSON line and exits; ROUNDS=17
+ *   fill a history of 32 (each round after the first adds two values per property);
+ * - `serve CONFIG` starts the exporter on those files in a fresh process, as a restart would,
+ *   and records event-loop pauses while the parent sends load. Commands on stdin: `measure`
+ *   starts the measured window, `report` prints the figures as one JSON line, `exit` closes.
  */
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { loadConfigFile } from '../../exporter/src/config/index.js';
 import { DurableTwin, journalPathFor } from '../../exporter/src/durability/durable-twin.js';
 import { startExporter } from '../../exporter/src/exporter.js';
-import type { TwinPoint } from '../../exporter/src/model.js';
-
-const [assetsArg, roundsArg, configPath] = process.argv.slice(2);
-const assets = Number(assetsArg);
-const rounds = Number(roundsArg);
-const properties = ['temperature', 'pressure', 'speed'];
-const classes = ['pump', 'valve', 'compressor', 'fan', 'chiller', 'boiler', 'meter', 'motor'];
+import { tuneHeap } from '../../exporter/src/heap.js';
+import { fleetPoints, idRange } from './fleet-points.js';
 
 const fileBytes = (path: string): number => {
   let total = 0;
@@ -33,8 +29,9 @@ const fileBytes = (path: string): number => {
   return total;
 };
 
-async function main(): Promise<void> {
-  const config = loadConfigFile(configPath!);
+async function fill(assets: number, rounds: number, configPath: string): Promise<void> {
+  tuneHeap();
+  const config = loadConfigFile(configPath);
   const t0 = Date.now() - rounds * 1_000;
 
   // Fill: every asset's three properties, physical and twin, `rounds` times (history rings fill).
@@ -43,26 +40,8 @@ async function main(): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     const t = t0 + round * 1_000;
     for (let from = 0; from < assets; from += 2_000) {
-      const points: TwinPoint[] = [];
-      for (let i = from; i < Math.min(assets, from + 2_000); i++) {
-        for (const property of properties) {
-          for (const source of ['physical', 'twin'] as const) {
-            points.push({
-              assetId: `asset-${i}`,
-              assetClass: classes[i % classes.length]!,
-              site: `site-${i % 20}`,
-              source,
-              property,
-              value: ((i * 7 + round) % 1000) / 10,
-              sourceTimeMs: t,
-              model: undefined,
-              targetTimeMs: undefined,
-              desiredVersion: undefined,
-              reportedVersion: undefined,
-            });
-          }
-        }
-      }
+      const ids = idRange(from, Math.min(assets, from + 2_000));
+      const points = fleetPoints(ids, t, (i) => ((i * 7 + round) % 1000) / 10);
       twin.engine.apply(points, t);
     }
   }
@@ -71,9 +50,15 @@ async function main(): Promise<void> {
   await twin.checkpoint();
   const firstCheckpointSeconds = (performance.now() - started) / 1000;
   await twin.close();
-  const checkpointBytes = fileBytes(config.state.snapshot.path);
+  process.stdout.write(
+    `${JSON.stringify({ fillSeconds, firstCheckpointSeconds, checkpointBytes: fileBytes(config.state.snapshot.path) })}\n`,
+  );
+}
 
-  started = performance.now();
+async function serve(configPath: string): Promise<void> {
+  tuneHeap(); // as the CLI does
+  const config = loadConfigFile(configPath);
+  const started = performance.now();
   const exporter = await startExporter(config);
   const restoreSeconds = (performance.now() - started) / 1000;
   const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -94,12 +79,41 @@ async function main(): Promise<void> {
       gcs.push({ kind: gcKinds[kind] ?? String(kind), ms: entry.duration });
     }
   }).observe({ entryTypes: ['gc'] });
-  const checkpoints: { seconds: number; assets: number }[] = [];
+  // TWINOPS_BENCH_CPU_PROFILE=FILE: V8's CPU profile of the measured window, to see what a pause held.
+  const profileFile = process.env.TWINOPS_BENCH_CPU_PROFILE;
+  const session = profileFile ? new Session() : undefined;
+  const profiler = session && {
+    async start() {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 500 });
+      await session.post('Profiler.start');
+    },
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(profileFile!, JSON.stringify(profile));
+    },
+  };
+  // When the longest pauses began (ms since the process began), to tell what held the loop.
+  const longPauses: { atMs: number; ms: number }[] = [];
+  let lastTick = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    if (lastTick && now - lastTick > 30) longPauses.push({ atMs: lastTick, ms: now - lastTick });
+    lastTick = now;
+  }, 2);
+  const checkpoints: { seconds: number; assets: number; seenAtMs: number }[] = [];
+  // The measured window in ms since the process began, to line up with V8's --trace-gc output.
+  const window = { fromMs: 0, toMs: 0 };
   let last = exporter.twin.lastCheckpoint;
   const watch = setInterval(() => {
     const latest = exporter.twin.lastCheckpoint;
     if (latest && latest !== last) {
-      checkpoints.push({ seconds: latest.seconds, assets: latest.assetsWritten });
+      checkpoints.push({
+        seconds: latest.seconds,
+        assets: latest.assetsWritten,
+        seenAtMs: performance.now(),
+      });
       last = latest;
     }
   }, 200);
@@ -109,24 +123,24 @@ async function main(): Promise<void> {
 
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'measure') {
+      await profiler?.start();
       delay.reset();
       delay.enable();
       checkpoints.length = 0;
       gcs.length = 0;
       measuringGc = true;
+      window.fromMs = performance.now();
+      longPauses.length = 0;
     } else if (line === 'report') {
       delay.disable();
       measuringGc = false;
+      window.toMs = performance.now();
+      await profiler?.stop();
       const ms = (ns: number) => ns / 1e6;
       const longestGcs = [...gcs].sort((a, b) => b.ms - a.ms).slice(0, 3);
       process.stdout.write(
         `${JSON.stringify({
-          assets,
-          rounds,
-          fillSeconds,
-          firstCheckpointSeconds,
           restoreSeconds,
-          checkpointBytes,
           checkpointAndJournalBytes:
             fileBytes(config.state.snapshot.path) +
             fileBytes(journalPathFor(config.state.snapshot.path)),
@@ -143,14 +157,22 @@ async function main(): Promise<void> {
             longest: longestGcs,
           },
           heapBytes: process.memoryUsage().heapUsed,
+          window,
+          longPauses: longPauses.sort((a, b) => b.ms - a.ms).slice(0, 5),
         })}\n`,
       );
     } else if (line === 'exit') {
       clearInterval(watch);
+      clearInterval(ticker);
       await exporter.close();
       process.exit(0);
     }
   }
 }
 
-await main();
+const [mode, ...args] = process.argv.slice(2);
+if (mode === 'fill') {
+  await fill(Number(args[0]), Number(args[1]), args[2]!);
+  process.exit(0);
+} else if (mode === 'serve') await serve(args[0]!);
+else throw new Error(`usage: durable-fleet.ts fill ASSETS ROUNDS CONFIG | serve CONFIG`);

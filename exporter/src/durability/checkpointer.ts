@@ -37,7 +37,7 @@ export interface CheckpointResult {
 }
 
 /** How long one slice of encoding may hold the event loop. */
-const sliceBudgetMs = 4;
+const sliceBudgetMs = 2;
 /** Rows handed to the writer at once. */
 const rowsBatchBytes = 4 * 2 ** 20;
 

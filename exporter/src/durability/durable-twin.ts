@@ -143,10 +143,10 @@ class WaitingQueue {
 }
 
 /** Applying the changes a flush made durable holds the event loop this long at most. */
-const applyBudgetMs = 5;
+const applyBudgetMs = 3;
 
 /** Slices of an evaluation pass aim at this long on the event loop. */
-const evaluationSliceTargetMs = 5;
+const evaluationSliceTargetMs = 3;
 
 function durabilityMetrics(registry: Registry) {
   const registers = [registry];
