@@ -176,12 +176,14 @@ async function fleet(
     });
   let child: ChildProcess | undefined;
   try {
-    child = fleetProcess('fill', String(assets), String(options.rounds), configPath);
-    const filled = await lines(child)<FillReport>();
-    if (child.exitCode === null) await new Promise((resolve) => child!.once('exit', resolve));
+    const filling = fleetProcess('fill', String(assets), String(options.rounds), configPath);
+    child = filling;
+    const filled = await lines(filling)<FillReport>();
+    if (filling.exitCode === null) await new Promise((resolve) => filling.once('exit', resolve));
     // The exporter measured starts afresh on the files, as after a restart.
-    child = fleetProcess('serve', configPath);
-    const next = lines(child);
+    const served = fleetProcess('serve', configPath);
+    child = served;
+    const next = lines(served);
     const ready = await next<{ otlp: string }>();
     const perRequest = 900;
     const intervalMs = (1000 * perRequest) / options.pointsPerSecond;
@@ -198,7 +200,7 @@ async function fleet(
       const wait = at - performance.now();
       if (wait > 0) await sleep(wait);
       if (!measuring && performance.now() - started >= warmUpMs) {
-        child.stdin!.write('measure\n');
+        served.stdin!.write('measure\n');
         measuring = true;
         sent = 0;
         failed = 0;
@@ -219,13 +221,13 @@ async function fleet(
       void request.finally(() => inFlight.delete(request));
     }
     await Promise.all(inFlight);
-    child.stdin!.write('report\n');
+    served.stdin!.write('report\n');
     const report = await next<FleetReport>();
     // With flags for an experiment, the raw figures too (times line up with V8's traces).
     if (process.env.TWINOPS_BENCH_NODE_FLAGS) process.stderr.write(`${JSON.stringify(report)}\n`);
     // A crash, then a restart of the CLI on the same files: time until /readyz answers.
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    served.kill('SIGKILL');
+    await new Promise((resolve) => served.once('exit', resolve));
     const restartStart = performance.now();
     const restarted = spawn(
       process.execPath,
