@@ -6,7 +6,7 @@ import { applyEnvironment, configFromDocument } from '../../exporter/src/config/
 import { startExporter } from '../../exporter/src/exporter.js';
 import { freePort, launchBrowser, run, waitFor } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
-import { httpOk, startServer } from '../bed/process.js';
+import { startPreviewHost } from '../support/preview-host.js';
 
 /**
  * The Fleet page of the Grafana app in Chromium, through the preview host, with 10,000 assets in
@@ -129,19 +129,8 @@ export async function pluginFleet(): Promise<string[]> {
     { TWINOPS_PROXY_SECRET: secret },
   );
   const exporter = await startExporter(config);
-  const previewPort = await freePort();
-  const host = await startServer({
-    name: 'preview',
-    command: process.execPath,
-    args: () => [
-      join(pluginDir, 'preview', 'server.mjs'),
-      '--port',
-      String(previewPort),
-      '--exporter',
-      exporter.urls.api,
-    ],
-    env: { ...process.env, TWINOPS_PROXY_SECRET: secret },
-    ready: () => httpOk(`http://127.0.0.1:${previewPort}/api/health`),
+  const { host, base: previewBase } = await startPreviewHost(exporter.urls.api, [], {
+    TWINOPS_PROXY_SECRET: secret,
   });
   const browser = await launchBrowser();
   try {
@@ -178,10 +167,8 @@ export async function pluginFleet(): Promise<string[]> {
       observer.observe(document, { childList: true, subtree: true });
     });
     const page = await context.newPage();
-    const url = `http://127.0.0.1:${previewPort}/preview/fleet`;
-    await page.goto(
-      `http://127.0.0.1:${previewPort}/preview/login?user=viewer&next=/preview/fleet`,
-    );
+    const url = `${previewBase}/preview/fleet`;
+    await page.goto(`${previewBase}/preview/login?user=viewer&next=/preview/fleet`);
     const firstRender: number[] = [];
     for (let i = 0; i < loads; i++) {
       await page.goto(url, { waitUntil: 'commit' });

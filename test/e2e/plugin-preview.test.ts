@@ -16,8 +16,9 @@ import {
   type PrometheusServer,
 } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
-import { httpOk, startServer, type RunningServer } from '../bed/process.js';
+import type { RunningServer } from '../bed/process.js';
 import { startSimulation, type SimulationHandle } from '../sim/index.js';
+import { startPreviewHost } from '../support/preview-host.js';
 
 /**
  * The Grafana app's pages in Chromium, through the plugin's preview host at Grafana's defaults (its
@@ -213,23 +214,11 @@ describe('the Grafana app in Chromium through the preview host', () => {
       ruleFiles: sloRules,
     });
 
-    const previewPort = await freePort();
-    preview = await startServer({
-      name: 'preview',
-      command: process.execPath,
-      args: () => [
-        join(pluginDir, 'preview', 'server.mjs'),
-        '--port',
-        String(previewPort),
-        '--exporter',
-        exporter.urls.api,
-        '--prometheus',
-        prometheus.url,
-      ],
-      env: { ...process.env, TWINOPS_PROXY_SECRET: secret },
-      ready: () => httpOk(`http://127.0.0.1:${previewPort}/api/health`),
-    });
-    previewUrl = `http://127.0.0.1:${previewPort}`;
+    ({ host: preview, base: previewUrl } = await startPreviewHost(
+      exporter.urls.api,
+      ['--prometheus', prometheus.url],
+      { TWINOPS_PROXY_SECRET: secret },
+    ));
     browser = await launchBrowser();
 
     // Last, so the drift window starts now: conveyor-1's physical speed walks away from its twin.

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, readBody, run, serveHttp, type LoopbackServer } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
-import { httpOk, startServer, type RunningServer } from '../bed/process.js';
+import { startPreviewHost } from '../support/preview-host.js';
+import type { RunningServer } from '../bed/process.js';
 
 /**
  * The preview host's emulation of Grafana 12's plugin proxy at Grafana's defaults, seen from the
@@ -28,26 +29,6 @@ interface Echo {
   url: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
-}
-
-/** A preview host as users start it, with extra flags and an environment of its own. */
-async function startHost(exporterUrl: string, flags: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const port = await freePort();
-  const host = await startServer({
-    name: 'preview',
-    command: process.execPath,
-    args: () => [
-      join(pluginDir, 'preview', 'server.mjs'),
-      '--port',
-      String(port),
-      '--exporter',
-      exporterUrl,
-      ...flags,
-    ],
-    env: { ...process.env, ...env },
-    ready: () => httpOk(`http://127.0.0.1:${port}/api/health`),
-  });
-  return { host, base: `http://127.0.0.1:${port}` };
 }
 
 /** A raw GET (fetch would resolve `..` and re-encode the path before sending). */
@@ -120,7 +101,7 @@ describe('the preview host answers like Grafana’s plugin proxy', () => {
       res.end(JSON.stringify(echo));
     });
     // A path on the exporter URL is kept, as Grafana joins it with the forwarded rest.
-    ({ host, base } = await startHost(`${upstream.url}/twin`, [], {
+    ({ host, base } = await startPreviewHost(`${upstream.url}/twin`, [], {
       TWINOPS_PROXY_SECRET: secret,
       TWINOPS_PREVIEW_API_TOKEN: apiToken,
     }));
@@ -331,7 +312,7 @@ describe('the preview host answers like Grafana’s plugin proxy', () => {
   });
 
   it('with send_user_header on, sends X-Grafana-User for users and service accounts, never for anonymous visitors', async () => {
-    const { host: withHeader, base: headerBase } = await startHost(
+    const { host: withHeader, base: headerBase } = await startPreviewHost(
       upstream.url,
       [
         '--send-user-header',
@@ -368,8 +349,8 @@ describe('the preview host answers like Grafana’s plugin proxy', () => {
 
   it('renders a missing setting as <no value>: in a header as that text, as the URL a 502', async () => {
     // No proxy secret and no exporter URL configured.
-    const { host: bare, base: bareBase } = await startHost('', []);
-    const { host: noSecret, base: noSecretBase } = await startHost(upstream.url, []);
+    const { host: bare, base: bareBase } = await startPreviewHost('', []);
+    const { host: noSecret, base: noSecretBase } = await startPreviewHost(upstream.url, []);
     try {
       const header = JSON.parse(
         (
@@ -400,7 +381,7 @@ describe('the preview host answers like Grafana’s plugin proxy', () => {
   });
 
   it('answers 500 when the app is not enabled, and 404 for a plugin that is not there', async () => {
-    const { host: off, base: offBase } = await startHost(upstream.url, ['--app-disabled'], {
+    const { host: off, base: offBase } = await startPreviewHost(upstream.url, ['--app-disabled'], {
       TWINOPS_PROXY_SECRET: secret,
     });
     try {
@@ -436,7 +417,7 @@ describe('the preview host answers like Grafana’s plugin proxy', () => {
 
   it('answers 502 when the upstream refuses the connection, 504 when it cannot be reached in time', async () => {
     const closedPort = await freePort();
-    const { host: refused, base: refusedBase } = await startHost(
+    const { host: refused, base: refusedBase } = await startPreviewHost(
       `http://127.0.0.1:${closedPort}`,
       [],
       {
@@ -460,7 +441,7 @@ describe('the preview host answers like Grafana’s plugin proxy', () => {
           socket.on('error', () => resolveFill());
         });
       }
-      const { host: slow, base: slowBase } = await startHost(
+      const { host: slow, base: slowBase } = await startPreviewHost(
         `http://127.0.0.1:${stuckPort}`,
         ['--dial-timeout', '1'],
         { TWINOPS_PROXY_SECRET: secret },

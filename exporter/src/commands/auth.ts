@@ -19,6 +19,7 @@ import {
   type GrafanaContext,
   type GrafanaOrgRole,
   type IdTokenIdentity,
+  type Refusal,
 } from './grafana-identity.js';
 import { risks, type Principal, type Risk, type Role, type Verdict } from './model.js';
 
@@ -180,7 +181,7 @@ async function grafanaProxy(
 }
 
 /** A header sent once (or not at all); empty counts as absent, repeated is refused. */
-function single(headers: Headers, name: string): string | undefined | { refused: string } {
+function single(headers: Headers, name: string): string | undefined | Refusal {
   const value = header(headers, name);
   if (Array.isArray(value)) return { refused: `the ${name} header was sent more than once` };
   return value === '' ? undefined : value;

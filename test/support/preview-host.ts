@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { freePort } from '../bed/ports.js';
+import { repoRoot } from '../bed/paths.js';
+import { httpOk, startServer, type RunningServer } from '../bed/process.js';
+
+export interface PreviewHost {
+  host: RunningServer;
+  /** `http://127.0.0.1:port` */
+  base: string;
+}
+
+/**
+ * The plugin's preview host as users start it (`grafana-plugin/preview/server.mjs`), on a free
+ * port, proxying to `exporterUrl`, with extra flags and environment. Its bundle must be built.
+ */
+export async function startPreviewHost(
+  exporterUrl: string,
+  flags: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<PreviewHost> {
+  const port = await freePort();
+  const host = await startServer({
+    name: 'preview',
+    command: process.execPath,
+    args: () => [
+      join(repoRoot, 'grafana-plugin', 'preview', 'server.mjs'),
+      '--port',
+      String(port),
+      '--exporter',
+      exporterUrl,
+      ...flags,
+    ],
+    env: { ...process.env, ...env },
+    ready: () => httpOk(`http://127.0.0.1:${port}/api/health`),
+  });
+  return { host, base: `http://127.0.0.1:${port}` };
+}
