@@ -118,6 +118,12 @@ const devices = startInProcessDevices({
     assetClass: 'conveyor',
     values: { mode: 'auto' },
   })),
+  // Beside the ledger: what the devices were told outlives a crash of the demo as the ledger's
+  // record of it does, so after a restart the twin still shows what the ledger says was applied.
+  stateFile:
+    config.commands.ledgerPath === ':memory:'
+      ? undefined
+      : config.commands.ledgerPath.replace(/(\.db)?$/, '-devices.json'),
   log: (line) => console.log(line),
 });
 

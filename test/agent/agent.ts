@@ -46,6 +46,8 @@ export interface DeviceAgentOptions {
   /** How often every known asset's current values are sent again (default 1000; 0: never). */
   reportEveryMs?: number;
   initialValues?: InitialAsset[];
+  /** Where the devices keep their values across restarts (see SimulatedDevicesOptions). */
+  stateFile?: string;
   /** One line per command handled and per problem (default: silent). */
   log?: (line: string) => void;
 }
@@ -122,6 +124,7 @@ class Agent {
       modes: options.modes,
       reportEveryMs: options.reportEveryMs,
       initialValues: options.initialValues,
+      stateFile: options.stateFile,
       log: options.log,
     });
     const kafka = new Kafka({

@@ -4,6 +4,7 @@
  * reports of them. The Kafka agent (agent.ts) and the in-process adapter (in-process.ts) deliver
  * commands to it and send its acks; it never knows which.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultRefuseReason, defaultSlowDelayMs, ModeTable, type ModeSpec } from './modes.js';
 import type { CommandAck, CommandMessage, PropertyValue, ReadCommand } from './protocol.js';
@@ -31,8 +32,20 @@ export interface SimulatedDevicesOptions {
   /** How often every known asset's current values are sent again (default 1000; 0: never). */
   reportEveryMs?: number;
   initialValues?: InitialAsset[];
+  /**
+   * A JSON file holding the assets' values, written (atomically) before each applied command is
+   * reported or acked, and read at start over `initialValues`: a device keeps what it was told
+   * when its agent restarts, as real equipment does. Absent: values live in memory only.
+   */
+  stateFile?: string;
   /** One line per command handled and per problem (default: silent). */
   log?: (line: string) => void;
+}
+
+/** The state file's content. */
+interface StateFile {
+  version: 1;
+  assets: Record<string, { assetClass: string; values: Record<string, PropertyValue> }>;
 }
 
 /** An ack as the devices decide it; the transport stamps `timeUnixNano` as it sends it. */
@@ -74,16 +87,20 @@ export class SimulatedDevices {
   private reporting: Promise<void> = Promise.resolve();
   private reportTimer: NodeJS.Timeout | undefined;
   private reportsFailing = false;
+  private readonly stateFile: string | undefined;
 
   constructor(options: SimulatedDevicesOptions) {
     this.modes = new ModeTable(options.modes);
     this.reporter = options.reporter;
     this.reportEveryMs = options.reportEveryMs ?? 1_000;
     this.print = options.log ?? (() => {});
-    for (const asset of options.initialValues ?? []) {
+    this.stateFile = options.stateFile;
+    const saved = this.stateFile ? readState(this.stateFile) : [];
+    for (const asset of [...(options.initialValues ?? []), ...saved]) {
+      const known = this.assets.get(asset.assetId)?.values;
       this.assets.set(asset.assetId, {
         assetClass: asset.assetClass,
-        values: new Map(Object.entries(asset.values)),
+        values: new Map([...(known ?? []), ...Object.entries(asset.values)]),
       });
     }
   }
@@ -180,6 +197,7 @@ export class SimulatedDevices {
     }
     asset.assetClass = command.assetClass;
     asset.values.set(command.property, command.value);
+    if (this.stateFile) writeState(this.stateFile, this.assets);
   }
 
   /** Slow mode's wait; a halt cuts it short, as a crash would a real process. */
@@ -217,4 +235,40 @@ export class SimulatedDevices {
       }
     });
   }
+}
+
+/** The assets a state file holds; none when it does not exist yet. A damaged file is an error. */
+function readState(file: string): InitialAsset[] {
+  if (!existsSync(file)) return [];
+  let state: StateFile;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as StateFile;
+  } catch (error) {
+    throw new Error(`device state ${file} is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (state?.version !== 1 || typeof state.assets !== 'object' || state.assets === null) {
+    throw new Error(`device state ${file} is not a version 1 state file`);
+  }
+  return Object.entries(state.assets).map(([assetId, { assetClass, values }]) => ({
+    assetId,
+    assetClass,
+    values,
+  }));
+}
+
+/** Written beside and renamed over: a kill mid-write leaves the previous state, never half. */
+function writeState(file: string, assets: Map<string, AssetState>): void {
+  const state: StateFile = {
+    version: 1,
+    assets: Object.fromEntries(
+      [...assets].map(([id, asset]) => [
+        id,
+        { assetClass: asset.assetClass, values: Object.fromEntries(asset.values) },
+      ]),
+    ),
+  };
+  writeFileSync(`${file}.tmp`, JSON.stringify(state));
+  renameSync(`${file}.tmp`, file);
 }

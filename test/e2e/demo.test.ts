@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort, run, waitFor } from '../bed/index.js';
@@ -161,6 +163,88 @@ describe('npm run demo', () => {
       await expect(fetch(previewUrl!)).rejects.toThrow();
     } finally {
       demo.kill('SIGKILL');
+    }
+  });
+
+  it('after a SIGKILL, the devices still hold what the ledger says they applied', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twinops-demo-'));
+    const env = {
+      ...(await demoEnv()),
+      TWINOPS_SNAPSHOT_PATH: join(dir, 'state.db'),
+      TWINOPS_LEDGER_PATH: join(dir, 'commands.db'),
+      TWINOPS_DEMO_DEVICE_MODES: '',
+    };
+    const api = `http://127.0.0.1:${env.TWINOPS_API_PORT}/api/v1`;
+    const proxy = `http://127.0.0.1:${env.TWINOPS_PREVIEW_PORT}/api/plugin-proxy/twinops-twinops-app`;
+    const started: ChildProcess[] = [];
+    const start = async () => {
+      const demo = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      started.push(demo);
+      let output = '';
+      demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const token = await waitFor('the demo to print its token', () =>
+        output.includes('Ctrl-C') ? /^\s+token\s+(\S+)$/m.exec(output)?.[1] : undefined,
+      );
+      return { demo, token, exited: new Promise((done) => demo.once('exit', done)) };
+    };
+    /** conveyor-1's mode as the twin has it, once a report received after `sinceMs` set it. */
+    const reportedMode = (sinceMs: number) =>
+      waitFor('a report of conveyor-1 mode', async () => {
+        const asset = (await (await fetch(`${api}/assets/conveyor-1`)).json()) as {
+          properties?: { property: string; physical: { value: unknown; receivedMs: number } }[];
+        };
+        const mode = asset.properties?.find((p) => p.property === 'mode')?.physical;
+        return mode && mode.receivedMs > sinceMs ? mode.value : undefined;
+      });
+    try {
+      const first = await start();
+      expect(await reportedMode(0)).toBe('auto');
+      // setMode is high risk: submitted by this run's token, approved by erin through the proxy.
+      const submitted = await fetch(`${api}/commands`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${first.token}` },
+        body: JSON.stringify({
+          idempotencyKey: 'demo-restart-mode',
+          assetId: 'conveyor-1',
+          name: 'setMode',
+          params: { mode: 'manual' },
+          reason: 'demo restart test',
+        }),
+      });
+      const { command } = (await submitted.json()) as { command: { id: string; status: string } };
+      expect(command.status).toBe('pending_approval');
+      const approved = await fetch(`${proxy}/admin/api/v1/commands/${command.id}/approve`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: 'twinops_preview_user=erin' },
+        body: JSON.stringify({ reason: 'second pair of eyes' }),
+      });
+      expect(approved.status).toBe(200);
+      const outcome = (token: string) =>
+        waitFor('the command to reach its outcome', async () => {
+          const response = await fetch(`${api}/commands/${command.id}`, {
+            headers: { Authorization: `Bearer ${token}` },
+          });
+          return ((await response.json()) as { outcome?: string }).outcome;
+        });
+      expect(await outcome(first.token)).toBe('applied');
+
+      first.demo.kill('SIGKILL');
+      await first.exited;
+      const restartedAt = Date.now();
+      const second = await start();
+      // The device's own report after the restart, not the twin's snapshot, says manual.
+      expect(await reportedMode(restartedAt)).toBe('manual');
+      expect(await outcome(second.token)).toBe('applied');
+      second.demo.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    } finally {
+      for (const demo of started) demo.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
