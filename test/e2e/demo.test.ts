@@ -168,7 +168,7 @@ describe('npm run demo', () => {
 
   it('after a SIGKILL, the devices still hold what the ledger says they applied', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'twinops-demo-'));
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...(await demoEnv()),
       TWINOPS_SNAPSHOT_PATH: join(dir, 'state.db'),
       TWINOPS_LEDGER_PATH: join(dir, 'commands.db'),
