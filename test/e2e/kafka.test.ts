@@ -116,8 +116,11 @@ describe('Kafka ingest (real broker, kafkajs consumer group)', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
+  /** Protobuf messages per Kafka message; the simulator's bodies are far below it. */
+  const maxElementsPerRequest = 20_000;
   const kafkaConfig = (group: string) => ({
     ingest: {
+      maxElementsPerRequest,
       kafka: {
         enabled: true,
         brokers: [broker.bootstrap],
@@ -129,12 +132,22 @@ describe('Kafka ingest (real broker, kafkajs consumer group)', () => {
     sli: sliConfig,
   });
 
-  it('gives the same SLIs through Kafka as through OTLP/HTTP, and skips a malformed message', async () => {
+  it('gives the same SLIs through Kafka as through OTLP/HTTP, and skips a malformed message and one over the element cap', async () => {
+    // Every message takes two bytes at least: none of the fleet's can be over the cap.
+    expect(Math.max(...messages.map((m) => m.value.length))).toBeLessThan(
+      2 * maxElementsPerRequest,
+    );
+    // Empty resource_metrics, two bytes each: well-formed, and more than one message may hold.
+    const overCap = Buffer.alloc(4 * maxElementsPerRequest, Buffer.from([0x0a, 0]));
     const producer = broker.client().producer();
     await producer.connect();
     await producer.send({
       topic,
-      messages: [{ key: 'junk', value: Buffer.from('not protobuf at all') }, ...messages],
+      messages: [
+        { key: 'junk', value: Buffer.from('not protobuf at all') },
+        { key: 'over-cap', value: overCap },
+        ...messages,
+      ],
     });
     await producer.disconnect();
     let logText: string;
@@ -153,6 +166,9 @@ describe('Kafka ingest (real broker, kafkajs consumer group)', () => {
       expect(text).toMatch(
         /twin_exporter_ingest_refused_total\{transport="kafka",reason="malformed"\} 1/,
       );
+      expect(text).toMatch(
+        /twin_exporter_ingest_refused_total\{transport="kafka",reason="too_large"\} 1/,
+      );
     } finally {
       logText = viaKafka.log();
       await viaKafka.stop();
@@ -167,7 +183,8 @@ describe('Kafka ingest (real broker, kafkajs consumer group)', () => {
         (sum, p) => sum + Math.max(0, Number(p.offset)),
         0,
       );
-      expect(total, JSON.stringify(committed) + logText).toBe(messages.length + 1); // the junk message too
+      // The two skipped messages too.
+      expect(total, JSON.stringify(committed) + logText).toBe(messages.length + 2);
     } finally {
       await admin.disconnect();
     }

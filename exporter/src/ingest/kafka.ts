@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaIngestConfig, KafkaTopicConfig } from '../config/types.js';
 import { kafkaConnection } from './kafka-connection.js';
+import { OtlpLimitError, type RequestBounds } from './otlp/bounds.js';
 import { OtlpDecodeError } from './otlp/decode.js';
 import { decodeAndNormalize } from './otlp/normalize.js';
 import type { IngestSink, KafkaMessageIn, Offsets } from './pipeline.js';
@@ -12,6 +13,8 @@ export interface KafkaIngestOptions {
   config: KafkaIngestConfig;
   sink: IngestSink;
   telemetry: IngestTelemetry;
+  /** What one message may hold, as for an OTLP/HTTP request; a message over it is skipped. */
+  bounds: RequestBounds;
   /** How often applied offsets are committed to the group (they are a hint: the twin keeps its own). */
   commitEveryMs?: number;
 }
@@ -125,12 +128,18 @@ export class KafkaIngest {
         const body = message.value ?? new Uint8Array();
         telemetry.bytes.inc({ transport: 'kafka', signal: topic.signal }, body.length);
         try {
-          const decoded = decodeAndNormalize(topic.signal, topic.encoding, body);
+          const decoded = decodeAndNormalize(
+            topic.signal,
+            topic.encoding,
+            body,
+            this.options.bounds,
+          );
           messages.push({ offset: message.offset, body, batch: decoded });
         } catch (error) {
           // A malformed message is counted and skipped: it must never stall the partition.
           if (!(error instanceof OtlpDecodeError)) throw error;
-          telemetry.refused.inc({ transport: 'kafka', reason: 'malformed' });
+          const reason = error instanceof OtlpLimitError ? 'too_large' : 'malformed';
+          telemetry.refused.inc({ transport: 'kafka', reason });
           messages.push({ offset: message.offset, body: undefined, batch: undefined });
         }
       }

@@ -3,8 +3,16 @@
  * OTel SDK sends, many points per resource. Budget: well under 1 µs per point, since the whole
  * exporter must ingest ≥ 300,000 points/s on one core.
  */
+import { defaultConfig } from '../../config/load.js';
+import { checkRequestBounds, type RequestBounds } from './bounds.js';
 import { decodeRequest, otlpRoot } from './decode.js';
 import { decodeAndNormalize } from './normalize.js';
+
+/** The bounds the exporter serves with by default, counted as every request's are. */
+const bounds: RequestBounds = {
+  maxElements: defaultConfig.ingest.maxElementsPerRequest,
+  maxPoints: defaultConfig.ingest.maxPointsPerRequest,
+};
 
 const assets = 100;
 const properties = ['temperature', 'pressure', 'rotor_speed'];
@@ -74,23 +82,33 @@ export async function benchDecode(): Promise<string[]> {
 
   const full = await measure(
     3000,
-    () => decodeAndNormalize('metrics', 'otlp_proto', protobuf).points.length,
+    () => decodeAndNormalize('metrics', 'otlp_proto', protobuf, bounds).points.length,
   );
+  const boundsOnly = await measure(1000, () => {
+    checkRequestBounds('metrics', 'otlp_proto', protobuf, bounds);
+    return perRequest;
+  });
+  const jsonBoundsOnly = await measure(1000, () => {
+    checkRequestBounds('metrics', 'otlp_json', json, bounds);
+    return perRequest;
+  });
   const decodeOnly = await measure(1000, () => {
     decodeRequest('metrics', 'otlp_proto', protobuf);
     return perRequest;
   });
   const fromJson = await measure(
     1000,
-    () => decodeAndNormalize('metrics', 'otlp_json', json).points.length,
+    () => decodeAndNormalize('metrics', 'otlp_json', json, bounds).points.length,
   );
 
   const line = (what: string, rate: number) =>
     `${what}: ${Math.round(rate).toLocaleString('en-US')} points/s (${(1e9 / rate).toFixed(0)} ns/point)`;
   return [
     `OTLP decode + normalize, ${assets} assets × ${properties.length} properties × ${pointsPerSeries} points = ${perRequest} points per request (protobuf ${protobuf.length} bytes, JSON ${json.length} bytes)`,
-    line('protobuf, decode + normalize', full),
+    line('protobuf, bounds + decode + normalize', full),
     line('protobuf, decode only', decodeOnly),
-    line('JSON, decode + normalize', fromJson),
+    line('protobuf, bounds counted on the bytes only', boundsOnly),
+    line('JSON, bounds + decode + normalize', fromJson),
+    line('JSON, bounds counted on the bytes only', jsonBoundsOnly),
   ];
 }

@@ -346,6 +346,13 @@ describe('malformed bodies', () => {
     ],
     ['random bytes', 'metrics', 'otlp_proto', randomBytes, /^invalid protobuf: .+ at offset \d+$/],
     [
+      'a wrong wire type (its offset said once)',
+      'metrics',
+      'otlp_proto',
+      Uint8Array.from([0x0f, 0x00]),
+      /^invalid protobuf: invalid wire type 7 at offset \d+$/,
+    ],
+    [
       'random bytes as logs',
       'logs',
       'otlp_proto',

@@ -109,8 +109,10 @@ function decodeProtobuf(signal: Signal, body: Uint8Array): OtlpMetricsRequest | 
     const message = error instanceof Error ? error.message : String(error);
     // protobufjs stops at 100 nested messages, which in this schema means AnyValues nested over 32 deep.
     if (message === 'max depth exceeded') throw new OtlpDecodeError(`invalid protobuf: ${tooDeep}`);
+    // protobufjs names the offset in some messages ("invalid wire type 7 at offset 12") only.
     const what = message.startsWith('index out of range') ? 'index out of range' : message;
-    throw new OtlpDecodeError(`invalid protobuf: ${what} at offset ${reader.pos}`);
+    const where = / at offset \d+$/.test(what) ? '' : ` at offset ${reader.pos}`;
+    throw new OtlpDecodeError(`invalid protobuf: ${what}${where}`);
   }
 }
 

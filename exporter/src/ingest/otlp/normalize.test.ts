@@ -507,6 +507,44 @@ describe('reject reasons', () => {
       'bad_attribute',
       point,
     ],
+    ...(
+      [
+        ['NUL', '\u0000'],
+        ['CR', '\r'],
+        ['TAB', '\t'],
+        ['DEL', '\u007f'],
+        ['C1 control', '\u0085'],
+      ] as const
+    ).flatMap(([name, control]): [string, Signal, object, RejectReason, string][] => [
+      [
+        `a ${name} in twin.asset.id`,
+        'metrics',
+        one(physical, undefined, T1, pumpResource(`pump${control}1`)),
+        'bad_attribute',
+        'resourceMetrics[0]',
+      ],
+      [
+        `a ${name} in twin.asset.class`,
+        'metrics',
+        one(physical, undefined, T1, asset({ 'twin.asset.class': `pump${control}` })),
+        'bad_attribute',
+        'resourceMetrics[0]',
+      ],
+      [
+        `a ${name} in twin.property`,
+        'metrics',
+        one({ ...physical, 'twin.property': `level${control}` }),
+        'bad_attribute',
+        point,
+      ],
+      [
+        `a ${name} in a metric name`,
+        'metrics',
+        metrics([pumpResource(), [gauge(`${control}level`, [numberPoint(physical)])]]),
+        'bad_attribute',
+        point,
+      ],
+    ]),
     [
       'a metric name over 256 characters',
       'metrics',
@@ -710,6 +748,23 @@ describe('reject reasons', () => {
 
   // Values OTLP/JSON can carry and protobuf cannot: right JSON type, wrong value.
   const jsonOnly: typeof cases = [
+    // JSON escapes can carry a lone surrogate; protobuf's UTF-8 cannot (it decodes to U+FFFD).
+    ...(['\ud800', '\udc00'] as const).flatMap((lone): typeof cases => [
+      [
+        `a lone surrogate ${JSON.stringify(lone)} in twin.asset.id`,
+        'metrics',
+        one(physical, undefined, T1, pumpResource(`pump${lone}1`)),
+        'bad_attribute',
+        'resourceMetrics[0]',
+      ],
+      [
+        `a lone surrogate ${JSON.stringify(lone)} in twin.property`,
+        'metrics',
+        one({ ...physical, 'twin.property': `level${lone}` }),
+        'bad_attribute',
+        point,
+      ],
+    ]),
     [
       'a timestamp that is not an integer',
       'metrics',

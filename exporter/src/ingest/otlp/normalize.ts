@@ -14,6 +14,7 @@ import type {
   Source,
   TwinPoint,
 } from '../../model.js';
+import { checkRequestBounds, tooManyPoints, type RequestBounds } from './bounds.js';
 import { decodeRequest } from './decode.js';
 import type {
   AnyValue,
@@ -22,6 +23,7 @@ import type {
   OtlpLogsRequest,
   OtlpMetricsRequest,
   Resource,
+  ResourceLogs,
   ResourceMetrics,
 } from './types.js';
 
@@ -33,10 +35,27 @@ export function decodeAndNormalize(
   signal: Signal,
   encoding: Encoding,
   body: Uint8Array,
+  bounds?: RequestBounds,
 ): NormalizedBatch {
-  return signal === 'metrics'
-    ? normalizeMetrics(decodeRequest('metrics', encoding, body))
-    : normalizeLogs(decodeRequest('logs', encoding, body));
+  if (!bounds) {
+    return signal === 'metrics'
+      ? normalizeMetrics(decodeRequest('metrics', encoding, body))
+      : normalizeLogs(decodeRequest('logs', encoding, body));
+  }
+  // Counted on the bytes before anything is built; JSON's points once its (bounded) objects are.
+  checkRequestBounds(signal, encoding, body, bounds);
+  if (signal === 'metrics') {
+    const request = decodeRequest('metrics', encoding, body);
+    if (request.resourceMetrics.reduce((n, r) => n + countDataPoints(r), 0) > bounds.maxPoints) {
+      throw tooManyPoints(bounds, signal);
+    }
+    return normalizeMetrics(request);
+  }
+  const request = decodeRequest('logs', encoding, body);
+  if (request.resourceLogs.reduce((n, r) => n + countLogRecords(r), 0) > bounds.maxPoints) {
+    throw tooManyPoints(bounds, signal);
+  }
+  return normalizeLogs(request);
 }
 
 export function normalizeRequest(
@@ -203,6 +222,12 @@ function countDataPoints(resourceMetrics: ResourceMetrics): number {
   return count;
 }
 
+function countLogRecords(resourceLogs: ResourceLogs): number {
+  let count = 0;
+  for (const { logRecords } of resourceLogs.scopeLogs) count += logRecords.length;
+  return count;
+}
+
 /** The twin attributes of one data point or log record. One instance is reused for every point. */
 class PointAttributes {
   source: AnyValue | undefined;
@@ -304,15 +329,24 @@ function twinSource(value: AnyValue | undefined): Source | undefined {
   return source === 'physical' || source === 'twin' || source === 'model' ? source : undefined;
 }
 
-/** A bounded string attribute: undefined when absent or empty, null when not a string or too long. */
+/**
+ * A bounded string attribute: undefined when absent or empty, null when not a string, too long,
+ * holding a control character (C0, DEL, C1), or a lone UTF-16 surrogate (OTLP/JSON can escape
+ * one): names become label values, log lines and API paths, where a NUL, CR or TAB hides or
+ * forges what a reader sees, and a lone surrogate is no text at all.
+ */
 function stringAttribute(value: AnyValue | undefined): string | null | undefined {
   if (value?.value === undefined) return undefined;
   return value.value === 'stringValue' ? boundedString(value.stringValue!) : null;
 }
 
 function boundedString(text: string): string | null | undefined {
-  return text === '' ? undefined : text.length > maxLength ? null : text;
+  return text === '' ? undefined : text.length > maxLength || notAName.test(text) ? null : text;
 }
+
+const notAName =
+  // eslint-disable-next-line no-control-regex -- control characters are what it finds
+  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Model versions are strings by convention; an integer version is accepted as its decimal text. */
 function modelVersion(value: AnyValue | undefined): string | null | undefined {
