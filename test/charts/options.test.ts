@@ -380,3 +380,65 @@ describe('NOTES.txt', () => {
     }
   });
 });
+
+describe('OTLP ingest auth and TLS', () => {
+  const ingestOf = async (values: Values) => {
+    const objects = await render(values);
+    const deployment = onlyOne<DeploymentObject>(objects, 'Deployment');
+    return {
+      config: (renderedConfig(objects).ingest as Record<string, unknown>) ?? {},
+      volume: deployment.spec.template.spec.volumes?.find((v) => v.name === 'ingest-tls'),
+      mount: exporterContainer(deployment).volumeMounts?.find((m) => m.name === 'ingest-tls'),
+      env: exporterContainer(deployment).env ?? [],
+    };
+  };
+
+  it('are off by default: plain HTTP, no token', async () => {
+    const { config, volume, env } = await ingestOf({});
+    expect(config).not.toHaveProperty('tls');
+    expect(config).not.toHaveProperty('auth');
+    expect(volume).toBeUndefined();
+    expect(env.map((e) => e.name)).not.toContain('TWINOPS_INGEST_TOKEN');
+  });
+
+  it('the token reaches the exporter only from its Secret, never through the config', async () => {
+    const { config, env } = await ingestOf({
+      ingest: { auth: { existingSecret: 'twinops-ingest', tokenKey: 'collector-token' } },
+    });
+    expect(config).not.toHaveProperty('auth');
+    expect(env.find((e) => e.name === 'TWINOPS_INGEST_TOKEN')).toEqual({
+      name: 'TWINOPS_INGEST_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'twinops-ingest', key: 'collector-token' } },
+    });
+  });
+
+  it('TLS from a Secret, mutual with a client CA key: the files mounted and named in the config', async () => {
+    const { config, volume, mount } = await ingestOf({
+      ingest: { tls: { existingSecret: 'twinops-ingest-tls', clientCaKey: 'ca.crt' } },
+    });
+    expect(config.tls).toEqual({
+      enabled: true,
+      certFile: '/etc/twinops-ingest-tls/tls.crt',
+      keyFile: '/etc/twinops-ingest-tls/tls.key',
+      clientCaFile: '/etc/twinops-ingest-tls/ca.crt',
+    });
+    expect(volume?.secret).toMatchObject({
+      secretName: 'twinops-ingest-tls',
+      items: [
+        { key: 'tls.crt', path: 'tls.crt' },
+        { key: 'tls.key', path: 'tls.key' },
+        { key: 'ca.crt', path: 'ca.crt' },
+      ],
+    });
+    expect(mount).toMatchObject({ mountPath: '/etc/twinops-ingest-tls', readOnly: true });
+  });
+
+  it('refuses the token in extraEnv and the TLS keys in config, naming them', async () => {
+    await expect(
+      render({ extraEnv: [{ name: 'TWINOPS_INGEST_TOKEN', value: 'x' }] }),
+    ).rejects.toThrow(/extraEnv/);
+    await expect(
+      render({ config: { ingest: { tls: { certFile: '/x', keyFile: '/y' } } } }),
+    ).rejects.toThrow(/config\.ingest\.tls \(set by ingest\.tls\.\*\)/);
+  });
+});

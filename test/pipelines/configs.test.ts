@@ -275,3 +275,66 @@ describe('direct: simulated fleet → collector → exporter over OTLP/HTTP', ()
     expect(total(samples, 'twin_exporter_ingest_refused_total')).toBe(0);
   });
 });
+
+describe('direct with ingest auth: the bearertokenauth extension against the exporter', () => {
+  const token = 'site-a-ingest-token';
+  let exporter: ExporterProcess;
+  const collectors: PipelineCollector[] = [];
+
+  beforeAll(async () => {
+    exporter = await startExporterProcess(
+      { state: { snapshot: { path: ':memory:' } } },
+      { env: { TWINOPS_INGEST_TOKEN: token } },
+    );
+  });
+  afterAll(async () => {
+    for (const collector of collectors) await collector.stop();
+    await exporter?.stop();
+  });
+
+  const send = async (ingestToken: string | undefined, seed: number) => {
+    const collector = await startPipelineCollector('direct', {
+      ...unset,
+      TWINOPS_EXPORTER_ENDPOINT: exporter.otlpUrl,
+      TWINOPS_INGEST_TOKEN: ingestToken,
+    });
+    collectors.push(collector);
+    const result = await runSimulation({
+      endpoint: collector.otlpUrl,
+      assets: 2,
+      tickMs: 100,
+      ticks: 3,
+      seed,
+    });
+    expect(result.exports.failed).toBe(0);
+    return result;
+  };
+
+  it('a collector with the token gets its points in', async () => {
+    const result = await send(token, 5);
+    await waitFor('the exporter to count every point', async () => {
+      const samples = await scrape(`${exporter.metricsUrl}/metrics`);
+      return total(samples, 'twin_points_total') >= result.points.length || undefined;
+    });
+  });
+
+  it('one without the token, or with a wrong one, is refused with 401 and counted', async () => {
+    const before = total(await scrape(`${exporter.metricsUrl}/metrics`), 'twin_points_total');
+    await send(undefined, 6);
+    await send('not-the-token', 7);
+    const samples = await waitFor('two collectors refused', async () => {
+      const s = await scrape(`${exporter.metricsUrl}/metrics`);
+      const refused = s.find(
+        (x) =>
+          x.name === 'twin_exporter_ingest_refused_total' && x.labels.reason === 'unauthenticated',
+      );
+      return (refused?.value ?? 0) >= 2 ? s : undefined;
+    });
+    expect(total(samples, 'twin_points_total')).toBe(before);
+    // The collectors say why: the exporter answered 401, which they do not retry.
+    await waitFor(
+      'both collectors to log the 401',
+      () => collectors.slice(1).every((c) => /401/.test(c.log())) || undefined,
+    );
+  });
+});

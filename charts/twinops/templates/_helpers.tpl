@@ -86,6 +86,9 @@ container runtime could not create a mount point inside it.
 */}}
 {{- define "twinops.kafkaTlsDir" -}}/etc/twinops-kafka-tls{{- end -}}
 
+{{/* Where the OTLP ingest TLS Secret is mounted (HTTPS on the OTLP port when set). */}}
+{{- define "twinops.ingestTlsDir" -}}/etc/twinops-ingest-tls{{- end -}}
+
 {{/* The Kafka TLS Secret's files are mounted (TLS on, with a Secret). */}}
 {{- define "twinops.mountKafkaTls" -}}
 {{- if and .Values.kafka.tls.enabled .Values.kafka.tls.existingSecret -}}true{{- end -}}
@@ -124,6 +127,7 @@ the Deployment, so `helm template`, `helm lint` and `helm install` all stop on t
   (list (hasKey (dig "ingest" "kafka" dict $c) "groupId") "config.ingest.kafka.groupId (set by kafka.groupId)")
   (list (hasKey (dig "ingest" "kafka" dict $c) "tls") "config.ingest.kafka.tls (set by kafka.tls.*)")
   (list (hasKey (dig "ingest" "kafka" dict $c) "sasl") "config.ingest.kafka.sasl (set by kafka.sasl.*; the password only from kafka.sasl.existingSecret)")
+  (list (hasKey (dig "ingest" dict $c) "tls") "config.ingest.tls (set by ingest.tls.*)")
   (list (hasKey (dig "state" "snapshot" dict $c) "path") "config.state.snapshot.path (the chart's data volume)")
   (list (hasKey (dig "commands" dict $c) "enabled") "config.commands.enabled (set by commands.enabled)")
   (list (hasKey (dig "commands" dict $c) "ledgerPath") "config.commands.ledgerPath (the chart's data volume)")
@@ -161,9 +165,21 @@ The exporter's configuration: `config` from values, with the keys the chart owns
 {{- $_ := set $kafka "sasl" (dict "enabled" true "mechanism" .mechanism "username" .username) -}}
 {{- end -}}
 {{- end -}}
+{{- $ingest := dict "kafka" $kafka -}}
+{{- with .Values.ingest.tls -}}
+{{- if .existingSecret -}}
+{{- $dir := include "twinops.ingestTlsDir" $ -}}
+{{- $tls := dict "enabled" true "certFile" (printf "%s/%s" $dir .certKey) "keyFile" (printf "%s/%s" $dir .keyKey) -}}
+{{- if .clientCaKey -}}
+{{- $_ := set $tls "clientCaFile" (printf "%s/%s" $dir .clientCaKey) -}}
+{{- end -}}
+{{- $_ := set $ingest "tls" $tls -}}
+{{- end -}}
+{{- end -}}
+{{- /* The ingest token is not here: TWINOPS_INGEST_TOKEN, from the Secret, turns ingest auth on. */ -}}
 {{- $managed := dict
   "server" (dict "host" "0.0.0.0" "otlpPort" (int .Values.ports.otlp) "metricsPort" (int .Values.ports.metrics) "apiPort" (int .Values.ports.api))
-  "ingest" (dict "kafka" $kafka)
+  "ingest" $ingest
   "state" (dict "snapshot" (dict "path" (printf "%s/state.db" $dataDir)))
   "commands" (dict "enabled" .Values.commands.enabled "ledgerPath" (printf "%s/commands.db" $dataDir))
 -}}

@@ -252,8 +252,7 @@ describe('OTLP/HTTP ingest while not ready', () => {
       appliedOffsets: () => ({}),
     };
     const server = buildOtlpHttpServer(sink, new IngestTelemetry(new Registry()), {
-      maxBodyBytes: 65536,
-      maxConcurrentRequests: 4,
+      ...config.ingest,
       retryAfterSeconds: 7,
       isReady: () => false,
     });

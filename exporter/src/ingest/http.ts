@@ -1,6 +1,13 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IngestAuthConfig, IngestHttpConfig, IngestTlsConfig } from '../config/types.js';
 import type { Encoding, Signal } from '../model.js';
+import { OtlpLimitError, type RequestBounds } from './otlp/bounds.js';
 import { OtlpDecodeError, encodeExportResponse, encodeStatus } from './otlp/decode.js';
 import { decodeAndNormalize } from './otlp/normalize.js';
 import {
@@ -16,9 +23,18 @@ export interface OtlpHttpOptions {
   maxBodyBytes: number;
   /** Requests in flight at once; more get 429 with Retry-After. */
   maxConcurrentRequests: number;
+  /** Counted on a body's bytes before it is decoded; more gets 413 (see otlp/bounds.ts). */
+  maxElementsPerRequest: number;
+  maxPointsPerRequest: number;
   retryAfterSeconds: number;
   /** False while starting or stopping: requests get 503 with Retry-After. */
   isReady: () => boolean;
+  /** Timeouts, minimum body rate and connection caps. */
+  http: IngestHttpConfig;
+  /** When enabled, a request without an accepted bearer token gets 401 before its body is read. */
+  auth?: IngestAuthConfig;
+  /** When enabled, HTTPS (mutual with `clientCaFile`). */
+  tls?: IngestTlsConfig;
 }
 
 const contentTypes: Record<string, Encoding> = {
@@ -27,7 +43,20 @@ const contentTypes: Record<string, Encoding> = {
 };
 
 /** gRPC status codes OTLP/HTTP puts in the Status body. */
-const grpc = { invalidArgument: 3, resourceExhausted: 8, unavailable: 14, unimplemented: 12 };
+const grpc = {
+  invalidArgument: 3,
+  deadlineExceeded: 4,
+  resourceExhausted: 8,
+  unimplemented: 12,
+  unavailable: 14,
+  unauthenticated: 16,
+};
+
+/** Answers given before the body is read (or in its place): the connection closes with them. */
+const closing = new Set([401, 408, 429, 503]);
+
+/** A bearer token longer than this is refused unread. */
+const maxTokenLength = 4096;
 
 class Refusal extends Error {
   constructor(
@@ -46,21 +75,101 @@ const mediaType = (request: FastifyRequest): string =>
 /**
  * The OTLP/HTTP receiver: POST /v1/metrics and /v1/logs in protobuf or JSON, optionally gzip
  * (or deflate), answered in the request's own content type as the OTLP specification asks.
- * Overload is refused up front (before the body is read), so memory stays bounded by
- * maxConcurrentRequests × maxBodyBytes. A 200 is sent only once the request is on disk and
- * applied (the sink's promise): an OTLP client never sends again what got a 200.
+ * Overload is refused up front (before the body is read), and a body's elements are counted on
+ * its bytes before it is decoded (otlp/bounds.ts), so memory stays bounded by
+ * maxConcurrentRequests × maxBodyBytes plus one request's elements. A 200 is sent only once the
+ * request is on disk and applied (the sink's promise): an OTLP client never sends again what got
+ * a 200.
+ *
+ * Slow or stuck clients cannot keep a slot: Node closes a connection whose headers or whole
+ * request take too long (408), and a body that falls under the minimum rate after its grace gets
+ * 408 here; connections are capped per client address and in all, at accept.
  */
 export function buildOtlpHttpServer(
   sink: IngestSink,
   telemetry: IngestTelemetry,
   options: OtlpHttpOptions,
 ): FastifyInstance {
+  const limits = options.http;
+  const countRefusal = (reason: RefusalReason): void =>
+    telemetry.refused.inc({ transport: 'otlp_http', reason });
+  // Node checks its header and request timeouts on this interval (30 s unless told), so it
+  // bounds how late they fire; the minimum rate is checked on the same beat.
+  const checkEveryMs = Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4)));
+  const nodeOptions: ServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: checkEveryMs,
+  };
+  const tls = options.tls?.enabled ? tlsOptions(options.tls) : undefined;
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
     bodyLimit: options.maxBodyBytes,
+    serverFactory: (handler) => {
+      const server = tls
+        ? // A TLS handshake is held to the header timeout too (Node's default is 120 s).
+          createHttpsServer(
+            { ...nodeOptions, ...tls, handshakeTimeout: limits.headersTimeoutMs },
+            handler,
+          )
+        : createHttpServer(nodeOptions, handler);
+      server.maxConnections = limits.maxConnections;
+      server.on('drop', () => countRefusal('too_many_connections'));
+      capConnectionsPerClient(server, limits.maxConnectionsPerClient, () =>
+        countRefusal('too_many_connections'),
+      );
+      return server as unknown as Server;
+    },
+    // Node's header and request timeouts land here as ERR_HTTP_REQUEST_TIMEOUT: fastify's own
+    // answer (408; 400 for a parse error, e.g. a client gone mid-body, counted as aborted where
+    // the body was being read), and the timeouts counted.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      if (timeout) countRefusal('slow_client');
+      if (socket.writable) {
+        const status = timeout ? '408 Request Timeout' : '400 Bad Request';
+        socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      }
+      socket.destroy(error);
+    },
   });
   let inflight = 0;
+  /** Slots held per client address: one address never holds them all. */
+  const slotsByClient = new Map<string, number>();
+  const accepts = tokenCheck(options.auth);
+  /** Requests whose body is being read, with when that began and the socket's bytes then. */
+  const reading = new Map<
+    FastifyRequest,
+    { reply: FastifyReply; sinceMs: number; bytes: number }
+  >();
+  const rateCheck = setInterval(() => {
+    const now = Date.now();
+    for (const [request, { reply: response, sinceMs, bytes }] of reading) {
+      const elapsedMs = now - sinceMs;
+      if (elapsedMs < limits.minRateGraceMs) continue;
+      const received = (request.raw.socket?.bytesRead ?? 0) - bytes;
+      if (received * 1000 >= limits.minBytesPerSecond * elapsedMs) continue;
+      reading.delete(request);
+      refuse(
+        request,
+        response,
+        new Refusal(
+          408,
+          'slow_client',
+          `body slower than ${limits.minBytesPerSecond} bytes/s after ${limits.minRateGraceMs} ms`,
+        ),
+      );
+    }
+  }, checkEveryMs);
+  rateCheck.unref();
+  app.addHook('onClose', async () => clearInterval(rateCheck));
+  const bounds: RequestBounds = {
+    maxElements: options.maxElementsPerRequest,
+    maxPoints: options.maxPointsPerRequest,
+  };
 
   // Bodies arrive as raw bytes; decoding is ours, per the content type.
   app.removeAllContentTypeParsers();
@@ -84,21 +193,36 @@ export function buildOtlpHttpServer(
     response: FastifyReply,
     refusal: Refusal,
   ): FastifyReply => {
-    telemetry.refused.inc({ transport: 'otlp_http', reason: refusal.reason });
+    countRefusal(refusal.reason);
     const encoding = contentTypes[mediaType(request)] ?? 'otlp_proto';
     if (refusal.status === 429 || refusal.status === 503) {
       response.header('Retry-After', String(options.retryAfterSeconds));
     }
+    if (refusal.status === 401) response.header('WWW-Authenticate', 'Bearer');
+    // The unread body is never drained: the client sends again on a new connection.
+    if (closing.has(refusal.status)) response.header('Connection', 'close');
     const code =
-      refusal.status === 429
-        ? grpc.resourceExhausted
-        : refusal.status === 503
-          ? grpc.unavailable
-          : grpc.invalidArgument;
+      {
+        401: grpc.unauthenticated,
+        408: grpc.deadlineExceeded,
+        429: grpc.resourceExhausted,
+        503: grpc.unavailable,
+      }[refusal.status] ?? grpc.invalidArgument;
     return reply(request, response, refusal.status, encodeStatus(encoding, code, refusal.message));
   };
 
   app.addHook('onRequest', async (request, response) => {
+    if (accepts && !accepts(request.headers.authorization)) {
+      return refuse(
+        request,
+        response,
+        new Refusal(
+          401,
+          'unauthenticated',
+          'send "Authorization: Bearer <token>" with an accepted token',
+        ),
+      );
+    }
     if (!options.isReady()) {
       return refuse(
         request,
@@ -117,18 +241,48 @@ export function buildOtlpHttpServer(
         ),
       );
     }
+    const client = request.socket.remoteAddress ?? '';
+    const held = slotsByClient.get(client) ?? 0;
+    if (held >= limits.maxRequestsPerClient) {
+      return refuse(
+        request,
+        response,
+        new Refusal(
+          429,
+          'overloaded',
+          `over ${limits.maxRequestsPerClient} requests in flight from this client; retry later`,
+        ),
+      );
+    }
+    slotsByClient.set(client, held + 1);
     inflight += 1;
     telemetry.queueDepth.set({ transport: 'otlp_http' }, inflight);
-    (request as FastifyRequest & { receivedMs: number }).receivedMs = Date.now();
+    const now = Date.now();
+    (request as FastifyRequest & { receivedMs: number }).receivedMs = now;
+    reading.set(request, {
+      reply: response,
+      sinceMs: now,
+      bytes: request.raw.socket?.bytesRead ?? 0,
+    });
     // 'close' fires once the response is sent or the client goes away mid-body: either frees the slot.
     response.raw.once('close', () => {
+      reading.delete(request);
+      const left = (slotsByClient.get(client) ?? 1) - 1;
+      if (left === 0) slotsByClient.delete(client);
+      else slotsByClient.set(client, left);
       inflight -= 1;
       telemetry.queueDepth.set({ transport: 'otlp_http' }, inflight);
     });
   });
+  // The body is in: the minimum rate no longer applies.
+  app.addHook('preValidation', async (request) => {
+    reading.delete(request);
+  });
 
   app.setErrorHandler(
     (error: Error & { statusCode?: number; code?: string }, request, response) => {
+      // Already answered (e.g. 408 for a slow body): what follows is the connection closing.
+      if (response.sent) return response;
       if (error instanceof Refusal) return refuse(request, response, error);
       if (error.message === 'aborted' || error.code === 'ECONNRESET') {
         // The client went away mid-body: nothing to answer, and nothing malformed about it.
@@ -174,9 +328,10 @@ export function buildOtlpHttpServer(
           body,
           receivedMs: (request as FastifyRequest & { receivedMs: number }).receivedMs,
         },
-        () => decodeAndNormalize(signal, encoding, body),
+        () => decodeAndNormalize(signal, encoding, body, bounds),
       );
     } catch (error) {
+      if (error instanceof OtlpLimitError) throw new Refusal(413, 'too_large', error.message);
       if (error instanceof OtlpDecodeError) throw new Refusal(400, 'malformed', error.message);
       if (error instanceof IngestUnavailableError) {
         throw new Refusal(503, 'unavailable', `${error.message}; retry later`);
@@ -228,4 +383,77 @@ function decompress(raw: Buffer, encoding: ContentEncoding, maxBytes: number): B
     }
     throw new Refusal(400, 'malformed', `invalid ${encoding} body: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Connections per client address, counted at accept and closed at once beyond the cap: O(1) per
+ * connection, so one address cannot take every connection the server will hold.
+ */
+function capConnectionsPerClient(
+  server: { on(event: 'connection', listener: (socket: Socket) => void): unknown },
+  cap: number,
+  refused: () => void,
+): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const address = socket.remoteAddress;
+    if (address === undefined) return;
+    const count = open.get(address) ?? 0;
+    if (count >= cap) {
+      refused();
+      socket.destroy();
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left === 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
+}
+
+/**
+ * The bearer token check, as the collector's `bearertokenauth` sends it: the token's SHA-256
+ * digest compared in constant time with every accepted digest (no early exit, so timing tells
+ * nothing about which matched). Undefined when ingest auth is off.
+ */
+function tokenCheck(
+  auth: IngestAuthConfig | undefined,
+): ((header: string | undefined) => boolean) | undefined {
+  if (!auth?.enabled) return undefined;
+  const accepted = auth.tokens
+    .filter((t) => /^[0-9a-f]{64}$/i.test(t.sha256))
+    .map((t) => Buffer.from(t.sha256, 'hex'));
+  return (header) => {
+    if (header === undefined || header.length > maxTokenLength + 7) return false;
+    const match = /^Bearer +(\S+) *$/i.exec(header);
+    if (!match) return false;
+    const digest = createHash('sha256')
+      .update(match[1] as string, 'utf8')
+      .digest();
+    let found = false;
+    for (const stored of accepted) found = timingSafeEqual(stored, digest) || found;
+    return found;
+  };
+}
+
+/** The HTTPS server's key material; with a client CA, only clients it signed get through. */
+function tlsOptions(tls: IngestTlsConfig) {
+  const read = (key: keyof IngestTlsConfig, path: string | undefined): Buffer => {
+    try {
+      return readFileSync(path ?? '');
+    } catch (error) {
+      throw new Error(`ingest.tls.${key}: cannot read "${path}": ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  };
+  return {
+    cert: read('certFile', tls.certFile),
+    key: read('keyFile', tls.keyFile),
+    ...(tls.clientCaFile
+      ? { ca: read('clientCaFile', tls.clientCaFile), requestCert: true, rejectUnauthorized: true }
+      : {}),
+  };
 }

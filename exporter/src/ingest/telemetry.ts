@@ -5,7 +5,19 @@ export type Transport = 'otlp_http' | 'kafka';
 
 /** Reasons a whole request or message is refused, beside the per-point reasons of NormalizedBatch. */
 export type RefusalReason =
-  'malformed' | 'too_large' | 'overloaded' | 'unsupported_media_type' | 'not_ready' | 'unavailable';
+  | 'malformed'
+  | 'too_large'
+  | 'overloaded'
+  | 'unsupported_media_type'
+  | 'not_ready'
+  | 'unavailable'
+  | 'aborted'
+  /** Headers or body too slow (timeouts, minimum body rate): 408, connection closed. */
+  | 'slow_client'
+  /** Over the per-client or total connection cap: closed at accept. */
+  | 'too_many_connections'
+  /** No or a wrong bearer token: 401. */
+  | 'unauthenticated';
 
 /**
  * The exporter's own ingest health: what came in, what was refused and why, how much is queued.
@@ -36,7 +48,7 @@ export class IngestTelemetry {
     });
     this.refused = new Counter({
       name: 'twin_exporter_ingest_refused_total',
-      help: 'Whole requests or Kafka messages refused (malformed, too large, overloaded…), by reason.',
+      help: 'Whole requests, connections or Kafka messages refused (malformed, too large, overloaded, slow client, unauthenticated…), by reason.',
       labelNames: ['transport', 'reason'],
       registers,
     });
