@@ -266,6 +266,13 @@ describe('live: every dashboard query returns data from a real exporter', () => 
     }
     const refused = await submit('pump-2', 500);
     expect(refused.status).toBe(422);
+    // A stranger's submission: refused before its body is read, counted, never audited.
+    const stranger = await fetch(`${exporter.apiUrl}/api/v1/commands`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    expect(stranger.status).toBe(401);
     // A point without an asset class (rejected), and a body that is not protobuf (refused).
     const bad = await fetch(`${exporter.otlpUrl}/v1/metrics`, {
       method: 'POST',

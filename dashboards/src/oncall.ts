@@ -498,12 +498,22 @@ export function oncall(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Guard refusals by code')
-      .description('Commands refused before dispatch, by the guard and its stable reason code.')
+      .description(
+        'Commands refused before dispatch, by the guard and its stable reason code; and write ' +
+          'requests refused before their body was read, for want of a valid login (never ' +
+          'audited: counted by route and reason).',
+      )
       .datasource(datasource)
       .withTarget(
         query('sum by (guard, code) (rate(twin_command_refusals_total[$__rate_interval]))', {
           legend: '{{guard}}: {{code}}',
         }),
+      )
+      .withTarget(
+        query(
+          'sum by (route, reason) (rate(twin_command_unauthenticated_total[$__rate_interval]))',
+          { legend: 'unauthenticated {{route}}: {{reason}}' },
+        ),
       )
       .unit('reqps')
       .min(0)

@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenDigest } from '../commands/auth.js';
 import {
+  auditArchiveSchema,
   commandRequestSchema,
   killSwitchSchema,
   retirementSchema,
@@ -167,7 +168,10 @@ describe('command API (embedded default, simulated device)', () => {
   });
   afterAll(async () => exporter?.close());
 
-  it('refuses an unauthenticated submission with 401, and audits the attempt', async () => {
+  it('refuses an unauthenticated submission with 401, counts it, and writes nothing', async () => {
+    const auditSize = async () =>
+      ((await (await call('GET', '/api/v1/audit?limit=1000', 'carol')).json()) as unknown[]).length;
+    const before = await auditSize();
     const response = await submit(undefined, { rpm: 1100 });
     expect(response.status).toBe(401);
     expect(((await response.json()) as { code: string }).code).toBe('unauthenticated');
@@ -196,11 +200,19 @@ describe('command API (embedded default, simulated device)', () => {
     });
     expect(dry.status).toBe(401);
     expect(await dry.json()).not.toHaveProperty('verdicts');
-    const audit = (await (await call('GET', '/api/v1/audit?limit=1000', 'carol')).json()) as {
-      actor: string;
-      action: string;
-    }[];
-    expect(audit.filter((e) => e.actor === 'anonymous').length).toBeGreaterThanOrEqual(3);
+    // Authenticated before the body is read: an invalid body from a stranger is still a 401.
+    const junk = await call('POST', '/api/v1/commands', undefined, '{"not json', {
+      'Content-Type': 'application/json',
+    });
+    expect(junk.status).toBe(401);
+    expect(await auditSize()).toBe(before);
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^twin_command_unauthenticated_total\{route="submit",reason="no_credentials"\} 3$/m,
+    );
+    expect(metrics).toMatch(
+      /^twin_command_unauthenticated_total\{route="submit",reason="unknown_token"\} 1$/m,
+    );
   });
 
   it('refuses a viewer (403 forbidden) and reads need a login too', async () => {
@@ -282,9 +294,16 @@ describe('command API (embedded default, simulated device)', () => {
 
   it('refuses what leaves the safety envelope, naming the limit (422)', async () => {
     const tooFast = (await (await submit('alice', { rpm: 1900 })).json()) as {
+      error: string;
+      code: string;
       verdicts: { code?: string; message: string }[];
     };
     expect(tooFast.verdicts.find((v) => v.code)).toMatchObject({ code: 'out_of_bounds' });
+    // Said at the top too, as every other 4xx of the API says it.
+    expect(tooFast).toMatchObject({
+      code: 'out_of_bounds',
+      error: tooFast.verdicts.find((v) => v.code)!.message,
+    });
     const response = await submit('alice', { rpm: 200 });
     expect(response.status).toBe(422);
     expect(
@@ -356,6 +375,37 @@ describe('command API (embedded default, simulated device)', () => {
     expect(await outcomeOf(command.id)).toBe('applied');
   });
 
+  it('refuses control characters in names with 400 naming the field', async () => {
+    for (const control of ['\u0000', '\r', '\t', '\u007f', '\u0085']) {
+      const request = {
+        idempotencyKey: nextKey(),
+        assetId: 'pump-1',
+        name: 'setSpeed',
+        params: { rpm: 1 },
+        reason: 'test the pump',
+      };
+      for (const field of ['assetId', 'name'] as const) {
+        const response = await call('POST', '/api/v1/commands', 'alice', {
+          ...request,
+          [field]: `${request[field]}${control}`,
+        });
+        expect(response.status).toBe(400);
+        expect(((await response.json()) as { error: string }).error).toMatch(
+          new RegExp(`^body/${field} must match pattern`),
+        );
+      }
+      const killSwitch = await call('PUT', '/api/v1/kill-switch', 'carol', {
+        assetClass: `pump${control}`,
+        engaged: true,
+        reason: 'incident 42',
+      });
+      expect(killSwitch.status).toBe(400);
+      expect(((await killSwitch.json()) as { error: string }).error).toMatch(
+        /^body\/assetClass must match pattern/,
+      );
+    }
+  });
+
   it('refuses bad input with a clear 4xx and dispatches nothing', async () => {
     const before = (
       (await (await call('GET', '/api/v1/commands?limit=500', 'carol')).json()) as unknown[]
@@ -377,6 +427,26 @@ describe('command API (embedded default, simulated device)', () => {
       force: true,
     });
     expect(unknownKey.status).toBe(400);
+    expect(await unknownKey.json()).toEqual({
+      error: 'body must NOT have additional properties: "force"',
+    });
+    // A JSON body means what it says: no number read as a string, no null read as false.
+    for (const [field, value, error] of [
+      ['assetId', 12, 'body/assetId must be string'],
+      ['dryRun', null, 'body/dryRun must be boolean'],
+      ['idempotencyKey', [10000000], 'body/idempotencyKey must be string'],
+    ] as const) {
+      const wrongType = await call('POST', '/api/v1/commands', 'alice', {
+        idempotencyKey: nextKey(),
+        assetId: 'pump-1',
+        name: 'setSpeed',
+        params: { rpm: 1 },
+        reason: 'test the pump',
+        [field]: value,
+      });
+      expect(wrongType.status, field).toBe(400);
+      expect(await wrongType.json()).toEqual({ error });
+    }
     expect((await call('POST', '/api/v1/commands', 'alice', '{"idempotencyKey": ')).status).toBe(
       400,
     );
@@ -407,10 +477,104 @@ describe('command API (embedded default, simulated device)', () => {
       entries: number;
     };
     expect(verify.ok).toBe(true);
-    const exported = await (await call('GET', '/api/v1/audit/export', 'dave')).text();
+    const response = await call('GET', '/api/v1/audit/export', 'dave');
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson');
+    expect(response.headers.get('x-twinops-audit-start-seq')).toBe('0');
+    const exported = await response.text();
     expect(exported.trim().split('\n').length).toBe(verify.entries);
     const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
     expect(metrics).toMatch(/^twin_command_audit_chain_valid 1$/m);
+  });
+
+  it('exports from ?after=, and names what is wrong with a bad one', async () => {
+    const { entries } = (await (await call('GET', '/api/v1/audit/verify', 'dave')).json()) as {
+      entries: number;
+    };
+    const tail = await call('GET', `/api/v1/audit/export?after=${entries - 2}`, 'dave');
+    expect(tail.headers.get('x-twinops-audit-start-seq')).toBe(String(entries - 2));
+    const lines = (await tail.text()).trimEnd().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { seq: number }).seq)).toEqual([
+      entries - 1,
+      entries,
+    ]);
+    const notANumber = await call('GET', '/api/v1/audit/export?after=abc', 'dave');
+    expect(notANumber.status).toBe(400);
+    expect(((await notANumber.json()) as { error: string }).error).toContain('after');
+    const beyond = await call('GET', `/api/v1/audit/export?after=${entries + 1000}`, 'dave');
+    expect(beyond.status).toBe(400);
+    expect(await beyond.json()).toMatchObject({
+      code: 'beyond_head',
+      error: expect.stringContaining(`is beyond the last audit entry`),
+    });
+    expect((await call('GET', '/api/v1/audit/export')).status).toBe(401);
+  });
+
+  it('archives the audit log for admins only, and verifies from the checkpoint', async () => {
+    const archive = (user: keyof typeof users | undefined, body: unknown, headers = {}) =>
+      call('POST', '/api/v1/audit/archive', user, body, headers);
+    const head = async () =>
+      (
+        (await (await call('GET', '/api/v1/audit?limit=1000', 'carol')).json()) as { seq: number }[]
+      ).at(-1)?.seq ?? 0;
+    const before = await head();
+    // Strangers: 401 before the body is read, and nothing written.
+    expect((await archive(undefined, { throughSeq: 1, reason: 'tidy up' })).status).toBe(401);
+    const forged = await archive(
+      undefined,
+      { throughSeq: 1, reason: 'tidy up' },
+      { 'X-Twinops-Proxy-Secret': 'guessed' },
+    );
+    expect(forged.status).toBe(401);
+    expect(await head()).toBe(before);
+    // An engineer is refused, and that is audited.
+    const engineer = await archive('bob', { throughSeq: 1, reason: 'tidy up' });
+    expect(engineer.status).toBe(403);
+    expect(await engineer.json()).toMatchObject({ code: 'forbidden' });
+    const refusal = (
+      (await (await call('GET', '/api/v1/audit?limit=1000', 'carol')).json()) as {
+        actor: string;
+        action: string;
+      }[]
+    ).at(-1);
+    expect(refusal).toMatchObject({ actor: 'bob', action: 'audit.archive_refused' });
+    // Beyond the head: 409 naming both numbers.
+    const tooFar = await archive('carol', { throughSeq: 1_000_000, reason: 'tidy up' });
+    expect(tooFar.status).toBe(409);
+    expect(await tooFar.json()).toMatchObject({
+      code: 'beyond_head',
+      error: expect.stringMatching(
+        /^throughSeq 1000000 is beyond the last audit entry \(row \d+\)$/,
+      ),
+    });
+    expect((await archive('carol', { throughSeq: 0, reason: 'tidy up' })).status).toBe(400);
+    // The admin archives through a seq; verification and export start from the checkpoint.
+    const done = await archive('carol', { throughSeq: 3, reason: 'exported to cold storage' });
+    expect(done.status).toBe(200);
+    const { checkpoint } = (await done.json()) as { checkpoint: { seq: number; hash: string } };
+    expect(checkpoint).toMatchObject({ seq: 3, actor: 'carol', count: 3 });
+    const verify = await (await call('GET', '/api/v1/audit/verify', 'dave')).json();
+    expect(verify).toMatchObject({ ok: true, checkpoint: { seq: 3, hash: checkpoint.hash } });
+    const exported = await call('GET', '/api/v1/audit/export', 'dave');
+    expect(exported.headers.get('x-twinops-audit-start-seq')).toBe('3');
+    expect(exported.headers.get('x-twinops-audit-start-hash')).toBe(checkpoint.hash);
+    const first = JSON.parse((await exported.text()).split('\n')[0] as string) as {
+      seq: number;
+      prevHash: string;
+    };
+    expect(first).toMatchObject({ seq: 4, prevHash: checkpoint.hash });
+    const archived = await call('GET', '/api/v1/audit/export?after=1', 'dave');
+    expect(archived.status).toBe(409);
+    expect(await archived.json()).toMatchObject({
+      code: 'archived',
+      error: 'rows through 3 are archived: export from after=3 or later',
+    });
+    const again = await archive('carol', { throughSeq: 2, reason: 'tidy up' });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ code: 'already_archived' });
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^twin_command_unauthenticated_total\{route="audit_archive",reason="proxy_disabled"\} 1$/m,
+    );
   });
 });
 
@@ -468,11 +632,15 @@ describe('retiring assets (dark ones stay stale until then)', () => {
     expect(metrics).toMatch(/^twin_stale_assets\{asset_class="pump"\} 3$/m);
   });
 
-  it('refuses an unauthenticated call with 401 and writes nothing', async () => {
+  it('refuses an unauthenticated call with 401, counts it, and writes nothing', async () => {
     const before = (await audit()).length;
     expect((await call(undefined, { assets: ['pump-7'], reason: 'gone' })).status).toBe(401);
     expect((await audit()).length).toBe(before);
     expect(await asset('pump-7')).toBeDefined();
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^twin_command_unauthenticated_total\{route="retire",reason="no_credentials"\} 1$/m,
+    );
   });
 
   it('refuses a role the policy does not allow (403), and audits the attempt', async () => {
@@ -520,6 +688,8 @@ describe('retiring assets (dark ones stay stale until then)', () => {
       { assets: ['a'], dark: {}, reason: 'both selectors' },
       { assets: [], reason: 'empty list' },
       { assets: ['a'], reason: 'x' },
+      { assets: ['pump\u00007'], reason: 'a NUL in an id' },
+      { dark: { assetClass: 'pump\r' }, reason: 'a CR in a class' },
     ]) {
       expect((await call('carol', body)).status, JSON.stringify(body)).toBe(400);
     }
@@ -554,6 +724,13 @@ describe('published request schemas (exporter/schemas/)', () => {
       good: { assetClass: 'pump', engaged: true, reason: 'incident 42' },
       bad: { engaged: 'yes', reason: 'incident 42' },
       error: 'must be boolean',
+    },
+    {
+      file: 'audit-archive.schema.json',
+      schema: auditArchiveSchema,
+      good: { throughSeq: 120, reason: 'exported to cold storage' },
+      bad: { throughSeq: 0, reason: 'exported' },
+      error: 'must be >= 1',
     },
     {
       file: 'asset-retirement.schema.json',

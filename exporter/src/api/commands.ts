@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isPrincipal, type AuthRefusal, type Headers } from '../commands/auth.js';
 import type { CommandGateway, GatewayAnswer } from '../commands/gateway.js';
-import type { CommandRequest } from '../commands/model.js';
+import type { AuditExport } from '../commands/ledger/ledger.js';
+import type { CommandRequest, Principal } from '../commands/model.js';
 import type { AssetRetirement, RetirementRequest } from '../commands/retirement.js';
+import type { CommandRoute } from '../commands/unauthenticated.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
 
@@ -23,6 +28,7 @@ export const commandRequestSchema = publishedSchema('command-request.schema.json
 export const reviewSchema = publishedSchema('command-review.schema.json');
 export const killSwitchSchema = publishedSchema('kill-switch.schema.json');
 export const retirementSchema = publishedSchema('asset-retirement.schema.json');
+export const auditArchiveSchema = publishedSchema('audit-archive.schema.json');
 
 const idParams = {
   type: 'object',
@@ -35,15 +41,72 @@ const send = (reply: FastifyReply, answer: GatewayAnswer): FastifyReply =>
     .headers(answer.headers ?? {})
     .send(answer.body);
 
+/** Principals found before the body was read, for the route's handler. */
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+/**
+ * An `onRequest` hook for a write: authenticates before the body is read, so a stranger's body
+ * is never parsed nor validated (Node discards it unread) and costs a digest and a counter.
+ * Without the proxy secret nothing is fetched (Grafana's keys come after it), so this is O(1).
+ */
+function authenticateFirst(
+  authenticate: (headers: Headers) => Promise<Principal | AuthRefusal>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+  return async (request, reply) => {
+    const who = await authenticate(request.headers);
+    if (!isPrincipal(who)) return reply.code(401).send({ error: who.message, code: who.code });
+    principals.set(request, who);
+    return undefined;
+  };
+}
+
+/** The pages one event-loop turn apart: other requests and timers run between two pages. */
+async function* paced(pages: Iterable<string>): AsyncGenerator<string> {
+  for (const page of pages) {
+    yield page;
+    await nextTurn();
+  }
+}
+
+/**
+ * The export as a stream of JSON lines read a page at a time as the client takes them
+ * (backpressure: a slow reader pauses the reading). Headers name the entry it starts after, the
+ * `start` for `verifyChain`.
+ */
+function sendExport(reply: FastifyReply, exported: AuditExport): FastifyReply {
+  if (!exported.ok) {
+    return reply
+      .code(exported.code === 'archived' ? 409 : 400)
+      .send({ error: exported.message, code: exported.code });
+  }
+  return reply
+    .header('Content-Type', 'application/x-ndjson')
+    .header('X-Twinops-Audit-Start-Seq', String(exported.start.seq))
+    .header('X-Twinops-Audit-Start-Hash', exported.start.hash)
+    .send(Readable.from(paced(exported.pages), { objectMode: false, highWaterMark: 64 * 1024 }));
+}
+
 /**
  * The command API, on the twin API's server: submit (with dry run), read, approve or reject, the
  * kill switch, and the audit log with its verification. Bodies are validated against their JSON
  * Schemas before the gateway sees them (unknown keys are refused, sizes bounded); every route
- * authenticates inside the gateway, reads included.
+ * authenticates inside the gateway, reads included, and writes before their body is read.
  */
 export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGateway): void {
-  app.post('/api/v1/commands', { schema: { body: commandRequestSchema } }, async (request, reply) =>
-    send(reply, await gateway.submit(request.headers, request.body as CommandRequest)),
+  const first = (route: CommandRoute) =>
+    authenticateFirst((headers) => gateway.authenticate(headers, route));
+  app.post(
+    '/api/v1/commands',
+    { onRequest: first('submit'), schema: { body: commandRequestSchema } },
+    async (request, reply) =>
+      send(
+        reply,
+        await gateway.submit(
+          request.headers,
+          request.body as CommandRequest,
+          principals.get(request),
+        ),
+      ),
   );
   app.get(
     '/api/v1/commands',
@@ -84,7 +147,7 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
   for (const verdict of ['approve', 'reject'] as const) {
     app.post(
       `/api/v1/commands/:id/${verdict}`,
-      { schema: { params: idParams, body: reviewSchema } },
+      { onRequest: first(verdict), schema: { params: idParams, body: reviewSchema } },
       async (request, reply) => {
         const { id } = request.params as { id: string };
         return send(
@@ -94,23 +157,29 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
             id,
             verdict,
             (request.body as { reason: string }).reason,
+            principals.get(request),
           ),
         );
       },
     );
   }
-  app.put('/api/v1/kill-switch', { schema: { body: killSwitchSchema } }, async (request, reply) => {
-    const body = request.body as { assetClass?: string; engaged: boolean; reason: string };
-    return send(
-      reply,
-      await gateway.setKillSwitch(
-        request.headers,
-        body.assetClass ? { assetClass: body.assetClass } : 'global',
-        body.engaged,
-        body.reason,
-      ),
-    );
-  });
+  app.put(
+    '/api/v1/kill-switch',
+    { onRequest: first('kill_switch'), schema: { body: killSwitchSchema } },
+    async (request, reply) => {
+      const body = request.body as { assetClass?: string; engaged: boolean; reason: string };
+      return send(
+        reply,
+        await gateway.setKillSwitch(
+          request.headers,
+          body.assetClass ? { assetClass: body.assetClass } : 'global',
+          body.engaged,
+          body.reason,
+          principals.get(request),
+        ),
+      );
+    },
+  );
   // What may be commanded, per asset class: the forms of a UI are generated from `params`.
   app.get('/api/v1/catalog', async (request, reply) =>
     send(reply, await gateway.read(request.headers, () => gateway.catalog())),
@@ -146,11 +215,41 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
   app.get('/api/v1/audit/verify', async (request, reply) =>
     send(reply, await gateway.read(request.headers, () => gateway.verifyAudit())),
   );
-  app.get('/api/v1/audit/export', async (request, reply) => {
-    const answer = await gateway.read(request.headers, (ledger) => ledger.exportAudit());
-    if (answer.status !== 200) return send(reply, answer);
-    return reply.header('Content-Type', 'application/x-ndjson').send(answer.body as string);
-  });
+  app.get(
+    '/api/v1/audit/export',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { after: { type: 'integer', minimum: 0 } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { after } = request.query as { after?: number };
+      const answer = await gateway.read(request.headers, (ledger) => ledger.exportAudit(after));
+      if (answer.status !== 200) return send(reply, answer);
+      return sendExport(reply, answer.body as AuditExport);
+    },
+  );
+  // Admins only: export first, then archive through the last exported seq.
+  app.post(
+    '/api/v1/audit/archive',
+    { onRequest: first('audit_archive'), schema: { body: auditArchiveSchema } },
+    async (request, reply) => {
+      const body = request.body as { throughSeq: number; reason: string };
+      return send(
+        reply,
+        await gateway.archiveAudit(
+          request.headers,
+          body.throughSeq,
+          body.reason,
+          principals.get(request),
+        ),
+      );
+    },
+  );
 }
 
 /**
@@ -160,8 +259,18 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
 export function registerRetirementRoute(app: FastifyInstance, retirement: AssetRetirement): void {
   app.post(
     '/api/v1/assets/retire',
-    { schema: { body: retirementSchema } },
+    {
+      onRequest: authenticateFirst((headers) => retirement.authenticate(headers)),
+      schema: { body: retirementSchema },
+    },
     async (request, reply) =>
-      send(reply, await retirement.retire(request.headers, request.body as RetirementRequest)),
+      send(
+        reply,
+        await retirement.retire(
+          request.headers,
+          request.body as RetirementRequest,
+          principals.get(request),
+        ),
+      ),
   );
 }

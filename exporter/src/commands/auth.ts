@@ -51,6 +51,26 @@ export function tokenDigest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/**
+ * Why authentication failed, from a fixed set: a metric label and a log word that never carries
+ * what the request sent (the message may quote a header; this never does).
+ */
+export const authFailures = [
+  'no_credentials',
+  'malformed_authorization',
+  'unknown_token',
+  'proxy_disabled',
+  'bad_proxy_secret',
+  'bad_grafana_identity',
+  'bad_id_token',
+] as const;
+export type AuthFailure = (typeof authFailures)[number];
+
+/** A refused authentication: the verdict the caller is answered with, and why, as a label. */
+export interface AuthRefusal extends Verdict {
+  reason: AuthFailure;
+}
+
 export function isPrincipal(who: Principal | Verdict): who is Principal {
   return 'user' in who;
 }
@@ -63,21 +83,25 @@ export function isPrincipal(who: Principal | Verdict): who is Principal {
 export async function authenticate(
   headers: Headers,
   auth: CommandAuthConfig,
-): Promise<Principal | Verdict> {
+): Promise<Principal | AuthRefusal> {
   const authorization = header(headers, 'authorization');
   if (authorization !== undefined) return bearer(authorization, auth);
   const secret = header(headers, 'x-twinops-proxy-secret');
   if (secret !== undefined) return grafanaProxy(headers, secret, auth);
   return refuse(
     'no credentials: send "Authorization: Bearer <token>" or come through the Grafana proxy',
+    'no_credentials',
   );
 }
 
-function bearer(value: string | string[], auth: CommandAuthConfig): Principal | Verdict {
-  if (Array.isArray(value)) return refuse('the Authorization header was sent more than once');
-  if (value.length > maxTokenLength + 7) return refuse('the Authorization header is too long');
+function bearer(value: string | string[], auth: CommandAuthConfig): Principal | AuthRefusal {
+  if (Array.isArray(value))
+    return refuse('the Authorization header was sent more than once', 'malformed_authorization');
+  if (value.length > maxTokenLength + 7)
+    return refuse('the Authorization header is too long', 'malformed_authorization');
   const match = /^Bearer +(\S+) *$/i.exec(value);
-  if (!match) return refuse('the Authorization header must be "Bearer <token>"');
+  if (!match)
+    return refuse('the Authorization header must be "Bearer <token>"', 'malformed_authorization');
   const digest = sha256(match[1] as string);
   // Compare with every configured digest, without stopping early, so timing says nothing about
   // which entry (if any) matched. Malformed digests in the config never match.
@@ -86,7 +110,7 @@ function bearer(value: string | string[], auth: CommandAuthConfig): Principal | 
     const stored = /^[0-9a-f]{64}$/i.test(entry.sha256) ? Buffer.from(entry.sha256, 'hex') : null;
     if (stored !== null && timingSafeEqual(stored, digest) && found === undefined) found = entry;
   }
-  if (!found) return refuse('the bearer token is not recognised');
+  if (!found) return refuse('the bearer token is not recognised', 'unknown_token');
   return { user: found.user, roles: [...found.roles], via: 'token', kind: 'user' };
 }
 
@@ -100,16 +124,17 @@ async function grafanaProxy(
   headers: Headers,
   secret: string | string[],
   auth: CommandAuthConfig,
-): Promise<Principal | Verdict> {
+): Promise<Principal | AuthRefusal> {
   const proxy = auth.grafanaProxy;
   // An empty configured secret would let an empty header through: treat it as proxy auth off.
-  if (!proxy || proxy.secret === '') return refuse('Grafana proxy authentication is not enabled');
+  if (!proxy || proxy.secret === '')
+    return refuse('Grafana proxy authentication is not enabled', 'proxy_disabled');
   if (Array.isArray(secret) || secret.length > maxSecretLength) {
-    return refuse('the proxy secret is wrong');
+    return refuse('the proxy secret is wrong', 'bad_proxy_secret');
   }
   // Digests first, so the comparison is of equal lengths and the secret's length never leaks.
   if (!timingSafeEqual(sha256(secret), sha256(proxy.secret))) {
-    return refuse('the proxy secret is wrong');
+    return refuse('the proxy secret is wrong', 'bad_proxy_secret');
   }
 
   const raw = {
@@ -157,7 +182,7 @@ async function grafanaProxy(
   let token: IdTokenIdentity | undefined;
   if (tokenHeader !== undefined && proxy.idToken) {
     const verified = await verifyIdToken(tokenHeader, proxy.idToken);
-    if (isRefusal(verified)) return refuse(verified.refused);
+    if (isRefusal(verified)) return refuse(verified.refused, 'bad_id_token');
     token = verified;
   }
 
@@ -200,11 +225,15 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-function refuse(message: string): Verdict {
-  return { guard: 'authentication', pass: false, code: 'unauthenticated', message };
+/** The remaining refusals come from Grafana's identity headers, read once the secret matched. */
+function refuse(message: string, reason: AuthFailure = 'bad_grafana_identity'): AuthRefusal {
+  return { guard: 'authentication', pass: false, code: 'unauthenticated', message, reason };
 }
 
-export type Action = 'submit' | 'approve' | 'kill_switch' | 'retire';
+export type Action = 'submit' | 'approve' | 'kill_switch' | 'retire' | 'archive_audit';
+
+/** Removing audit history is for admins alone, whatever the policy grants otherwise. */
+const archiveRoles: Role[] = ['admin'];
 
 /** Who may do what; without `retire`, nobody may retire assets. */
 type Policy = Pick<CommandsConfig, 'submit' | 'approve' | 'killSwitch'> &
@@ -255,6 +284,7 @@ export function authorize(
 function allowedRoles(action: Action, risk: Risk | undefined, config: Policy): Role[] {
   if (action === 'kill_switch') return config.killSwitch;
   if (action === 'retire') return config.retire ?? [];
+  if (action === 'archive_audit') return archiveRoles;
   const byRisk = action === 'submit' ? config.submit : config.approve;
   if (risk !== undefined) return byRisk[risk] ?? [];
   return [...new Set(risks.flatMap((r) => byRisk[r] ?? []))];
@@ -263,6 +293,7 @@ function allowedRoles(action: Action, risk: Risk | undefined, config: Policy): R
 function describeAction(action: Action, risk: Risk | undefined): string {
   if (action === 'kill_switch') return 'engage or release the kill switch';
   if (action === 'retire') return 'retire assets';
+  if (action === 'archive_audit') return 'archive the audit log';
   const verb = action === 'submit' ? 'submit' : 'approve';
   return risk === undefined ? `${verb} commands` : `${verb} ${risk}-risk commands`;
 }

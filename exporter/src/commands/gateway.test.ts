@@ -310,8 +310,8 @@ interface GuardCase {
   status: number;
   guard: GuardName;
   device?: DeviceMode;
-  /** The audit entry this attempt must leave. */
-  audit: { actor: string; action: string };
+  /** The audit entry this attempt must leave; a stranger's leaves none, only a count by reason. */
+  audit: { actor: string; action: string } | { unauthenticated: string };
   /** Runs before the before-snapshot (dispatch count, audit head) is taken. */
   arrange?: (h: Harness) => Promise<string | void> | string | void;
   act: (h: Harness, arranged: string | void) => Attempt;
@@ -335,7 +335,7 @@ const cases: GuardCase[] = [
     title: 'no credentials at all',
     status: 401,
     guard: 'authentication',
-    audit: refused('anonymous'),
+    audit: { unauthenticated: 'no_credentials' },
     act: (h) => submission(h, {}, request()),
   },
   {
@@ -343,7 +343,7 @@ const cases: GuardCase[] = [
     title: 'a bearer token nobody was given',
     status: 401,
     guard: 'authentication',
-    audit: refused('anonymous'),
+    audit: { unauthenticated: 'unknown_token' },
     act: (h) => submission(h, { authorization: 'Bearer not-a-known-token' }, request()),
   },
   {
@@ -626,14 +626,16 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
     expect(answer.status).toBe(c.status);
     let failing: Verdict;
     if (req && c.status === 401) {
-      // A stranger gets no verdicts; the audit has the one that refused them.
+      // A stranger gets no verdicts, only why authentication failed.
       expect(answer.body).not.toHaveProperty('verdicts');
-      expect((answer.body as { code?: string }).code).toBe(c.code);
-      const entry = h.ledger
-        .readAudit({ limit: 1000, afterSeq: seqBefore })
-        .find((e) => e.action === c.audit.action);
-      const audited = (entry?.details as { verdicts: Verdict[] }).verdicts;
-      failing = audited[audited.length - 1] as Verdict;
+      const body = answer.body as { code?: string; error: string };
+      expect(body.code).toBe(c.code);
+      failing = {
+        guard: 'authentication',
+        pass: false,
+        code: 'unauthenticated',
+        message: body.error,
+      };
     } else if (req) {
       const verdicts = (answer.body as { verdicts: Verdict[] }).verdicts;
       expect(verdicts.map((v) => v.guard)).toEqual(guardOrder.slice(0, verdicts.length));
@@ -646,7 +648,7 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
       expect((answer.body as { code?: string }).code).toBe(c.code);
       const entry = h.ledger
         .readAudit({ limit: 1000, afterSeq: seqBefore })
-        .find((e) => e.action === c.audit.action);
+        .find((e) => 'action' in c.audit && e.action === c.audit.action);
       failing = (entry?.details as { verdict: Verdict }).verdict;
     }
     expect(failing).toMatchObject({ pass: false, guard: c.guard, code: c.code });
@@ -663,7 +665,7 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
     expect(h.ledger.pendingDispatches(100)).toEqual([]);
     const newRecords = h.ledger.list({ limit: 1000 }).filter((r) => !knownIds.has(r.id));
     if (req && c.status === 401) {
-      expect(newRecords).toEqual([]); // no principal: audited, no record
+      expect(newRecords).toEqual([]); // no principal: no record
     } else if (req) {
       expect(newRecords).toHaveLength(1);
       const expected = c.code === 'approval_required' ? 'pending_approval' : 'refused';
@@ -678,10 +680,22 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
       );
     }
 
-    // The audit log holds this attempt, naming the code.
     const audit: AuditEntry[] = h.ledger.readAudit({ limit: 1000 });
     const fresh = audit.filter((e) => e.seq > seqBefore);
-    const entries = fresh.filter((e) => e.actor === c.audit.actor && e.action === c.audit.action);
+    // A stranger is counted by reason, and writes nothing durable.
+    if ('unauthenticated' in c.audit) {
+      expect(fresh).toEqual([]);
+      const counted = await h.registry.getSingleMetric('twin_command_unauthenticated_total')?.get();
+      expect(counted?.values).toEqual([
+        { labels: { route: 'submit', reason: c.audit.unauthenticated }, value: 1 },
+      ]);
+      const refusals = await h.registry.getSingleMetric('twin_command_refusals_total')?.get();
+      expect(refusals?.values).toEqual([]);
+      return;
+    }
+    // The audit log holds this attempt, naming the code.
+    const { actor, action } = c.audit;
+    const entries = fresh.filter((e) => e.actor === actor && e.action === action);
     expect(entries).toHaveLength(1);
     const entry = entries[0] as AuditEntry;
     expect(entry.atMs).toBe(h.now());

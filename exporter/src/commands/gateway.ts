@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CommandsConfig, DivergenceConfig } from '../config/types.js';
 import { resolveDivergenceRule, toleranceFor, withinTolerance } from '../sli/divergence.js';
 import type { TwinEngine } from '../twin/engine.js';
-import { authenticate, authorize, isPrincipal, type Headers } from './auth.js';
+import { authenticate, authorize, isPrincipal, type AuthRefusal, type Headers } from './auth.js';
 import {
   checkApproval,
   compileCatalog,
@@ -17,6 +17,7 @@ import {
 import type { CommandLedger, CommandRecord, KillSwitchScope } from './ledger/ledger.js';
 import type { CommandAck, CommandRequest, Outcome, Principal, Verdict } from './model.js';
 import { traceparent, type CommandMessage, type DeviceTransport } from './transport.js';
+import { UnauthenticatedAttempts, type CommandRoute } from './unauthenticated.js';
 
 /** Commands per send, and sends on the wire at once. */
 const dispatchBatch = 100;
@@ -58,8 +59,10 @@ export class CommandGateway {
   private readonly sends = new Set<Promise<void>>();
   private readonly sending = new Set<string>();
   private stopped = false;
+  /** Strangers are counted here, never audited. */
+  readonly unauthenticated: UnauthenticatedAttempts;
   private readonly submissions: {
-    principal: Principal | Verdict;
+    principal: Principal;
     headers: Headers;
     request: CommandRequest;
     resolve: (answer: GatewayAnswer) => void;
@@ -70,6 +73,7 @@ export class CommandGateway {
     this.validators = compileCatalog(options.config.catalog);
     this.now = options.now ?? Date.now;
     this.metrics = commandMetrics(options.registry);
+    this.unauthenticated = new UnauthenticatedAttempts(options.registry, { now: this.now });
   }
 
   /** Connects the devices, sends what a previous run accepted but did not send, starts following. */
@@ -99,9 +103,24 @@ export class CommandGateway {
     await this.options.transport.stop();
   }
 
-  /** Asynchronous: verifying Grafana's ID token may fetch its signing keys. */
-  private who(headers: Headers): Promise<Principal | Verdict> {
-    return authenticate(headers, this.options.config.auth);
+  /**
+   * Who is asking. A stranger costs a digest and a counter, nothing durable. Asynchronous:
+   * verifying Grafana's ID token may fetch its signing keys (only once the proxy secret matched).
+   * The API calls it before reading a write's body, and passes the principal on.
+   */
+  async authenticate(headers: Headers, route: CommandRoute): Promise<Principal | AuthRefusal> {
+    const who = await authenticate(headers, this.options.config.auth);
+    if (!isPrincipal(who)) this.unauthenticated.count(route, who.reason);
+    return who;
+  }
+
+  /** The principal the API already authenticated, else authenticates now. */
+  private who(
+    headers: Headers,
+    route: CommandRoute,
+    principal?: Principal,
+  ): Promise<Principal | AuthRefusal> {
+    return principal ? Promise.resolve(principal) : this.authenticate(headers, route);
   }
 
   // ---- writes ----
@@ -110,10 +129,16 @@ export class CommandGateway {
    * Judges and records a submission. Submissions arriving in the same event-loop turn share one
    * ledger transaction, so a burst costs one disk flush rather than one each (group commit); every
    * answer waits for that commit, and nothing is dispatched before it. Authentication comes
-   * first, outside the transaction, as it may wait on Grafana's signing keys.
+   * first, outside the transaction, as it may wait on Grafana's signing keys; a stranger is
+   * answered 401 there, with no verdicts (even a dry run describes the asset's state).
    */
-  async submit(headers: Headers, request: CommandRequest): Promise<GatewayAnswer> {
-    const principal = await this.who(headers);
+  async submit(
+    headers: Headers,
+    request: CommandRequest,
+    authenticated?: Principal,
+  ): Promise<GatewayAnswer> {
+    const principal = await this.who(headers, 'submit', authenticated);
+    if (!isPrincipal(principal)) return unauthenticatedAnswer(principal);
     return new Promise((resolve, reject) => {
       this.submissions.push({ principal, headers, request, resolve, reject });
       if (this.submissions.length === 1) setImmediate(() => this.decideSubmissions());
@@ -149,11 +174,7 @@ export class CommandGateway {
   }
 
   /** One submission through authentication, the guard chain and the ledger (inside a batch). */
-  private decide(
-    principal: Principal | Verdict,
-    headers: Headers,
-    request: CommandRequest,
-  ): GatewayAnswer {
+  private decide(principal: Principal, headers: Headers, request: CommandRequest): GatewayAnswer {
     const { ledger } = this.options;
     const nowMs = this.now();
     const { context, view, spec } = this.contextFor(principal, request, nowMs);
@@ -164,7 +185,7 @@ export class CommandGateway {
 
     const result = ledger.recordDecision(
       request,
-      isPrincipal(principal) ? principal : undefined,
+      principal,
       verdicts,
       {
         status,
@@ -177,10 +198,6 @@ export class CommandGateway {
     // Counted once recorded: an attempt whose record failed is answered 500, not counted.
     this.metrics.attempts.inc({ decision: request.dryRun ? 'dry_run' : status });
     if (first) this.metrics.refusals.inc({ guard: first.guard, code: first.code ?? 'unknown' });
-    // No verdicts for strangers: even a dry run describes the asset's state.
-    if (!isPrincipal(principal)) {
-      return { status: 401, body: { error: principal.message, code: principal.code } };
-    }
     if (request.dryRun) return { status: 200, body: { dryRun: true, decision: status, verdicts } };
     if (result.kind === 'conflict') {
       return {
@@ -194,11 +211,18 @@ export class CommandGateway {
     if (result.kind !== 'recorded' && result.kind !== 'duplicate')
       return { status: 500, body: { error: 'not recorded' } };
     const record = result.record;
-    const retryAfterMs = record.verdicts.find(isRefusal)?.retryAfterMs;
+    const refusal = record.status === 'refused' ? record.verdicts.find(isRefusal) : undefined;
+    const retryAfterMs = refusal?.retryAfterMs;
     return {
       status: answerStatus(record),
-      body: { command: record, verdicts: record.verdicts, duplicate: result.kind === 'duplicate' },
-      ...(record.status === 'refused' && retryAfterMs !== undefined
+      body: {
+        // A refusal says why at the top, as every other 4xx of the API does.
+        ...(refusal ? { error: refusal.message, code: refusal.code } : {}),
+        command: record,
+        verdicts: record.verdicts,
+        duplicate: result.kind === 'duplicate',
+      },
+      ...(refusal && retryAfterMs !== undefined
         ? { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } }
         : {}),
     };
@@ -209,12 +233,12 @@ export class CommandGateway {
     commandId: string,
     verdict: 'approve' | 'reject',
     reason: string,
+    authenticated?: Principal,
   ): Promise<GatewayAnswer> {
     const { ledger, config } = this.options;
-    const principal = await this.who(headers);
+    const principal = await this.who(headers, verdict, authenticated);
     const nowMs = this.now();
-    if (!isPrincipal(principal))
-      return { status: 401, body: { error: principal.message, code: principal.code } };
+    if (!isPrincipal(principal)) return unauthenticatedAnswer(principal);
     const record = ledger.get(commandId);
     if (!record) return { status: 404, body: { error: `no command "${commandId}"` } };
     if (record.status !== 'pending_approval' || !record.risk) {
@@ -307,10 +331,10 @@ export class CommandGateway {
     scope: KillSwitchScope,
     engaged: boolean,
     reason: string,
+    authenticated?: Principal,
   ): Promise<GatewayAnswer> {
-    const principal = await this.who(headers);
-    if (!isPrincipal(principal))
-      return { status: 401, body: { error: principal.message, code: principal.code } };
+    const principal = await this.who(headers, 'kill_switch', authenticated);
+    if (!isPrincipal(principal)) return unauthenticatedAnswer(principal);
     const allowed = authorize(principal, 'kill_switch', undefined, this.options.config);
     const nowMs = this.now();
     if (!allowed.pass) {
@@ -329,9 +353,40 @@ export class CommandGateway {
     return { status: 200, body: state };
   }
 
+  /**
+   * Archives the audit log through `throughSeq` (admins only): a checkpoint keeps what remains
+   * verifiable. Export the rows first (`/api/v1/audit/export`); see `CommandLedger.archiveAudit`.
+   */
+  async archiveAudit(
+    headers: Headers,
+    throughSeq: number,
+    reason: string,
+    authenticated?: Principal,
+  ): Promise<GatewayAnswer> {
+    const principal = await this.who(headers, 'audit_archive', authenticated);
+    if (!isPrincipal(principal)) return unauthenticatedAnswer(principal);
+    const { ledger, config } = this.options;
+    const allowed = authorize(principal, 'archive_audit', undefined, config);
+    const nowMs = this.now();
+    if (!allowed.pass) {
+      ledger.appendAudit(
+        {
+          actor: principal.user,
+          action: 'audit.archive_refused',
+          details: { throughSeq, reason, verdict: allowed },
+        },
+        nowMs,
+      );
+      return { status: 403, body: { error: allowed.message, code: allowed.code } };
+    }
+    const result = ledger.archiveAudit(throughSeq, principal.user, reason, nowMs);
+    if (!result.ok) return { status: 409, body: { error: result.message, code: result.code } };
+    return { status: 200, body: { checkpoint: result.checkpoint, head: ledger.auditHead() } };
+  }
+
   /** What the guards judge: the asset as the twin sees it now, and the ledger's recent history. */
   private contextFor(
-    principal: Principal | Verdict,
+    principal: Principal,
     request: CommandRequest,
     nowMs: number,
     excludeId?: string,
@@ -372,9 +427,8 @@ export class CommandGateway {
   }
 
   async read<T>(headers: Headers, reader: (ledger: CommandLedger) => T): Promise<GatewayAnswer> {
-    const principal = await this.who(headers);
-    if (!isPrincipal(principal))
-      return { status: 401, body: { error: principal.message, code: principal.code } };
+    const principal = await this.who(headers, 'read');
+    if (!isPrincipal(principal)) return unauthenticatedAnswer(principal);
     return { status: 200, body: reader(this.options.ledger) };
   }
 
@@ -584,7 +638,11 @@ export class CommandGateway {
   }
 }
 
-/** 200 for a command on its way, 202 while it waits for approval, 422 when a guard refused it. */
+/** A stranger learns why authentication failed, nothing else. */
+function unauthenticatedAnswer(refusal: Verdict): GatewayAnswer {
+  return { status: 401, body: { error: refusal.message, code: refusal.code } };
+}
+
 /**
  * The HTTP status of a submission: 403 for a role that may not, 409 when the asset's state or
  * another command is in the way (retry after reading it again), 429 for rate limits and cooldowns

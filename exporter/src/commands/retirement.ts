@@ -5,9 +5,12 @@
  * audited like a command, and each call is bounded.
  */
 import type { CommandsConfig } from '../config/types.js';
-import { authenticate, authorize, isPrincipal, type Headers } from './auth.js';
+import { authenticate, authorize, isPrincipal, type AuthRefusal, type Headers } from './auth.js';
 import type { GatewayAnswer } from './gateway.js';
+import { boundedForAudit } from './ledger/audit.js';
 import type { CommandLedger } from './ledger/ledger.js';
+import type { Principal } from './model.js';
+import type { UnauthenticatedAttempts } from './unauthenticated.js';
 
 /** Assets one call retires at most (an audit entry lists them all). */
 export const maxRetiredPerCall = 1000;
@@ -26,6 +29,8 @@ export interface RetirementOptions {
     engine: { darkAssets(filter: { assetClass?: string; site?: string }): string[] };
   };
   now?: () => number;
+  /** Where strangers are counted (the gateway's, so one counter and one log throttle). */
+  unauthenticated?: UnauthenticatedAttempts;
 }
 
 export class AssetRetirement {
@@ -35,10 +40,22 @@ export class AssetRetirement {
     this.now = options.now ?? Date.now;
   }
 
-  async retire(headers: Headers, request: RetirementRequest): Promise<GatewayAnswer> {
+  /** Who is asking; a stranger is counted, never audited. */
+  async authenticate(headers: Headers): Promise<Principal | AuthRefusal> {
+    const who = await authenticate(headers, this.options.config.auth);
+    if (!isPrincipal(who)) this.options.unauthenticated?.count('retire', who.reason);
+    return who;
+  }
+
+  /** `authenticated`: the principal the API found before reading the body. */
+  async retire(
+    headers: Headers,
+    request: RetirementRequest,
+    authenticated?: Principal,
+  ): Promise<GatewayAnswer> {
     const { config, ledger, twin } = this.options;
-    const principal = await authenticate(headers, config.auth);
-    // Unauthenticated: answered and counted by nobody's disk (no audit entry to fill it with).
+    const principal = authenticated ?? (await this.authenticate(headers));
+    // Unauthenticated: answered and counted, never audited (no entry to fill the disk with).
     if (!isPrincipal(principal)) {
       return { status: 401, body: { error: principal.message, code: principal.code } };
     }
@@ -46,11 +63,14 @@ export class AssetRetirement {
     const allowed = authorize(principal, 'retire', undefined, config);
     const selector = 'assets' in request ? { assets: request.assets } : { dark: request.dark };
     if (!allowed.pass) {
+      // Up to 1000 ids from someone who may not retire: audited by digest when large.
+      const asked =
+        'assets' in request ? { assets: boundedForAudit(request.assets) } : { dark: request.dark };
       ledger.appendAudit(
         {
           actor: principal.user,
           action: 'assets.retire_refused',
-          details: { ...selector, reason: request.reason, verdict: allowed },
+          details: { ...asked, reason: request.reason, verdict: allowed },
         },
         nowMs,
       );

@@ -35,6 +35,7 @@ export function compileCatalog(
 
 /** At most this many problems are reported, so a hostile body cannot make a huge answer. */
 const maxProblems = 20;
+const maxLine = 300;
 
 export function newAjv(): Ajv {
   return new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
@@ -57,7 +58,10 @@ export function compileParams(
   return (params) => {
     if (validate(params)) return [];
     // allErrors can repeat a line (e.g. per oneOf branch): keep each distinct one once.
-    const problems = [...new Set((validate.errors ?? []).map(describe))];
+    // A line names a path from the client's body: bounded, as the audit log keeps it.
+    const problems = [
+      ...new Set((validate.errors ?? []).map((error) => describe(error).slice(0, maxLine))),
+    ];
     if (problems.length <= maxProblems) return problems;
     return [...problems.slice(0, maxProblems), `and ${problems.length - maxProblems} more`];
   };

@@ -205,8 +205,14 @@ describe('audit chain', () => {
   it('exports JSON lines that verify on their own, from any seq', () => {
     const path = seeded();
     const ledger = new CommandLedger(path);
-    const text = ledger.exportAudit();
-    const tail = ledger.exportAudit(4);
+    const whole = ledger.exportAudit(undefined, 2);
+    const after3 = ledger.exportAudit(3);
+    if (!whole.ok || !after3.ok) throw new Error('export refused');
+    expect(whole.start).toEqual({ seq: 0, hash: genesisHash });
+    const pages = [...whole.pages];
+    expect(pages).toHaveLength(3); // 2 + 2 + 1 lines
+    const text = pages.join('');
+    const tail = [...after3.pages].join('');
     ledger.close();
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(5);
@@ -220,6 +226,7 @@ describe('audit chain', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as AuditEntry);
     const start = { seq: 3, hash: entries[2]?.hash ?? '' };
+    expect(after3.start).toEqual(start);
     expect(verifyChain(tailEntries, undefined, start)).toEqual({ ok: true, entries: 2 });
 
     const edited = entries.map((e) => (e.seq === 3 ? { ...e, atMs: e.atMs + 1 } : e));

@@ -27,6 +27,17 @@ export interface ChainHead {
   hash: string;
 }
 
+/**
+ * Where the log now begins: the rows through `seq` were archived (removed) by `actor`, the last
+ * of them hashing to `hash`. Verification starts from here instead of the genesis.
+ */
+export interface AuditCheckpoint extends ChainHead {
+  atMs: number;
+  actor: string;
+  /** Rows removed by this archive. */
+  count: number;
+}
+
 export type AuditVerification =
   | { ok: true; entries: number }
   /** `seq` names the first bad row (for a removed row: the missing seq). */
@@ -50,6 +61,21 @@ export function canonicalJson(value: unknown): string {
     return `{${fields.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+/** User-given values larger than this (canonical JSON, UTF-8) are audited as a digest. */
+export const maxAuditedBytes = 1024;
+
+/**
+ * The value itself when its canonical JSON fits in `maxBytes`, else its SHA-256 and size: an
+ * audit entry stays small whatever a caller sent, and whoever holds the value can still prove it
+ * is the one audited.
+ */
+export function boundedForAudit(value: unknown, maxBytes = maxAuditedBytes): unknown {
+  const json = canonicalJson(value);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= maxBytes) return value;
+  return { digest: createHash('sha256').update(json, 'utf8').digest('hex'), bytes };
 }
 
 // Callers pass no credentials; this is the net under that promise. Matches e.g. `authorization`,
@@ -105,6 +131,9 @@ export function verifyChain(
   anchor?: ChainHead,
   start: ChainHead = { seq: 0, hash: genesisHash },
 ): AuditVerification {
+  if (anchor && anchor.seq === start.seq && anchor.hash !== start.hash) {
+    return { ok: false, seq: start.seq, reason: `row ${start.seq} differs from the anchored head` };
+  }
   let previous = start;
   let count = 0;
   for (const entry of entries) {

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { canonicalJson, verifyChain, type AuditEntry } from './audit.js';
 import {
   alice,
   bob,
@@ -34,6 +36,13 @@ afterEach(() => {
 function recorded(result: DecisionResult): CommandRecord {
   if (result.kind !== 'recorded') throw new Error(`expected a new record, got ${result.kind}`);
   return result.record;
+}
+
+/** The whole export as one text (small ledgers in tests). */
+function exportedText(ledger: CommandLedger, after?: number): string {
+  const exported = ledger.exportAudit(after);
+  if (!exported.ok) throw new Error(exported.message);
+  return [...exported.pages].join('');
 }
 
 const actions = (ledger: CommandLedger) =>
@@ -149,30 +158,60 @@ describe('decisions', () => {
       'cannot accept a command a guard refused (freshness)',
     );
     expect(() => ledger.recordDecision(request(), alice, refusedStale, pending, 1)).toThrow();
-    expect(() => ledger.recordDecision(request(), undefined, passing, accepted, 1)).toThrow();
     expect(ledger.readAudit({ limit: 10 })).toEqual([]);
   });
 
-  it('audits an unauthenticated attempt without a record', () => {
+  it('audits large params by digest, and keeps them so in a refused record', () => {
     const ledger = open();
-    const unauthenticated = [
-      { guard: 'authentication', pass: false, code: 'unauthenticated', message: 'no token' },
-    ] as const;
-    const result = ledger.recordDecision(
-      request(),
-      undefined,
-      [...unauthenticated],
-      {
-        status: 'refused',
-      },
-      1,
+    const params = { rpm: 1200, note: 'x'.repeat(60_000) };
+    const json = canonicalJson(params);
+    const digest = { digest: createHash('sha256').update(json).digest('hex'), bytes: json.length };
+    const refusedOne = recorded(
+      ledger.recordDecision(request({ params }), alice, refusedStale, refused, 1),
     );
-    expect(result).toEqual({ kind: 'audited' });
-    expect(ledger.readAudit({ limit: 10 })[0]).toMatchObject({
-      actor: 'anonymous',
-      action: 'command.refused',
+    expect(refusedOne.params).toEqual(digest);
+    expect(ledger.get(refusedOne.id)?.params).toEqual(digest);
+    // The same request again is the same request (compared by digest), a different one is not.
+    const again = ledger.recordDecision(request({ params }), alice, refusedStale, refused, 2);
+    expect(again.kind).toBe('duplicate');
+    const other = { ...params, rpm: 1300 };
+    expect(
+      ledger.recordDecision(request({ params: other }), alice, passing, accepted, 3).kind,
+    ).toBe('conflict');
+    // Accepted: the record keeps what is sent; the audit entry only the digest.
+    const sent = recorded(
+      ledger.recordDecision(
+        request({ idempotencyKey: 'key-2', params }),
+        alice,
+        passing,
+        accepted,
+        4,
+      ),
+    );
+    expect(sent.params).toEqual(params);
+    const entries = ledger.readAudit({ limit: 10 });
+    expect(entries.map((e) => e.action)).toEqual([
+      'command.refused',
+      'command.duplicate',
+      'command.idempotency_conflict',
+      'command.accepted',
+    ]);
+    for (const entry of entries) {
+      const audited = entry.action === 'command.idempotency_conflict' ? other : params;
+      const json = canonicalJson(audited);
+      expect(entry.details).toMatchObject({
+        request: {
+          params: { digest: createHash('sha256').update(json).digest('hex'), bytes: json.length },
+        },
+      });
+      expect(canonicalJson(entry).length).toBeLessThan(4096);
+    }
+    // Small params are audited as they are.
+    ledger.recordDecision(request({ idempotencyKey: 'key-3' }), alice, passing, accepted, 5);
+    expect(ledger.readAudit({ limit: 10 }).at(-1)?.details).toMatchObject({
+      request: { params: { rpm: 1200 } },
     });
-    expect(ledger.list({ limit: 10 })).toEqual([]);
+    expect(ledger.verifyAudit().ok).toBe(true);
   });
 });
 
@@ -543,7 +582,7 @@ describe('audit of every write', () => {
       2,
     );
     expect(entry).toMatchObject({ seq: 2, details: { headers: { Cookie: '[redacted]' } } });
-    const exported = ledger.exportAudit();
+    const exported = exportedText(ledger);
     for (const secret of ['s3cr3t', 'k-123', 'sid=9']) expect(exported).not.toContain(secret);
     expect(ledger.readAudit({ limit: 1 })[0]?.details).toMatchObject({
       request: {
@@ -604,5 +643,155 @@ describe('transactions', () => {
     expect(ledger.pendingDispatches(10).map((r) => r.id)).toEqual([queued.id]);
     expect(ledger.killSwitches()).toEqual([]);
     expect(ledger.verifyAudit()).toEqual({ ok: true, entries: 2 });
+  });
+});
+
+describe('archiving the audit log', () => {
+  /** A ledger with `n` entries (kill-switch changes: one entry each). */
+  function filled(n: number, path = ':memory:'): CommandLedger {
+    const ledger = open(path);
+    for (let i = 1; i <= n; i++)
+      ledger.setKillSwitch('global', i % 2 === 1, 'ada', `drill ${i}`, i);
+    return ledger;
+  }
+  const entriesOf = (text: string): AuditEntry[] =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditEntry);
+
+  it('removes the rows through a seq after a checkpoint, and the rest verifies from it', () => {
+    const ledger = filled(10);
+    const row6 = ledger.readAudit({ limit: 1, afterSeq: 5 })[0] as AuditEntry;
+    const result = ledger.archiveAudit(6, 'ada', 'exported to cold storage', 100);
+    expect(result).toEqual({
+      ok: true,
+      checkpoint: { seq: 6, hash: row6.hash, atMs: 100, actor: 'ada', count: 6 },
+    });
+    const left = ledger.readAudit({ limit: 100 });
+    expect(left.map((e) => e.seq)).toEqual([7, 8, 9, 10, 11]);
+    // The archive is itself an entry of the chain.
+    expect(left.at(-1)).toMatchObject({
+      actor: 'ada',
+      action: 'audit.archived',
+      details: { throughSeq: 6, hash: row6.hash, count: 6, reason: 'exported to cold storage' },
+    });
+    const checkpoint = { seq: 6, hash: row6.hash, atMs: 100, actor: 'ada', count: 6 };
+    expect(ledger.verifyAudit()).toEqual({ ok: true, entries: 5, checkpoint });
+    // The export starts after the checkpoint and verifies from it.
+    const exported = ledger.exportAudit();
+    if (!exported.ok) throw new Error(exported.message);
+    expect(exported.start).toEqual({ seq: 6, hash: row6.hash });
+    expect(exported.checkpoint).toEqual(checkpoint);
+    const entries = entriesOf([...exported.pages].join(''));
+    expect(verifyChain(entries, undefined, exported.start)).toEqual({ ok: true, entries: 5 });
+    // A second archive goes on from the first.
+    expect(ledger.archiveAudit(9, 'ada', 'again', 200)).toMatchObject({
+      ok: true,
+      checkpoint: { seq: 9, count: 3 },
+    });
+    expect(ledger.verifyAudit()).toMatchObject({ ok: true, entries: 3, checkpoint: { seq: 9 } });
+  });
+
+  it('still names a row edited, or removed, after the checkpoint', () => {
+    const path = freshPath();
+    const ledger = filled(10, path);
+    expect(ledger.archiveAudit(4, 'ada', 'exported', 100).ok).toBe(true);
+    ledger.close();
+    withRawDb(path, (db) => {
+      db.exec('DROP TRIGGER audit_log_no_update');
+      db.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 8").run();
+    });
+    const edited = open(path);
+    expect(edited.verifyAudit()).toMatchObject({ ok: false, seq: 8, checkpoint: { seq: 4 } });
+    // Archiving over the edited row is refused: it would hide the edit.
+    const refusal = edited.archiveAudit(9, 'ada', 'hide it', 200);
+    expect(refusal).toMatchObject({ ok: false, code: 'chain_broken' });
+    expect(refusal.ok ? '' : refusal.message).toContain('row 8');
+    expect(edited.auditCheckpoint()?.seq).toBe(4);
+    edited.close();
+    // A row under the checkpoint cannot be deleted; above it neither, and the gap is named.
+    withRawDb(path, (db) => {
+      expect(() => db.prepare('DELETE FROM audit_log WHERE seq = 6').run()).toThrow(/append-only/);
+      db.exec('DROP TRIGGER audit_log_no_delete');
+      db.prepare('DELETE FROM audit_log WHERE seq = 6').run();
+    });
+    expect(open(path).verifyAudit()).toMatchObject({ ok: false, seq: 6 });
+  });
+
+  it('refuses beyond the head or at or below the checkpoint, audited, removing nothing', () => {
+    const ledger = filled(5);
+    const beyond = ledger.archiveAudit(99, 'ada', 'too far', 10);
+    expect(beyond).toEqual({
+      ok: false,
+      code: 'beyond_head',
+      message: 'throughSeq 99 is beyond the last audit entry (row 5)',
+    });
+    expect(ledger.readAudit({ limit: 100 }).at(-1)).toMatchObject({
+      action: 'audit.archive_refused',
+      details: { throughSeq: 99, code: 'beyond_head' },
+    });
+    expect(ledger.archiveAudit(3, 'ada', 'ok', 11).ok).toBe(true);
+    expect(ledger.archiveAudit(2, 'ada', 'again', 12)).toMatchObject({
+      ok: false,
+      code: 'already_archived',
+      message: 'rows through 3 are already archived: throughSeq must be above 3',
+    });
+    expect(ledger.readAudit({ limit: 100 }).map((e) => e.seq)[0]).toBe(4);
+    expect(ledger.verifyAudit()).toMatchObject({ ok: true, checkpoint: { seq: 3 } });
+  });
+
+  it('keeps the chain going from the checkpoint when every row is archived, across a restart', () => {
+    const path = freshPath();
+    const ledger = filled(3, path);
+    // Through the head: only the archive's own entry is left.
+    expect(ledger.archiveAudit(3, 'ada', 'all of it', 10).ok).toBe(true);
+    expect(ledger.auditHead().seq).toBe(4);
+    ledger.close();
+    const reopened = open(path);
+    reopened.setKillSwitch('global', false, 'ada', 'after', 20);
+    expect(reopened.verifyAudit()).toMatchObject({ ok: true, entries: 2, checkpoint: { seq: 3 } });
+  });
+
+  it('lets an archive through a ledger file made before archiving (its trigger refused every delete)', () => {
+    const path = freshPath();
+    filled(4, path).close();
+    withRawDb(path, (db) => {
+      db.exec('DROP TRIGGER audit_log_no_delete');
+      db.exec(`CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`);
+    });
+    const upgraded = open(path);
+    expect(upgraded.archiveAudit(2, 'ada', 'first archive', 10).ok).toBe(true);
+    expect(upgraded.verifyAudit()).toMatchObject({ ok: true, entries: 3 });
+  });
+
+  it('exports from a seq, and refuses one archived or beyond the head', () => {
+    const ledger = filled(6);
+    expect(ledger.archiveAudit(2, 'ada', 'exported', 10).ok).toBe(true);
+    expect(ledger.exportAudit(1)).toEqual({
+      ok: false,
+      code: 'archived',
+      message: 'rows through 2 are archived: export from after=2 or later',
+    });
+    expect(ledger.exportAudit(8)).toEqual({
+      ok: false,
+      code: 'beyond_head',
+      message: 'after=8 is beyond the last audit entry (row 7)',
+    });
+    const lines = entriesOf(exportedText(ledger, 4));
+    expect(lines.map((e) => e.seq)).toEqual([5, 6, 7]);
+    expect(exportedText(ledger, 7)).toBe('');
+    expect(ledger.exportAudit(0)).toMatchObject({ ok: false, code: 'archived' });
+  });
+
+  it('stops an export that an archive overtook, rather than skip rows', () => {
+    const ledger = filled(6);
+    const exported = ledger.exportAudit(0, 2);
+    if (!exported.ok) throw new Error(exported.message);
+    const pages = exported.pages[Symbol.iterator]();
+    expect(pages.next().done).toBe(false);
+    expect(ledger.archiveAudit(5, 'ada', 'meanwhile', 10).ok).toBe(true);
+    expect(() => pages.next()).toThrow('rows through 5 were archived during the export');
   });
 });

@@ -22,9 +22,11 @@ import type {
   Verdict,
 } from '../model.js';
 import {
+  type AuditCheckpoint,
   type AuditEntry,
   type AuditVerification,
   type ChainHead,
+  boundedForAudit,
   canonicalJson,
   chainHash,
   genesisHash,
@@ -83,7 +85,7 @@ export type DecisionResult =
   | { kind: 'duplicate'; record: CommandRecord }
   /** The key was used before for a different request (HTTP 409). */
   | { kind: 'conflict'; record: CommandRecord }
-  /** A dry run, or an attempt without a principal: audited, no record. */
+  /** A dry run: audited, no record. */
   | { kind: 'audited' };
 
 export type ApprovalResult =
@@ -91,6 +93,28 @@ export type ApprovalResult =
   | { ok: false; code: 'not_found' | 'not_pending' | 'self_approval'; record?: CommandRecord };
 
 export type KillSwitchScope = 'global' | { assetClass: string };
+
+export type ArchiveResult =
+  | { ok: true; checkpoint: AuditCheckpoint }
+  | {
+      ok: false;
+      code: 'beyond_head' | 'already_archived' | 'chain_broken';
+      message: string;
+    };
+
+/**
+ * Where an export begins: the entry before its first line (a checkpoint, or the genesis), which
+ * `verifyChain` takes as `start`; or why it cannot begin where asked.
+ */
+export type AuditExport =
+  | {
+      ok: true;
+      start: ChainHead;
+      head: ChainHead;
+      checkpoint?: AuditCheckpoint;
+      pages: Iterable<string>;
+    }
+  | { ok: false; code: 'archived' | 'beyond_head'; message: string };
 
 export interface KillSwitchState {
   scope: KillSwitchScope;
@@ -148,6 +172,14 @@ interface AuditRow {
   hash: string;
 }
 
+interface CheckpointRow {
+  seq: number;
+  hash: string;
+  at_ms: number;
+  actor: string;
+  count: number;
+}
+
 interface KillSwitchRow {
   asset_class: string | null;
   engaged: number;
@@ -155,6 +187,12 @@ interface KillSwitchRow {
   reason: string;
   changed_at_ms: number;
 }
+
+/** Rows leave the audit log only by an archive, once a checkpoint covers them. */
+const auditNoDelete = `
+  CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+    WHEN OLD.seq > (SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints)
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only (rows leave only by an archive)'); END;`;
 
 const schema = `
   CREATE TABLE IF NOT EXISTS audit_log (
@@ -169,11 +207,23 @@ const schema = `
     hash TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS audit_log_command ON audit_log (command_id, seq);
+  -- Each archive: the rows through seq were removed, the last of them hashing to hash. The log
+  -- verifies from the newest one on.
+  CREATE TABLE IF NOT EXISTS audit_checkpoints (
+    seq INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    at_ms REAL NOT NULL,
+    actor TEXT NOT NULL,
+    count INTEGER NOT NULL
+  );
   -- The chain detects edits; these make them take deliberate effort (dropping the triggers).
   CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-  CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  ${auditNoDelete}
+  CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+  CREATE TRIGGER IF NOT EXISTS audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
 
   CREATE TABLE IF NOT EXISTS commands (
     -- The order commands were recorded in: never tied, and kept by VACUUM (an aliased rowid).
@@ -319,6 +369,11 @@ export class CommandLedger {
       auditAt: db.prepare('SELECT * FROM audit_log WHERE seq = ?'),
       auditFrom: db.prepare('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq'),
       auditAfter: db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?'),
+      checkpoint: db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1'),
+      insertCheckpoint: db.prepare(
+        'INSERT INTO audit_checkpoints (seq, hash, at_ms, actor, count) VALUES (?, ?, ?, ?, ?)',
+      ),
+      archive: db.prepare('DELETE FROM audit_log WHERE seq <= ?'),
       auditForCommand: db.prepare(
         'SELECT * FROM audit_log WHERE command_id = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
@@ -338,7 +393,7 @@ export class CommandLedger {
    */
   recordDecision(
     request: CommandRequest,
-    principal: Principal | undefined,
+    principal: Principal,
     verdicts: Verdict[],
     decision: Decision,
     nowMs: number,
@@ -354,9 +409,6 @@ export class CommandLedger {
     ) {
       throw new Error('pending approval needs approval_required as the only failing verdict');
     }
-    if (!principal && decision.status !== 'refused') {
-      throw new Error('an unauthenticated attempt can only be refused');
-    }
     const details = {
       request: requestFields(request),
       principal,
@@ -365,17 +417,17 @@ export class CommandLedger {
       assetClass: decision.assetClass,
       risk: decision.risk,
     };
-    const actor = principal?.user ?? 'anonymous';
+    const actor = principal.user;
     return this.write(() => {
-      if (request.dryRun || !principal) {
-        const action = request.dryRun ? 'command.dry_run' : `command.${decision.status}`;
-        this.append({ actor, action, assetId: request.assetId, details }, nowMs);
+      if (request.dryRun) {
+        this.append({ actor, action: 'command.dry_run', assetId: request.assetId, details }, nowMs);
         return { kind: 'audited' };
       }
       const first = this.sql.byKey.get(principal.user, request.idempotencyKey) as
         CommandRow | undefined;
       if (first) {
         const record = toRecord(first);
+        // Bounded on both sides: a refused record keeps only the digest of large params.
         const same =
           canonicalJson(requestContent(record)) === canonicalJson(requestContent(request));
         const action = same ? 'command.duplicate' : 'command.idempotency_conflict';
@@ -386,6 +438,10 @@ export class CommandLedger {
         return { kind: same ? 'duplicate' : 'conflict', record };
       }
       const id = decision.id ?? randomUUID();
+      // A refused command is never sent: its params are kept only as large as an audit entry's.
+      const params = (
+        decision.status === 'refused' ? boundedForAudit(request.params) : request.params
+      ) as Record<string, unknown>;
       this.sql.insertCommand.run(
         id,
         request.idempotencyKey,
@@ -393,7 +449,7 @@ export class CommandLedger {
         request.assetId,
         decision.assetClass ?? null,
         request.name,
-        JSON.stringify(request.params),
+        JSON.stringify(params),
         decision.risk ?? null,
         request.reason,
         request.expectedVersion ?? null,
@@ -413,7 +469,7 @@ export class CommandLedger {
         assetId: request.assetId,
         assetClass: decision.assetClass,
         name: request.name,
-        params: JSON.parse(JSON.stringify(request.params)) as Record<string, unknown>,
+        params: JSON.parse(JSON.stringify(params)) as Record<string, unknown>,
         risk: decision.risk,
         reason: request.reason,
         expectedVersion: request.expectedVersion,
@@ -690,29 +746,128 @@ export class CommandLedger {
     return (rows as AuditRow[]).map(toEntry);
   }
 
-  /** One canonical JSON entry per line, from `fromSeq` on: verifiable with `verifyChain`. */
-  exportAudit(fromSeq = 1): string {
-    let lines = '';
-    for (const row of this.sql.auditFrom.iterate(fromSeq)) {
-      lines += `${canonicalJson(toEntry(row as AuditRow))}\n`;
+  /**
+   * The entries after `afterSeq` (the checkpoint by default) as one canonical JSON entry per line,
+   * `pageSize` lines per page, read a page at a time (keyset pagination): memory stays that of one
+   * page however long the log, and the caller may pause between pages. Verifiable with
+   * `verifyChain` from `start`.
+   */
+  exportAudit(afterSeq?: number, pageSize = 256): AuditExport {
+    const checkpoint = this.auditCheckpoint();
+    const head = this.auditHead();
+    const from = checkpoint ?? { seq: 0, hash: genesisHash };
+    const after = afterSeq ?? from.seq;
+    if (after < from.seq) {
+      const message = `rows through ${from.seq} are archived: export from after=${from.seq} or later`;
+      return { ok: false, code: 'archived', message };
     }
-    return lines;
+    if (after > head.seq) {
+      const message = `after=${after} is beyond the last audit entry (row ${head.seq})`;
+      return { ok: false, code: 'beyond_head', message };
+    }
+    const startRow = after === from.seq ? undefined : (this.sql.auditAt.get(after) as AuditRow);
+    // A row removed behind the ledger's back has no hash to start from: the verifier names it.
+    const start = startRow ? { seq: after, hash: startRow.hash } : { ...from, seq: after };
+    return {
+      ok: true,
+      start: { seq: start.seq, hash: start.hash },
+      head,
+      ...(checkpoint ? { checkpoint } : {}),
+      pages: this.exportPages(after, pageSize),
+    };
+  }
+
+  private *exportPages(afterSeq: number, pageSize: number): Generator<string> {
+    let after = afterSeq;
+    for (;;) {
+      const rows = this.sql.auditAfter.all(after, pageSize) as AuditRow[];
+      const last = rows.at(-1);
+      if (!last) return;
+      // An archive between two pages would make the export skip rows silently: stop instead.
+      const checkpoint = this.auditCheckpoint();
+      if (checkpoint && checkpoint.seq > after) {
+        throw new Error(
+          `rows through ${checkpoint.seq} were archived during the export; export again from after=${checkpoint.seq}`,
+        );
+      }
+      let lines = '';
+      for (const row of rows) lines += `${exportLine(row)}\n`;
+      yield lines;
+      after = last.seq;
+    }
   }
 
   /** The last entry: publish it elsewhere now and then, and pass it to `verifyAudit` later. */
   auditHead(): ChainHead {
-    return (this.sql.head.get() as ChainHead | undefined) ?? { seq: 0, hash: genesisHash };
+    return (
+      (this.sql.head.get() as ChainHead | undefined) ??
+      // Everything archived: the chain goes on from the checkpoint.
+      this.auditCheckpoint() ?? { seq: 0, hash: genesisHash }
+    );
   }
 
-  /** Recomputes the whole chain; names the first bad row. */
-  verifyAudit(anchor?: ChainHead): AuditVerification {
-    const rows = this.sql.auditFrom.iterate(1) as IterableIterator<AuditRow>;
-    return verifyChain(
+  /** The newest archive's checkpoint: where the log now begins (absent: from the genesis). */
+  auditCheckpoint(): AuditCheckpoint | undefined {
+    const row = this.sql.checkpoint.get() as CheckpointRow | undefined;
+    return (
+      row && { seq: row.seq, hash: row.hash, atMs: row.at_ms, actor: row.actor, count: row.count }
+    );
+  }
+
+  /**
+   * Recomputes the chain from the newest checkpoint (the genesis when nothing was archived);
+   * names the first bad row, and says which checkpoint it started from.
+   */
+  verifyAudit(anchor?: ChainHead): AuditVerification & { checkpoint?: AuditCheckpoint } {
+    const checkpoint = this.auditCheckpoint();
+    const rows = this.sql.auditFrom.iterate(
+      (checkpoint?.seq ?? 0) + 1,
+    ) as IterableIterator<AuditRow>;
+    const result = verifyChain(
       (function* () {
         for (const row of rows) yield toEntry(row);
       })(),
       anchor,
+      checkpoint,
     );
+    return checkpoint ? { ...result, checkpoint } : result;
+  }
+
+  /**
+   * Removes the entries through `throughSeq` (export them first) after recording a checkpoint:
+   * that row's seq and hash, so what remains still verifies from it. The archive itself is an
+   * audit entry (`audit.archived`); a refused one too (`audit.archive_refused`). Refused when
+   * `throughSeq` is beyond the head or already archived, or when the rows it would remove do
+   * not verify (archiving them would hide the break).
+   */
+  archiveAudit(throughSeq: number, actor: string, reason: string, nowMs: number): ArchiveResult {
+    return this.write((): ArchiveResult => {
+      const previous = this.auditCheckpoint();
+      const from = previous ?? { seq: 0, hash: genesisHash };
+      const head = this.auditHead();
+      const refusal = archiveRefusal(throughSeq, from.seq, head.seq, () =>
+        verifyChain(
+          (this.sql.auditAfter.all(from.seq, throughSeq - from.seq) as AuditRow[]).map(toEntry),
+          undefined,
+          from,
+        ),
+      );
+      if (refusal) {
+        const details = { throughSeq, reason, code: refusal.code, message: refusal.message };
+        this.append({ actor, action: 'audit.archive_refused', details }, nowMs);
+        return { ok: false, ...refusal };
+      }
+      const { hash } = this.sql.auditAt.get(throughSeq) as AuditRow;
+      const count = throughSeq - from.seq;
+      const checkpoint: AuditCheckpoint = { seq: throughSeq, hash, atMs: nowMs, actor, count };
+      this.append(
+        { actor, action: 'audit.archived', details: { throughSeq, hash, count, reason } },
+        nowMs,
+      );
+      this.sql.insertCheckpoint.run(throughSeq, hash, nowMs, actor, count);
+      this.sql.archive.run(throughSeq);
+      return { ok: true, checkpoint };
+    });
   }
 
   /**
@@ -813,11 +968,51 @@ export class CommandLedger {
   }
 }
 
+/** Why an archive through `throughSeq` must not happen (pure but for the chain check it runs). */
+function archiveRefusal(
+  throughSeq: number,
+  checkpointSeq: number,
+  headSeq: number,
+  verify: () => AuditVerification,
+): { code: 'beyond_head' | 'already_archived' | 'chain_broken'; message: string } | undefined {
+  if (throughSeq > headSeq) {
+    return {
+      code: 'beyond_head',
+      message: `throughSeq ${throughSeq} is beyond the last audit entry (row ${headSeq})`,
+    };
+  }
+  if (throughSeq <= checkpointSeq) {
+    return {
+      code: 'already_archived',
+      message: `rows through ${checkpointSeq} are already archived: throughSeq must be above ${checkpointSeq}`,
+    };
+  }
+  const verified = verify();
+  if (!verified.ok) {
+    return {
+      code: 'chain_broken',
+      message: `the audit chain is broken at row ${verified.seq} (${verified.reason}); archiving it would hide that`,
+    };
+  }
+  return undefined;
+}
+
 /** Columns added after the first release, for ledger files made before them. */
 function migrate(db: Database.Database): void {
   const columns = (db.pragma('table_info(commands)') as { name: string }[]).map((c) => c.name);
   if (!columns.includes('done_at_ms')) db.exec('ALTER TABLE commands ADD COLUMN done_at_ms REAL');
   if (!columns.includes('traceparent')) db.exec('ALTER TABLE commands ADD COLUMN traceparent TEXT');
+  // Files made before archiving refused every delete: the trigger now lets an archive through.
+  const noDelete = db
+    .prepare(
+      "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_delete'",
+    )
+    .pluck()
+    .get() as string | undefined;
+  if (noDelete !== undefined && !noDelete.includes('audit_checkpoints')) {
+    db.exec('DROP TRIGGER audit_log_no_delete');
+    db.exec(auditNoDelete);
+  }
 }
 
 function scopeKey(scope: KillSwitchScope): string {
@@ -833,10 +1028,19 @@ function requestFields(request: CommandRequest) {
   };
 }
 
-/** What must match for a repeated key to be the same request. */
+/**
+ * What must match for a repeated key to be the same request; params as audited (large ones by
+ * digest), which is all a refused record keeps of them.
+ */
 function requestContent(request: Omit<CommandRequest, 'idempotencyKey'>) {
   const { assetId, name, params, expectedVersion, reason } = request;
-  return { assetId, name, params, expectedVersion: expectedVersion ?? null, reason };
+  return {
+    assetId,
+    name,
+    params: boundedForAudit(params),
+    expectedVersion: expectedVersion ?? null,
+    reason,
+  };
 }
 
 function toRecord(row: CommandRow): CommandRecord {
@@ -867,6 +1071,28 @@ function toRecord(row: CommandRow): CommandRecord {
     outcomeAtMs: row.outcome_at_ms ?? undefined,
     outcomeMessage: row.outcome_message ?? undefined,
   };
+}
+
+/**
+ * `canonicalJson(toEntry(row))`, built from the columns: the details are stored as canonical JSON
+ * already, so they are only checked, not rebuilt (an export costs a few microseconds a row).
+ */
+function exportLine(row: AuditRow): string {
+  let details = row.details;
+  try {
+    JSON.parse(details);
+  } catch {
+    details = canonicalJson({ unreadable: row.details });
+  }
+  const json = (value: unknown) => JSON.stringify(value);
+  return (
+    `{"action":${json(row.action)},"actor":${json(row.actor)},` +
+    (row.asset_id === null ? '' : `"assetId":${json(row.asset_id)},`) +
+    `"atMs":${json(row.at_ms)},` +
+    (row.command_id === null ? '' : `"commandId":${json(row.command_id)},`) +
+    `"details":${details},"hash":${json(row.hash)},"prevHash":${json(row.prev_hash)},` +
+    `"seq":${json(row.seq)}}`
+  );
 }
 
 function toEntry(row: AuditRow): AuditEntry {

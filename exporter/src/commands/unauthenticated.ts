@@ -1,0 +1,80 @@
+/**
+ * Requests that fail authentication are counted, not stored: an audit entry per stranger would let
+ * anyone fill the disk. Each costs a counter increment and, now and then, one line on stderr
+ * naming the route and the reason label (never a header's value nor the refusal's message, which
+ * may quote one).
+ */
+import { Counter, type Registry } from 'prom-client';
+import type { AuthFailure } from './auth.js';
+
+/** The write or read a stranger attempted: a bounded label. */
+export type CommandRoute =
+  'submit' | 'approve' | 'reject' | 'kill_switch' | 'retire' | 'audit_archive' | 'read';
+
+const metricName = 'twin_command_unauthenticated_total';
+
+/** At most one line per reason per this long; the lines between are counted in the next one. */
+export const logEveryMs = 10_000;
+
+export interface LogThrottle {
+  /** When the last line for this reason was written. */
+  lastMs: number;
+  /** Attempts since then that wrote no line. */
+  suppressed: number;
+}
+
+/**
+ * Whether an attempt at `nowMs` writes a line, and the throttle after it (pure). The line says
+ * how many were left out since the previous one.
+ */
+export function throttle(
+  state: LogThrottle | undefined,
+  nowMs: number,
+  everyMs = logEveryMs,
+): { log: boolean; suppressed: number; next: LogThrottle } {
+  if (state === undefined || nowMs - state.lastMs >= everyMs) {
+    return {
+      log: true,
+      suppressed: state?.suppressed ?? 0,
+      next: { lastMs: nowMs, suppressed: 0 },
+    };
+  }
+  return { log: false, suppressed: 0, next: { ...state, suppressed: state.suppressed + 1 } };
+}
+
+export interface UnauthenticatedOptions {
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export class UnauthenticatedAttempts {
+  private readonly counter: Counter<'route' | 'reason'>;
+  private readonly throttles = new Map<AuthFailure, LogThrottle>();
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+
+  constructor(registry: Registry, options: UnauthenticatedOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? ((line) => console.error(line));
+    // One counter per registry, whoever counts into it (the gateway, asset retirement).
+    this.counter =
+      (registry.getSingleMetric(metricName) as Counter<'route' | 'reason'> | undefined) ??
+      new Counter({
+        name: metricName,
+        help: 'Requests to the command API refused because authentication failed (not audited), by route and reason.',
+        labelNames: ['route', 'reason'],
+        registers: [registry],
+      });
+  }
+
+  count(route: CommandRoute, reason: AuthFailure): void {
+    this.counter.inc({ route, reason });
+    const step = throttle(this.throttles.get(reason), this.now());
+    this.throttles.set(reason, step.next);
+    if (!step.log) return;
+    const more = step.suppressed > 0 ? ` (and ${step.suppressed} more since the last line)` : '';
+    this.log(
+      `twinops commands: refused an unauthenticated ${route} request: ${reason}${more}; not audited`,
+    );
+  }
+}
