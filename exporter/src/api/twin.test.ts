@@ -319,3 +319,96 @@ describe('twin API', () => {
     expect(asset.properties[0]!.physical.value).toBe(61);
   });
 });
+
+describe('the quarantine on the twin API and /metrics', () => {
+  const snapshotPath = join(mkdtempSync(join(tmpdir(), 'twinops-quarantine-api-')), 'state.db');
+  let exporter: RunningExporter;
+  const t0 = Date.now() - 5_000;
+  const api = (path: string) => fetch(`${exporter.urls.api}${path}`);
+  const send = async (points: Parameters<typeof request>[0]) => {
+    const response = await fetch(`${exporter.urls.otlp}/v1/metrics`, {
+      method: 'POST',
+      body: JSON.stringify(request(points)),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { partialSuccess?: { rejectedDataPoints?: string } };
+  };
+  const reading = (asset: string, assetClass: string, property: string, atMs: number) => ({
+    asset,
+    assetClass,
+    site: 's',
+    source: 'physical',
+    property,
+    value: 1,
+    atMs,
+  });
+
+  beforeAll(async () => {
+    exporter = await startExporter(
+      configFromDocument({
+        server: { host: '127.0.0.1', otlpPort: 0, metricsPort: 0, apiPort: 0 },
+        state: {
+          snapshot: { path: snapshotPath },
+          quarantine: { maxClasses: 3, maxPropertiesPerClass: 3 },
+        },
+        sli: { freshness: { classes: { pump: { staleAfter: '1m' } } } },
+      }),
+    );
+  });
+  afterAll(async () => exporter?.close());
+
+  it('lets a real class in after junk filled the quarantine, and lists what is quarantined', async () => {
+    // Junk sent once fills the quarantine; the declared class pump still gets in.
+    await send([0, 1, 2].map((i) => reading(`j${i}`, `junk-${i}`, 'x', t0)));
+    const first = await send([reading('pump-1', 'pump', 'flow', t0 + 1)]);
+    expect(first.partialSuccess?.rejectedDataPoints ?? '0').toBe('0');
+    // A real undeclared class, sending repeatedly: admitted by evicting the least recent junk.
+    for (let i = 0; i < 3; i++) {
+      const sent = await send([reading('boiler-1', 'boiler', 'pressure', t0 + 10 + i)]);
+      expect(sent.partialSuccess?.rejectedDataPoints ?? '0').toBe('0');
+    }
+
+    const response = await api('/api/v1/quarantine');
+    expect(response.status).toBe(200);
+    const page = (await response.json()) as {
+      limits: object;
+      evictions: object;
+      classes: { total: number; items: { assetClass: string; assets: number }[] };
+      properties: { total: number; items: { assetClass: string; property: string }[] };
+    };
+    expect(page.limits).toEqual({ maxClasses: 3, maxPropertiesPerClass: 3, maxProperties: 10_000 });
+    expect(page.evictions).toEqual({ class: 1, property: 0 });
+    expect(page.classes.items.map((c) => [c.assetClass, c.assets])).toEqual([
+      ['junk-1', 1],
+      ['junk-2', 1],
+      ['boiler', 1],
+    ]);
+    // Every property of pump is undeclared too (no rule names one): quarantined in pump.
+    expect(page.properties.items.map((p) => `${p.assetClass}/${p.property}`)).toEqual([
+      'junk-1/x',
+      'junk-2/x',
+      'pump/flow',
+      'boiler/pressure',
+    ]);
+    const pumpOnly = (await (await api('/api/v1/quarantine?class=pump&limit=1')).json()) as {
+      properties: { total: number };
+      classes: { total: number };
+    };
+    expect(pumpOnly.properties.total).toBe(1);
+    expect(pumpOnly.classes.total).toBe(3);
+
+    const metrics = await (await fetch(`${exporter.urls.metrics}/metrics`)).text();
+    expect(metrics).toContain('twin_quarantine_classes 3');
+    expect(metrics).toContain('twin_quarantine_properties 4');
+    expect(metrics).toContain('twin_quarantine_evictions_total{kind="class"} 1');
+    expect(metrics).toContain('twin_state_evictions_total{reason="quarantine"} 1');
+    expect(metrics).not.toContain('asset_class="junk-0"');
+  });
+
+  it('refuses bad quarantine queries', async () => {
+    expect((await api('/api/v1/quarantine?limit=0')).status).toBe(400);
+    expect((await api('/api/v1/quarantine?limit=501')).status).toBe(400);
+    expect((await api('/api/v1/quarantine?kind=class')).status).toBe(400);
+  });
+});

@@ -1,3 +1,4 @@
+import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { TwinEngine } from '../twin/engine.js';
@@ -13,6 +14,16 @@ const listQuery = {
     site: { type: 'string', maxLength: 256 },
     stale: { type: 'boolean' },
     diverged: { type: 'boolean' },
+    offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 },
+    limit: { type: 'integer', minimum: 1, maximum: maxPageSize, default: 100 },
+  },
+} as const;
+
+const quarantineQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    class: { type: 'string', maxLength: 256 },
     offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 },
     limit: { type: 'integer', minimum: 1, maximum: maxPageSize, default: 100 },
   },
@@ -52,18 +63,23 @@ const predictionsFilter = {
 /**
  * The twin API (read side, JSON) the Grafana plugin reads: assets with filters and paging, one
  * asset's physical vs twin state side by side, a property's recent history, predictions vs
- * actuals. Each route naming an asset, property or model has a path form and a query form
+ * actuals, and the quarantine of undeclared classes and properties. Each route naming an asset, property or model has a path form and a query form
  * (`/asset?id=`, `/asset/history?id=&property=`, `/predictions?model=`) for any id through any
  * proxy. Every request is counted by route and status class for the availability SLI.
  */
 export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyInstance {
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 });
   // Unknown keys in bodies and queries are refused, not silently dropped: a typo must not pass.
-  const app = Fastify({
-    logger: false,
-    forceCloseConnections: true,
-    bodyLimit: 64 * 1024,
-    ajv: { customOptions: { removeAdditional: false } },
-  });
+  // A query string is text, so its numbers and booleans are converted (as fastify does by
+  // default); a JSON body says what it means, so `"dryRun": null` or `"assetId": 12` is refused
+  // rather than read as false or "12".
+  const validators = {
+    body: new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: false }),
+    other: new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: 'array' }),
+  };
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? validators.body : validators.other).compile(schema),
+  );
   const requests = new Counter({
     name: 'twin_api_requests_total',
     help: 'Twin API requests by route and response code (the availability SLI).',
@@ -77,9 +93,12 @@ export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyIns
     });
   });
   app.setErrorHandler(
-    (error: Error & { statusCode?: number; validation?: unknown }, _request, reply) => {
+    (error: Error & { statusCode?: number; validation?: ErrorObject[] }, _request, reply) => {
       const status = error.validation ? 400 : (error.statusCode ?? 500);
-      return reply.code(status).send({ error: status >= 500 ? 'internal error' : error.message });
+      const message = error.validation
+        ? validationMessage(error.message, error.validation)
+        : error.message;
+      return reply.code(status).send({ error: status >= 500 ? 'internal error' : message });
     },
   );
   app.setNotFoundHandler((request, reply) =>
@@ -186,5 +205,22 @@ export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyIns
       return showPredictions(model, filter);
     },
   );
+  app.get('/api/v1/quarantine', { schema: { querystring: quarantineQuery } }, async (request) => {
+    const q = request.query as { class?: string; offset: number; limit: number };
+    return engine.quarantine({ assetClass: q.class, offset: q.offset, limit: q.limit });
+  });
   return app;
+}
+
+/**
+ * Fastify's validation message, with the key when the fault is one (ajv's own message for an
+ * unknown key, "must NOT have additional properties", does not say which).
+ */
+export function validationMessage(message: string, errors: readonly ErrorObject[]): string {
+  const first = errors[0];
+  const key =
+    first?.keyword === 'additionalProperties'
+      ? (first.params as { additionalProperty?: string }).additionalProperty
+      : undefined;
+  return key === undefined ? message : `${message}: ${JSON.stringify(key)}`;
 }

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CommandsConfig } from '../config/types.js';
 import type {
   IngestSink,
   KafkaBatchIn,
@@ -31,13 +32,15 @@ import {
 import { Journal, journalRecords, type JournalUnavailableError } from '../store/journal.js';
 import { restoreEncodedAsset } from '../twin/codec.js';
 import { snapshotFromChunks, TwinEngine, type TwinEngineConfig } from '../twin/engine.js';
+import { catalogDeclarations, withDeclared } from '../twin/quarantine.js';
 import { finishRestore, restoreAggregates, type AggregatesSnapshot } from '../twin/snapshot.js';
 import { Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { decodeEvent, encodeEvent, type KafkaEvent, type TwinEvent } from './events.js';
 import { RecentRequests } from './recent-requests.js';
 
 export interface DurableTwinOptions {
-  config: TwinEngineConfig;
+  /** The engine's configuration; with the exporter's, the command catalog declares names too. */
+  config: TwinEngineConfig & { commands?: Pick<CommandsConfig, 'catalog'> };
   /** How long, and for how many requests, a byte-identical OTLP retry is recognised. */
   retries: { windowMs: number; maxRequests: number };
   /** Where the durability health metrics go (`twin_exporter_snapshot_*`, `_journal_*`). */
@@ -264,9 +267,11 @@ export class DurableTwin implements IngestSink {
    */
   static async open(given: DurableTwinOptions): Promise<DurableTwin> {
     // Only what the engine uses: the journal and the checkpoint store the configuration, and a
-    // whole exporter configuration holds secrets (the proxy secret, the SASL password).
-    const { state, sli, metrics } = given.config;
-    const options = { ...given, config: { state, sli, metrics } };
+    // whole exporter configuration holds secrets (the proxy secret, the SASL password). The
+    // command catalog's classes and properties are declared names (never quarantined).
+    const { state, sli, metrics, commands } = given.config;
+    const declared = withDeclared(state, catalogDeclarations(commands?.catalog ?? {}));
+    const options = { ...given, config: { state: declared, sli, metrics } };
     const path = options.config.state.snapshot.path;
     if (path === '' || path === ':memory:') {
       return new DurableTwin(options, {

@@ -305,12 +305,35 @@ export function registerTwinMetrics(
 
   add(
     'twin_state_evictions_total',
-    'Asset state dropped: after the retention (the asset stays, dark), at the cap (the asset goes), or retired by an operator.',
+    'Asset state dropped: after the retention (the asset stays, dark), at the cap (the asset goes), retired by an operator, or with its undeclared class evicted from the quarantine.',
     'counter',
     () => [
       { labels: { reason: 'retention' }, value: agg.evictions.retention },
       { labels: { reason: 'cap' }, value: agg.evictions.cap },
       { labels: { reason: 'retired' }, value: agg.evictions.retired },
+      { labels: { reason: 'quarantine' }, value: agg.evictions.quarantine },
+    ],
+  );
+  // Undeclared names: a bounded quarantine that evicts its least recently seen name when full.
+  add(
+    'twin_quarantine_classes',
+    'Undeclared asset classes held in the quarantine.',
+    'gauge',
+    () => [{ labels: {}, value: agg.quarantinedClasses }],
+  );
+  add(
+    'twin_quarantine_properties',
+    'Undeclared properties held in the quarantine, over all asset classes.',
+    'gauge',
+    () => [{ labels: {}, value: agg.quarantinedProperties }],
+  );
+  add(
+    'twin_quarantine_evictions_total',
+    'Undeclared names evicted from the full quarantine to make room for a new one: a class with its assets, or a property with its state on every asset.',
+    'counter',
+    () => [
+      { labels: { kind: 'class' }, value: agg.quarantineEvictions.class },
+      { labels: { kind: 'property' }, value: agg.quarantineEvictions.property },
     ],
   );
   add('twin_state_rejected_points_total', 'Points the twin state refused.', 'counter', () => [

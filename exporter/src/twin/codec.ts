@@ -61,8 +61,10 @@ export function encodeAsset(out: ByteWriter, asset: AssetState, history: History
   out.f64(asset.lastSeenMs);
   out.f64(asset.admitSeq);
   out.f64(asset.touchSeq);
-  out.varuint(asset.props.length);
+  // Properties evicted from the quarantine and not dropped yet are not part of the asset.
+  out.varuint(asset.liveProperties());
   for (const prop of asset.props) {
+    if (prop.spec.evicted) continue;
     out.string(prop.spec.name);
     const differs = prop.differsSinceMs;
     const graceFrom = prop.graceFromMs;

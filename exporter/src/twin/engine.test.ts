@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { registerTwinMetrics } from '../sli/metrics.js';
 import { TwinEngine } from './engine.js';
 import { point, testConfig, type ConfigOverrides } from './fixtures.js';
-import { limits } from './state.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -670,6 +669,7 @@ describe('limits and eviction', () => {
       'twin_state_evictions_total{reason="retention"} 1',
       'twin_state_evictions_total{reason="cap"} 0',
       'twin_state_evictions_total{reason="retired"} 0',
+      'twin_state_evictions_total{reason="quarantine"} 0',
     ]);
     expect(series(lines, 'twin_assets')).toEqual(['twin_assets{asset_class="pump"} 2']);
     expect(series(lines, 'twin_dark_assets')).toEqual(['twin_dark_assets{asset_class="pump"} 1']);
@@ -757,10 +757,11 @@ describe('limits and eviction', () => {
     expect(engine.asset('p1', T0)?.properties.map((p) => p.property)).toEqual(['a', 'b']);
   });
 
-  it('rejects points of classes beyond the class limit (labels stay bounded)', async () => {
+  it('keeps labels bounded: undeclared classes beyond the quarantine evict the least recent', async () => {
     const engine = engineWith({ state: { maxAssets: 10_000 } });
+    const maxClasses = engine.quarantine({}).limits.maxClasses;
     const rejected = engine.apply(
-      Array.from({ length: limits.assetClasses + 2 }, (_, i) =>
+      Array.from({ length: maxClasses + 2 }, (_, i) =>
         point({
           assetId: `a${i}`,
           assetClass: `class-${i}`,
@@ -771,8 +772,11 @@ describe('limits and eviction', () => {
       ),
       T0,
     );
-    expect(rejected).toBe(2);
-    expect(series(await scrape(engine), 'twin_assets')).toHaveLength(limits.assetClasses);
+    expect(rejected).toBe(0);
+    const lines = await scrape(engine);
+    expect(series(lines, 'twin_assets')).toHaveLength(maxClasses);
+    expect(lines).toContain('twin_quarantine_evictions_total{kind="class"} 2');
+    expect(engine.asset('a0', T0)).toBeUndefined();
   });
 
   it('moves an asset whose class changes, gauges included', async () => {

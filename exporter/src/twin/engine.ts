@@ -22,14 +22,18 @@ import {
   readAsset,
   readHistory,
   readPredictions,
+  readQuarantine,
   listAssets,
   type AssetPage,
   type AssetQuery,
   type AssetView,
   type PredictionQuery,
+  type QuarantinePage,
+  type QuarantineQuery,
   type ScoredPredictionView,
 } from './reads.js';
 import type { HistoryStore } from './history.js';
+import { isDeclaredProperty } from './quarantine.js';
 import {
   aggregatesSnapshot,
   assetSnapshot,
@@ -53,6 +57,7 @@ import {
   type HistoryEntry,
   type ModelVersionState,
   type PredictionSeries,
+  type PropertySpec,
   type PropertyState,
   type ScoredPrediction,
   type Side,
@@ -71,13 +76,19 @@ export type TwinAggregates = Pick<
   | 'tracked'
   | 'siteGauges'
   | 'evictions'
+  | 'quarantineEvictions'
+  | 'quarantinedClasses'
+  | 'quarantinedProperties'
   | 'rejectedOverLimit'
   | 'latencyBounds'
   | 'convergenceBounds'
 >;
 
-/** Why an asset leaves the state entirely (retention only darkens it; see AssetState.dark). */
-export type RemovalReason = 'cap' | 'retired';
+/**
+ * Why an asset leaves the state entirely (retention only darkens it; see AssetState.dark): the
+ * cap, an operator, or its class evicted from the quarantine.
+ */
+export type RemovalReason = 'cap' | 'retired' | 'quarantine';
 
 /**
  * Told before an asset's stored state changes or the asset leaves: how a checkpoint learns what
@@ -155,6 +166,19 @@ export class TwinEngine {
    */
   settleRestored(evaluationCursor: number): void {
     const { state } = this;
+    // A lowered quarantine, or names no longer declared, evict as new names would.
+    while (state.quarantinedClasses > state.quarantine.maxClasses) {
+      this.evictClass(state.classToEvict() as ClassState);
+    }
+    for (const cls of state.classes.values()) {
+      while (cls.quarantinedSpecs > state.quarantine.maxPropertiesPerClass) {
+        state.evictSpec(cls, state.specToEvict(cls) as PropertySpec);
+      }
+    }
+    while (state.quarantinedProperties > state.quarantine.maxProperties) {
+      const { spec, cls } = state.anySpecToEvict() as { spec: PropertySpec; cls: ClassState };
+      state.evictSpec(cls, spec);
+    }
     while (state.assets.size > state.config.state.maxAssets && state.recency.oldest) {
       this.remove(state.recency.oldest, 'cap');
     }
@@ -164,7 +188,8 @@ export class TwinEngine {
       cls.dark = 0;
     }
     for (const asset of state.assets.values()) {
-      for (const prop of asset.props) this.updateDifference(prop);
+      // Properties evicted from the quarantine are left to be dropped as they would have been.
+      for (const prop of asset.props) if (!prop.spec.evicted) this.updateDifference(prop);
       if (asset.stale) asset.cls.stale++;
       if (asset.diverged) asset.cls.diverged++;
       if (asset.dark) asset.cls.dark++;
@@ -341,6 +366,7 @@ export class TwinEngine {
 
   private judge(asset: AssetState, nowMs: number, pass: EvaluationPass): void {
     const cls = asset.cls;
+    if (this.state.evictedHolders > 0) this.dropEvicted(asset);
     if (!asset.dark && nowMs - asset.lastSeenMs > this.state.config.state.retentionMs) {
       this.darken(asset);
     }
@@ -392,10 +418,7 @@ export class TwinEngine {
   private darken(asset: AssetState): void {
     this.changes.changing(asset);
     const cls = asset.cls;
-    for (const prop of asset.props) {
-      for (const p of prop.pending ?? []) p.series.model.dropped++;
-      this.state.dropHistory(prop);
-    }
+    for (const prop of asset.props) this.state.dropProperty(prop);
     asset.props = [];
     cls.unconverged -= asset.unconvergedChanges();
     asset.versions = undefined;
@@ -445,6 +468,10 @@ export class TwinEngine {
     return readPredictions(this.state, query);
   }
 
+  quarantine(query: QuarantineQuery): QuarantinePage {
+    return readQuarantine(this.state, query);
+  }
+
   /** Everything but the assets (what a checkpoint writes whole), with the evaluation cursor. */
   aggregatesSnapshot(): AggregatesSnapshot {
     return { ...aggregatesSnapshot(this.state), evaluationCursor: this.evaluationCursor };
@@ -460,10 +487,14 @@ export class TwinEngine {
   /** Returns false when the point is rejected (over a limit). */
   private applyPoint(point: TwinPoint, receivedMs: number): boolean {
     const { state } = this;
-    const cls = state.classFor(point.assetClass);
+    const cls =
+      state.classes.get(point.assetClass) ?? this.admitClass(point.assetClass, receivedMs);
     if (!cls) return false;
-    const spec = state.specFor(cls, point.property);
+    const spec = cls.specs.get(point.property) ?? this.admitSpec(cls, point.property, receivedMs);
     if (!spec) return false;
+    // The quarantine's recency: a store per point, the eviction scan only when a name is new.
+    if (receivedMs > cls.lastSeenMs) cls.lastSeenMs = receivedMs;
+    if (receivedMs > spec.lastSeenMs) spec.lastSeenMs = receivedMs;
 
     let model: ModelVersionState | undefined;
     let series: PredictionSeries | undefined;
@@ -482,7 +513,11 @@ export class TwinEngine {
       this.changes.changing(asset);
       if (asset.cls !== cls) this.reclassify(asset, cls);
       prop = asset.property(spec);
-      if (!prop && asset.props.length >= state.config.state.maxPropertiesPerAsset) return false;
+      if (!prop && asset.props.length >= state.config.state.maxPropertiesPerAsset) {
+        // Properties evicted from the quarantine still take room until dropped.
+        if (state.evictedHolders > 0) this.dropEvicted(asset);
+        if (asset.props.length >= state.config.state.maxPropertiesPerAsset) return false;
+      }
     } else {
       if (state.config.state.maxPropertiesPerAsset < 1) return false;
       asset = this.admit(point.assetId, cls, receivedMs);
@@ -737,6 +772,7 @@ export class TwinEngine {
     state.assets.set(id, asset);
     state.recency.append(asset);
     cls.assets++;
+    cls.members?.add(asset);
     const { perAsset } = state.config.metrics;
     if (perAsset.enabled && state.tracked.size < perAsset.maxAssets) {
       asset.tracked = true;
@@ -751,10 +787,7 @@ export class TwinEngine {
     state.assets.delete(asset.id);
     state.recency.remove(asset);
     this.leaveClass(asset);
-    for (const prop of asset.props) {
-      for (const p of prop.pending ?? []) p.series.model.dropped++;
-      state.dropHistory(prop);
-    }
+    for (const prop of asset.props) state.dropProperty(prop);
     if (asset.tracked) state.tracked.delete(asset.id);
     state.evictions[reason]++;
   }
@@ -763,6 +796,7 @@ export class TwinEngine {
   private leaveClass(asset: AssetState): void {
     const cls = asset.cls;
     cls.assets--;
+    cls.members?.delete(asset);
     if (asset.stale) cls.stale--;
     if (asset.diverged) cls.diverged--;
     if (asset.dark) cls.dark--;
@@ -777,20 +811,99 @@ export class TwinEngine {
     this.leaveClass(asset);
     asset.cls = cls;
     cls.assets++;
+    cls.members?.add(asset);
     if (asset.stale) cls.stale++;
     if (asset.diverged) cls.diverged++;
     if (asset.dark) cls.dark++;
     cls.unconverged += asset.unconvergedChanges();
+    // Properties move only where the new class has room: moving must not evict other names.
     asset.props = asset.props.filter((prop) => {
-      const spec = this.state.specFor(cls, prop.spec.name);
+      const name = prop.spec.name;
+      const spec = prop.spec.evicted
+        ? undefined
+        : (cls.specs.get(name) ?? this.admitSpec(cls, name, prop.spec.lastSeenMs, false));
       if (!spec) {
-        for (const p of prop.pending ?? []) p.series.model.dropped++;
-        this.state.dropHistory(prop);
+        this.state.dropProperty(prop);
         return false;
       }
+      prop.spec.holders--;
+      spec.holders++;
       prop.spec = spec;
       this.updateDifference(prop);
       return true;
+    });
+  }
+
+  // ---- the quarantine of undeclared names (quarantine.ts) ----
+
+  /**
+   * A class seen for the first time: declared ones always get in; an undeclared one takes a
+   * quarantine slot, evicting the least recently seen quarantined class when all are taken.
+   * Undefined only when the quarantine holds no class at all (maxClasses 0).
+   */
+  private admitClass(name: string, receivedMs: number): ClassState | undefined {
+    const { state } = this;
+    if (
+      !state.declared.classes.has(name) &&
+      state.quarantinedClasses >= state.quarantine.maxClasses
+    ) {
+      const victim = state.classToEvict();
+      if (!victim) return undefined;
+      this.evictClass(victim);
+    }
+    return state.newClass(name, receivedMs);
+  }
+
+  /**
+   * A property seen for the first time in a class: as `admitClass`, but with two bounds. With the
+   * class's share full, its least recently seen quarantined property goes; else with the total
+   * full, the least recently seen of any class.
+   */
+  private admitSpec(
+    cls: ClassState,
+    property: string,
+    receivedMs: number,
+    evict = true,
+  ): PropertySpec | undefined {
+    const { state } = this;
+    if (!isDeclaredProperty(state.declared, cls.name, property)) {
+      if (cls.quarantinedSpecs >= state.quarantine.maxPropertiesPerClass) {
+        const victim = evict ? state.specToEvict(cls) : undefined;
+        if (!victim) return undefined;
+        state.evictSpec(cls, victim);
+      } else if (state.quarantinedProperties >= state.quarantine.maxProperties) {
+        const victim = evict ? state.anySpecToEvict() : undefined;
+        if (!victim) return undefined;
+        state.evictSpec(victim.cls, victim.spec);
+      }
+    }
+    return state.newSpec(cls, property, receivedMs);
+  }
+
+  /**
+   * Evicts a quarantined class: its assets leave the state (counted as quarantine evictions, not
+   * left dark or stale) and its series leave /metrics.
+   */
+  private evictClass(cls: ClassState): void {
+    const { state } = this;
+    for (const asset of cls.members ?? []) this.remove(asset, 'quarantine');
+    for (const sites of [state.siteGauges, this.pass?.sites]) {
+      for (const [key, gauges] of sites ?? []) {
+        if (gauges.assetClass === cls.name) sites?.delete(key);
+      }
+    }
+    this.pass?.oldestUnconvergedSince.delete(cls);
+    state.forgetClass(cls);
+  }
+
+  /** Drops an asset's properties evicted from the quarantine (see PropertySpec.evicted). */
+  private dropEvicted(asset: AssetState): void {
+    if (asset.liveProperties() === asset.props.length) return;
+    this.changes.changing(asset);
+    asset.props = asset.props.filter((prop) => {
+      if (!prop.spec.evicted) return true;
+      this.state.dropProperty(prop);
+      return false;
     });
   }
 }

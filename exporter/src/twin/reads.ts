@@ -2,7 +2,7 @@
  * The twin API's reads: pure functions of the state (and of a given `now` where ages are shown).
  * They return copies, never the engine's own records, and every answer is bounded in size.
  */
-import type { ToleranceRule } from '../config/types.js';
+import type { QuarantineConfig, ToleranceRule } from '../config/types.js';
 import type { PropertyValue } from '../model.js';
 import { oldestUnconvergedAgeSeconds } from '../sli/convergence.js';
 import { isDiverged, toleranceFor } from '../sli/divergence.js';
@@ -71,7 +71,7 @@ export function listAssets(state: TwinState, query: AssetQuery, nowMs: number): 
         stale,
         diverged,
         dark: asset.dark,
-        properties: asset.props.length,
+        properties: asset.liveProperties(),
       });
     }
     total++;
@@ -84,7 +84,9 @@ function isStale(asset: AssetState, nowMs: number): boolean {
 }
 
 function isAssetDiverged(asset: AssetState, nowMs: number): boolean {
-  return asset.props.some((p) => isDiverged(p.graceFromMs, nowMs, p.spec.graceMs));
+  return asset.props.some(
+    (p) => !p.spec.evicted && isDiverged(p.graceFromMs, nowMs, p.spec.graceMs),
+  );
 }
 
 export interface ObservationView {
@@ -150,7 +152,9 @@ export function readAsset(state: TwinState, id: string, nowMs: number): AssetVie
   const asset = state.assets.get(id);
   if (!asset) return undefined;
   const newestPhysicalMs = asset.newestPhysicalMs();
-  const properties = asset.props.map((prop) => propertyView(state, prop, nowMs));
+  const properties = asset.props
+    .filter((prop) => !prop.spec.evicted)
+    .map((prop) => propertyView(state, prop, nowMs));
   const versions = asset.versions;
   return {
     id: asset.id,
@@ -262,4 +266,77 @@ export function readPredictions(state: TwinState, query: PredictionQuery): Score
   }
   // Stable sort: within one version the ring order (newest last) breaks ties.
   return result.reverse().sort((a, b) => b.actualTimeMs - a.actualTimeMs);
+}
+
+export interface QuarantineQuery {
+  /** Only the quarantined properties of this class. */
+  assetClass?: string;
+  offset?: number;
+  /** At most limits.pageSize; default 100. */
+  limit?: number;
+}
+
+export interface QuarantinedClassView {
+  assetClass: string;
+  lastSeenMs: number;
+  assets: number;
+  /** Its quarantined properties. */
+  properties: number;
+}
+
+export interface QuarantinedPropertyView {
+  assetClass: string;
+  property: string;
+  lastSeenMs: number;
+  /** Assets holding it. */
+  assets: number;
+}
+
+export interface QuarantinePage {
+  limits: QuarantineConfig;
+  /** Names evicted so far (since the state began: they survive restarts). */
+  evictions: { class: number; property: number };
+  offset: number;
+  limit: number;
+  /** One page each, in first-seen order (stable while names arrive); totals over all pages. */
+  classes: { total: number; items: QuarantinedClassView[] };
+  properties: { total: number; items: QuarantinedPropertyView[] };
+}
+
+/**
+ * The quarantine: undeclared classes, and undeclared properties of every class (or of one), with
+ * when each was last seen and how many assets hold it. Walks classes and their properties, never
+ * assets.
+ */
+export function readQuarantine(state: TwinState, query: QuarantineQuery): QuarantinePage {
+  const offset = Math.max(0, Math.floor(query.offset ?? 0));
+  const limit = Math.min(limits.pageSize, Math.max(0, Math.floor(query.limit ?? 100)));
+  const onPage = (n: number) => n >= offset && n < offset + limit;
+  const classes: QuarantinePage['classes'] = { total: 0, items: [] };
+  const properties: QuarantinePage['properties'] = { total: 0, items: [] };
+  for (const cls of state.classes.values()) {
+    if (!cls.declared && onPage(classes.total++)) {
+      const { name: assetClass, lastSeenMs, assets, quarantinedSpecs } = cls;
+      classes.items.push({ assetClass, lastSeenMs, assets, properties: quarantinedSpecs });
+    }
+    if (cls.quarantinedSpecs === 0) continue;
+    if (query.assetClass !== undefined && cls.name !== query.assetClass) continue;
+    for (const spec of cls.specs.values()) {
+      if (spec.declared || !onPage(properties.total++)) continue;
+      properties.items.push({
+        assetClass: cls.name,
+        property: spec.name,
+        lastSeenMs: spec.lastSeenMs,
+        assets: spec.holders,
+      });
+    }
+  }
+  return {
+    limits: { ...state.quarantine },
+    evictions: { ...state.quarantineEvictions },
+    offset,
+    limit,
+    classes,
+    properties,
+  };
 }

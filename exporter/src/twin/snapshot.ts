@@ -2,7 +2,11 @@
  * Snapshots: the twin state and every SLI aggregate as plain data. A checkpoint stores the
  * aggregates (everything but the assets) as JSON and each asset on its own (codec.ts); a whole
  * snapshot is also what earlier versions stored, read once to migrate. Rules are not stored: they
- * are resolved again from the configuration at restore, which may have changed in between.
+ * are resolved again from the configuration at restore, which may have changed in between; so is
+ * whether a class or property is declared or quarantined (quarantine.ts).
+ *
+ * Formats: 1, then 2 (each class's last-seen time and its properties with theirs, the quarantine's
+ * eviction counters). A format 1 snapshot is read with last-seen times taken from its assets.
  */
 import type { PropertyValue } from '../model.js';
 import type { VersionState } from '../sli/convergence.js';
@@ -12,6 +16,7 @@ import type { HistoryStore } from './history.js';
 import {
   AssetState,
   PendingPrediction,
+  PropertySpec,
   type Observation,
   type PropertyState,
   type Side,
@@ -41,6 +46,13 @@ export interface ClassSnapshot {
   divergenceChecks: number;
   divergenceGood: number;
   oldestUnconvergedAgeSeconds: number;
+  /** Receipt of the class's last point (format 2). */
+  lastSeenMs?: number;
+  /**
+   * Every property spec of the class, in first-seen order, with the receipt of its last point
+   * (format 2): the quarantine's contents and order survive a restart exactly.
+   */
+  properties?: [name: string, lastSeenMs: number, admittedSeq: number][];
 }
 
 export interface ObservationSnapshot {
@@ -120,7 +132,7 @@ export interface ModelVersionSnapshot {
 
 /** Everything but the assets: what a checkpoint writes whole each time. */
 export interface AggregatesSnapshot {
-  format: 1;
+  format: 1 | 2;
   /** The bucket bounds the histograms were counted in. */
   latencyBounds: number[];
   convergenceBounds: number[];
@@ -128,7 +140,9 @@ export interface AggregatesSnapshot {
   models: ModelVersionSnapshot[];
   /** Assets with per-asset series, in the order they got them. */
   tracked: { id: string; lastSyncLatencySeconds: number }[];
-  evictions: { retention: number; cap: number; retired?: number };
+  evictions: { retention: number; cap: number; retired?: number; quarantine?: number };
+  /** Names evicted from the quarantine (format 2). */
+  quarantineEvictions?: { class: number; property: number };
   rejectedOverLimit: number;
   /** The counters behind admitSeq and touchSeq (absent in earlier versions). */
   admissions?: number;
@@ -186,7 +200,7 @@ export function snapshotState(state: TwinState): TwinSnapshot {
 /** The aggregates only: small (bounded by the class, model and series limits), O(1) in assets. */
 export function aggregatesSnapshot(state: TwinState): AggregatesSnapshot {
   return {
-    format: 1,
+    format: 2,
     latencyBounds: [...state.latencyBounds],
     convergenceBounds: [...state.convergenceBounds],
     classes: [...state.classes.values()].map((cls) => ({
@@ -200,6 +214,12 @@ export function aggregatesSnapshot(state: TwinState): AggregatesSnapshot {
       divergenceChecks: cls.divergenceChecks,
       divergenceGood: cls.divergenceGood,
       oldestUnconvergedAgeSeconds: cls.oldestUnconvergedAgeSeconds,
+      lastSeenMs: cls.lastSeenMs,
+      properties: [...cls.specs.values()].map((spec): [string, number, number] => [
+        spec.name,
+        spec.lastSeenMs,
+        spec.admittedSeq,
+      ]),
     })),
     models: [...state.models.values()].flatMap((versions) =>
       [...versions.values()].map((model) => ({
@@ -233,6 +253,7 @@ export function aggregatesSnapshot(state: TwinState): AggregatesSnapshot {
       lastSyncLatencySeconds: t.lastSyncLatencySeconds,
     })),
     evictions: { ...state.evictions },
+    quarantineEvictions: { ...state.quarantineEvictions },
     rejectedOverLimit: state.rejectedOverLimit,
     admissions: state.admissions,
     touches: state.touches,
@@ -249,30 +270,32 @@ export function assetSnapshot(asset: AssetState, history: HistoryStore): AssetSn
     dark: asset.dark,
     admitSeq: asset.admitSeq,
     touchSeq: asset.touchSeq,
-    properties: asset.props.map((prop) => {
-      const p: PropertySnapshot = { name: prop.spec.name };
-      const physical = prop.observation('physical');
-      const twin = prop.observation('twin');
-      if (physical) p.physical = observationSnapshot(physical);
-      if (twin) p.twin = observationSnapshot(twin);
-      if (prop.differsSinceMs !== undefined) p.differsSinceMs = prop.differsSinceMs;
-      if (prop.graceFromMs !== undefined) p.graceFromMs = prop.graceFromMs;
-      if (prop.historyRing >= 0) {
-        p.history = history
-          .toArray(prop.historyRing)
-          .map((e) => [e.source, e.sourceTimeMs, encodeValue(e.value)]);
-      }
-      if (prop.pending) {
-        p.pending = prop.pending.map((pending) => ({
-          model: pending.series.model.name,
-          version: pending.series.model.version,
-          value: encodeValue(pending.value),
-          targetTimeMs: pending.targetTimeMs,
-          sourceTimeMs: pending.sourceTimeMs,
-        }));
-      }
-      return p;
-    }),
+    properties: asset.props
+      .filter((prop) => !prop.spec.evicted)
+      .map((prop) => {
+        const p: PropertySnapshot = { name: prop.spec.name };
+        const physical = prop.observation('physical');
+        const twin = prop.observation('twin');
+        if (physical) p.physical = observationSnapshot(physical);
+        if (twin) p.twin = observationSnapshot(twin);
+        if (prop.differsSinceMs !== undefined) p.differsSinceMs = prop.differsSinceMs;
+        if (prop.graceFromMs !== undefined) p.graceFromMs = prop.graceFromMs;
+        if (prop.historyRing >= 0) {
+          p.history = history
+            .toArray(prop.historyRing)
+            .map((e) => [e.source, e.sourceTimeMs, encodeValue(e.value)]);
+        }
+        if (prop.pending) {
+          p.pending = prop.pending.map((pending) => ({
+            model: pending.series.model.name,
+            version: pending.series.model.version,
+            value: encodeValue(pending.value),
+            targetTimeMs: pending.targetTimeMs,
+            sourceTimeMs: pending.sourceTimeMs,
+          }));
+        }
+        return p;
+      }),
   };
   if (asset.site !== undefined) snapshot.site = asset.site;
   if (asset.versions) {
@@ -332,13 +355,21 @@ export function restoreAggregates(
   snapshot: AggregatesSnapshot,
   config: TwinEngineConfig,
 ): TwinState {
-  if (snapshot.format !== 1)
+  if (snapshot.format !== 1 && snapshot.format !== 2)
     throw new Error(`unknown twin snapshot format ${String(snapshot.format)}`);
   const state = new TwinState(config);
 
+  // Every class and property as it was, declared or not as `config` says; a quarantine over its
+  // bounds now is brought within them by TwinEngine.settleRestored, evicting as usual.
   for (const c of snapshot.classes) {
-    const cls = state.classFor(c.name);
-    if (!cls) continue;
+    const cls = state.restoredClass(c.name);
+    cls.lastSeenMs = c.lastSeenMs ?? 0;
+    for (const [name, lastSeenMs, admittedSeq] of c.properties ?? []) {
+      const spec = state.restoredSpec(cls, name);
+      spec.lastSeenMs = lastSeenMs;
+      spec.admittedSeq = admittedSeq;
+    }
+    if (c.properties) state.specsListed = true;
     c.points.forEach((n, i) => (cls.points[i] = n));
     c.clockSkewPoints.forEach((n, i) => (cls.clockSkewPoints[i] = n));
     cls.syncLatency = c.syncLatency.map((h) =>
@@ -410,7 +441,24 @@ export function finishRestore(state: TwinState, snapshot: AggregatesSnapshot): v
   state.evictions.retention = snapshot.evictions.retention;
   state.evictions.cap = snapshot.evictions.cap;
   state.evictions.retired = snapshot.evictions.retired ?? 0;
+  state.evictions.quarantine = snapshot.evictions.quarantine ?? 0;
+  Object.assign(state.quarantineEvictions, snapshot.quarantineEvictions);
   state.rejectedOverLimit = snapshot.rejectedOverLimit;
+  if (snapshot.format === 1) lastSeenFromAssets(state);
+}
+
+/**
+ * A format 1 snapshot kept no last-seen times of classes and properties: their assets' last
+ * points stand in (the quarantine's eviction order after such a migration is approximate).
+ */
+function lastSeenFromAssets(state: TwinState): void {
+  for (const asset of state.assets.values()) {
+    const cls = asset.cls;
+    if (asset.lastSeenMs > cls.lastSeenMs) cls.lastSeenMs = asset.lastSeenMs;
+    for (const prop of asset.props) {
+      if (asset.lastSeenMs > prop.spec.lastSeenMs) prop.spec.lastSeenMs = asset.lastSeenMs;
+    }
+  }
 }
 
 /**
@@ -439,8 +487,8 @@ export type AssetHead = Omit<AssetSnapshot, 'properties' | 'versions'>;
 
 /**
  * Restores one asset into a state being restored, field by field, under the state's
- * configuration: a class or property over the limits is dropped, history and pending predictions
- * trimmed. A snapshot object (`restoreAsset`) and the binary codec (`codec.ts`) both restore
+ * configuration: properties over maxPropertiesPerAsset are dropped, history and pending
+ * predictions trimmed (a quarantine over its bounds is settled after, see restoreAggregates). A snapshot object (`restoreAsset`) and the binary codec (`codec.ts`) both restore
  * through it, so they follow the same rules. Assets must come in admission order. Fields of a
  * property that cannot be held are ignored.
  */
@@ -454,8 +502,8 @@ export class AssetRestore {
     private readonly state: TwinState,
     head: AssetHead,
   ) {
-    const cls = state.classFor(head.assetClass);
-    if (!cls || state.assets.has(head.id)) return;
+    if (state.assets.has(head.id)) return;
+    const cls = state.restoredClass(head.assetClass);
     const asset = new AssetState(
       head.id,
       cls,
@@ -476,11 +524,28 @@ export class AssetRestore {
     this.prop = undefined;
     const asset = this.held;
     if (!asset || this.properties >= this.state.config.state.maxPropertiesPerAsset) return false;
-    const spec = this.state.specFor(asset.cls, name);
-    if (!spec || asset.property(spec)) return false; // over the limit, or listed twice
+    const spec = this.specFor(asset, name);
+    if (asset.property(spec)) return false; // listed twice
     this.properties++;
     this.prop = asset.addProperty(spec);
     return true;
+  }
+
+  /**
+   * A checkpoint rewrites an asset only when it changes, and a property evicted from the
+   * quarantine leaves its assets lazily: an asset's row may still hold one, even under a name
+   * admitted again since. It is restored as evicted (to be dropped as it would have been, pending
+   * predictions counted), known by the asset's last point coming before the name's admission.
+   */
+  private specFor(asset: AssetState, name: string): PropertySpec {
+    const { state } = this;
+    const known = asset.cls.specs.get(name);
+    if (!state.specsListed) return known ?? state.restoredSpec(asset.cls, name);
+    if (known && asset.touchSeq > known.admittedSeq) return known;
+    const evicted = new PropertySpec(name, undefined, 0);
+    evicted.evicted = true;
+    state.evictedHolders++;
+    return evicted;
   }
 
   observation(side: Side, value: PropertyValue, sourceTimeMs: number, receivedMs: number): void {
@@ -542,6 +607,7 @@ export class AssetRestore {
     if (!asset) return undefined;
     this.state.assets.set(asset.id, asset);
     asset.cls.assets++;
+    asset.cls.members?.add(asset);
     asset.cls.unconverged += asset.unconvergedChanges();
     return asset;
   }

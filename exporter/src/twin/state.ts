@@ -5,7 +5,13 @@
  * flags; class, site and property names interned; pending predictions allocated only once a
  * property needs them, and history kept in typed arrays (history.ts). `bench.ts` measures it.
  */
-import type { MetricsConfig, SliConfig, StateConfig, ToleranceRule } from '../config/types.js';
+import type {
+  MetricsConfig,
+  QuarantineConfig,
+  SliConfig,
+  StateConfig,
+  ToleranceRule,
+} from '../config/types.js';
 import type { PropertyValue, Source } from '../model.js';
 import type { VersionState } from '../sli/convergence.js';
 import { staleAfterMsFor } from '../sli/freshness.js';
@@ -19,6 +25,14 @@ import {
 import { isVetted, type Classification, type ScoringRule } from '../sli/prediction.js';
 import { resolveDivergenceRule } from '../sli/divergence.js';
 import { HistoryStore, type Side } from './history.js';
+import {
+  declaredNames,
+  isDeclaredProperty,
+  leastRecent,
+  leastRecentProperty,
+  quarantineLimits,
+  type DeclaredNames,
+} from './quarantine.js';
 
 /** The parts of the exporter configuration the twin engine uses. */
 export interface TwinEngineConfig {
@@ -30,10 +44,9 @@ export interface TwinEngineConfig {
 /**
  * Cardinality guards for names that arrive in data yet become metric labels or per-class tables.
  * Points beyond them are rejected as `over_limit`, like points beyond maxPropertiesPerAsset.
+ * (Asset classes and properties are bounded by the quarantine instead: see quarantine.ts.)
  */
 export const limits = {
-  assetClasses: 500,
-  propertiesPerClass: 1000,
   modelVersions: 200,
   predictionSeries: 2000,
   /** Scored predictions kept per model version for the predictions API. */
@@ -58,10 +71,27 @@ export interface Observation {
 
 /** A property as known for a whole asset class: its name and the divergence rule resolved once. */
 export class PropertySpec {
+  /** Receipt of the last point naming it: the quarantine evicts the least recent. */
+  lastSeenMs = 0;
+  /** Assets holding it. */
+  holders = 0;
+  /**
+   * TwinState.touches when it was admitted: every asset holding it had a point after that (how a
+   * restore tells a checkpointed property of an evicted namesake, see AssetRestore).
+   */
+  admittedSeq = 0;
+  /**
+   * Evicted from the quarantine: the assets' states of it are dropped lazily (at their next
+   * evaluation, or when they need the room), and until then nothing reads or stores them.
+   */
+  evicted = false;
+
   constructor(
     readonly name: string,
     readonly tolerance: ToleranceRule | undefined,
     readonly graceMs: number,
+    /** Named in the configuration: never quarantined. */
+    readonly declared = true,
   ) {}
 }
 
@@ -268,14 +298,23 @@ export class AssetState {
 
   addProperty(spec: PropertySpec): PropertyState {
     const prop = new PropertyState(spec);
+    spec.holders++;
     this.props = [...this.props, prop];
     return prop;
+  }
+
+  /** Properties not evicted from the quarantine (what reads and checkpoints see). */
+  liveProperties(): number {
+    let live = 0;
+    for (const prop of this.props) if (!prop.spec.evicted) live++;
+    return live;
   }
 
   /** Source time of the newest physical point over all properties. */
   newestPhysicalMs(): number | undefined {
     let newest: number | undefined;
     for (const prop of this.props) {
+      if (prop.spec.evicted) continue;
       const t = prop.sourceTimeMs('physical');
       if (!Number.isNaN(t) && (newest === undefined || t > newest)) newest = t;
     }
@@ -286,6 +325,7 @@ export class AssetState {
   physicalFreshAsOfMs(): number | undefined {
     let newest: number | undefined;
     for (const prop of this.props) {
+      if (prop.spec.evicted) continue;
       const t = prop.physicalFreshAsOfMs();
       if (!Number.isNaN(t) && (newest === undefined || t > newest)) newest = t;
     }
@@ -314,6 +354,15 @@ export const otherSite = 'other';
 
 export class ClassState {
   readonly specs = new Map<string, PropertySpec>();
+  /** Receipt of the last point naming it: the quarantine evicts the least recent. */
+  lastSeenMs = 0;
+  /** Undeclared properties in `specs` (at most the quarantine's maxPropertiesPerClass). */
+  quarantinedSpecs = 0;
+  /**
+   * A quarantined class's assets, to drop them when it is evicted; undefined for a declared class
+   * (never evicted, so its assets are never listed twice).
+   */
+  readonly members: Set<AssetState> | undefined;
   /** Gauges: assets held now (dark ones too); stale and diverged as of their last evaluation. */
   assets = 0;
   stale = 0;
@@ -336,9 +385,12 @@ export class ClassState {
     readonly staleAfterMs: number,
     latencyBounds: readonly number[],
     convergenceBounds: readonly number[],
+    /** Named in the configuration: never quarantined. */
+    readonly declared = true,
   ) {
     this.syncLatency = [0, 1, 2].map(() => emptyHistogram(latencyBounds));
     this.convergence = emptyHistogram(convergenceBounds);
+    this.members = declared ? undefined : new Set();
   }
 }
 
@@ -435,8 +487,26 @@ export class TwinState {
   readonly tracked = new Map<string, TrackedAsset>();
   /** Assets, stale and diverged per class and site, as of the last evaluation (not snapshotted). */
   siteGauges = new Map<string, SiteGauges>();
-  /** Asset state dropped: after retention (the asset stays, dark), at the cap, or retired. */
-  readonly evictions = { retention: 0, cap: 0, retired: 0 };
+  /**
+   * Asset state dropped: after retention (the asset stays, dark), at the cap, retired, or with
+   * its class evicted from the quarantine.
+   */
+  readonly evictions = { retention: 0, cap: 0, retired: 0, quarantine: 0 };
+  /** Names evicted from the quarantine. */
+  readonly quarantineEvictions = { class: 0, property: 0 };
+  /** Undeclared classes held. */
+  quarantinedClasses = 0;
+  /**
+   * Undeclared properties held, of every class (spec → its class): the total the quarantine
+   * bounds, and what its eviction scans (never the declared ones).
+   */
+  readonly quarantinedPropertySpecs = new Map<PropertySpec, ClassState>();
+  /** Properties of assets whose spec was evicted and that are not dropped yet. */
+  evictedHolders = 0;
+  /** Restoring: the classes' specs came listed (format 2), not only from their assets. */
+  specsListed = false;
+  readonly declared: DeclaredNames;
+  readonly quarantine: QuarantineConfig;
   rejectedOverLimit = 0;
   /** Counters behind AssetState.admitSeq and touchSeq. */
   admissions = 0;
@@ -457,6 +527,13 @@ export class TwinState {
       convergenceExtraBounds,
     );
     this.history = new HistoryStore(Math.max(0, config.state.historyLength));
+    this.declared = declaredNames(config);
+    this.quarantine = quarantineLimits(config.state);
+  }
+
+  /** Undeclared properties held over all classes. */
+  get quarantinedProperties(): number {
+    return this.quarantinedPropertySpecs.size;
   }
 
   /** Lets go of a property's history (the property is dropped). */
@@ -464,6 +541,17 @@ export class TwinState {
     if (prop.historyRing < 0) return;
     this.history.release(prop.historyRing);
     prop.historyRing = -1;
+  }
+
+  /**
+   * Lets go of an asset's property (the caller takes it out of the asset's list): its history,
+   * its pending predictions (counted dropped) and its share of the spec's holders.
+   */
+  dropProperty(prop: PropertyState): void {
+    for (const p of prop.pending ?? []) p.series.model.dropped++;
+    this.dropHistory(prop);
+    prop.spec.holders--;
+    if (prop.spec.evicted) this.evictedHolders--;
   }
 
   /** One string instance per distinct site or property name, however many points carry it. */
@@ -474,29 +562,94 @@ export class TwinState {
     return s;
   }
 
-  /** The class record, created on first sight; undefined beyond the class limit. */
-  classFor(name: string): ClassState | undefined {
-    const known = this.classes.get(name);
-    if (known || this.classes.size >= limits.assetClasses) return known;
+  /**
+   * A new class record, declared or quarantined as the configuration says. It takes a quarantine
+   * slot: the engine makes room first (restores do not, then settle).
+   */
+  newClass(name: string, seenMs: number): ClassState {
+    const declared = this.declared.classes.has(name);
     const cls = new ClassState(
       name,
       staleAfterMsFor(this.config.sli.freshness, name),
       this.latencyBounds,
       this.convergenceBounds,
+      declared,
     );
+    cls.lastSeenMs = seenMs;
     this.classes.set(name, cls);
+    if (!declared) this.quarantinedClasses++;
     return cls;
   }
 
-  /** The class's spec for a property, created on first sight; undefined beyond the limit. */
-  specFor(cls: ClassState, property: string): PropertySpec | undefined {
-    const known = cls.specs.get(property);
-    if (known || cls.specs.size >= limits.propertiesPerClass) return known;
+  /** A new property spec of a class, declared or quarantined (see `newClass`). */
+  newSpec(cls: ClassState, property: string, seenMs: number): PropertySpec {
     const name = this.intern(property);
     const rule = resolveDivergenceRule(this.config.sli.divergence, cls.name, name);
-    const spec = new PropertySpec(name, rule.tolerance, rule.graceMs);
+    const declared = isDeclaredProperty(this.declared, cls.name, name);
+    const spec = new PropertySpec(name, rule.tolerance, rule.graceMs, declared);
+    spec.lastSeenMs = seenMs;
+    spec.admittedSeq = this.touches;
     cls.specs.set(name, spec);
+    if (!declared) {
+      cls.quarantinedSpecs++;
+      this.quarantinedPropertySpecs.set(spec, cls);
+    }
     return spec;
+  }
+
+  /** The class or spec restored under this name: as held, else new (bounds apply after). */
+  restoredClass(name: string): ClassState {
+    return this.classes.get(name) ?? this.newClass(name, 0);
+  }
+
+  restoredSpec(cls: ClassState, property: string): PropertySpec {
+    return cls.specs.get(property) ?? this.newSpec(cls, property, 0);
+  }
+
+  /** The quarantined class to evict for a new one; undefined when none is held. */
+  classToEvict(): ClassState | undefined {
+    return this.quarantinedClasses > 0
+      ? leastRecent(this.classes.values(), (cls) => !cls.declared)
+      : undefined;
+  }
+
+  /** The quarantined property of `cls` to evict for a new one; undefined when none is held. */
+  specToEvict(cls: ClassState): PropertySpec | undefined {
+    return cls.quarantinedSpecs > 0
+      ? leastRecent(cls.specs.values(), (spec) => !spec.declared)
+      : undefined;
+  }
+
+  /** The quarantined property of any class to evict for a new one; undefined when none is held. */
+  anySpecToEvict(): { spec: PropertySpec; cls: ClassState } | undefined {
+    const spec = leastRecentProperty(this.quarantinedPropertySpecs);
+    const cls = spec && this.quarantinedPropertySpecs.get(spec);
+    return spec && cls && { spec, cls };
+  }
+
+  /** Forgets a class whose assets are gone (the engine removes them first). */
+  forgetClass(cls: ClassState): void {
+    this.classes.delete(cls.name);
+    if (cls.quarantinedSpecs > 0) {
+      for (const spec of cls.specs.values()) this.quarantinedPropertySpecs.delete(spec);
+    }
+    if (cls.declared) return;
+    this.quarantinedClasses--;
+    this.quarantineEvictions.class++;
+  }
+
+  /**
+   * Evicts a quarantined property from its class. The assets holding it drop it lazily: finding
+   * them now would walk the whole class for one name sent once.
+   */
+  evictSpec(cls: ClassState, spec: PropertySpec): void {
+    cls.specs.delete(spec.name);
+    spec.evicted = true;
+    this.evictedHolders += spec.holders;
+    if (spec.declared) return;
+    cls.quarantinedSpecs--;
+    this.quarantinedPropertySpecs.delete(spec);
+    this.quarantineEvictions.property++;
   }
 
   /** The model version record, created on first sight; undefined beyond the limit. */
