@@ -35,9 +35,9 @@ export interface ExporterOptions {
 }
 
 /** Where a server listens, as a URL a person can open (0.0.0.0 shown as loopback). */
-function urlOf(server: FastifyInstance, host: string): string {
+function urlOf(server: FastifyInstance, host: string, scheme = 'http'): string {
   const { port } = server.server.address() as AddressInfo;
-  return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  return `${scheme}://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
 }
 
 /**
@@ -58,7 +58,15 @@ export async function startExporter(
 
   let ready = false;
   const kafka = config.ingest.kafka.enabled
-    ? new KafkaIngest({ config: config.ingest.kafka, sink: twin, telemetry })
+    ? new KafkaIngest({
+        config: config.ingest.kafka,
+        sink: twin,
+        telemetry,
+        bounds: {
+          maxElements: config.ingest.maxElementsPerRequest,
+          maxPoints: config.ingest.maxPointsPerRequest,
+        },
+      })
     : undefined;
 
   const otlp = buildOtlpHttpServer(twin, telemetry, { ...config.ingest, isReady: () => ready });
@@ -89,7 +97,11 @@ export async function startExporter(
   if (gateway) registerCommandRoutes(api, gateway);
   // Retirement needs the audit log, which lives in the command ledger.
   if (ledger) {
-    registerRetirementRoute(api, new AssetRetirement({ config: config.commands, ledger, twin }));
+    const unauthenticated = gateway?.unauthenticated;
+    registerRetirementRoute(
+      api,
+      new AssetRetirement({ config: config.commands, ledger, twin, unauthenticated }),
+    );
   }
   const { host } = config.server;
   await otlp.listen({ host, port: config.server.otlpPort });
@@ -101,7 +113,11 @@ export async function startExporter(
   ready = true;
 
   return {
-    urls: { otlp: urlOf(otlp, host), metrics: urlOf(ops, host), api: urlOf(api, host) },
+    urls: {
+      otlp: urlOf(otlp, host, config.ingest.tls.enabled ? 'https' : 'http'),
+      metrics: urlOf(ops, host),
+      api: urlOf(api, host),
+    },
     engine,
     twin,
     checkpoint: () => twin.checkpoint(),

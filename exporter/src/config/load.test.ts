@@ -167,6 +167,71 @@ describe('exporter configuration', () => {
     expect(problems.some((p) => p.startsWith('sli.divergence.defaultTolerance'))).toBe(true);
   });
 
+  it('reads the OTLP/HTTP limits, ingest auth and TLS, naming bad values', () => {
+    const config = configFromDocument({
+      ingest: {
+        http: { headersTimeout: '2s', requestTimeout: '20s', minRateGrace: '1.5s' },
+        tls: { certFile: '/tls/cert.pem', keyFile: '/tls/key.pem', clientCaFile: '/tls/ca.pem' },
+      },
+    });
+    expect(config.ingest.http).toMatchObject({
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 20_000,
+      minRateGraceMs: 1_500,
+      maxConnectionsPerClient: 64,
+    });
+    expect(config.ingest.tls).toMatchObject({ enabled: true, clientCaFile: '/tls/ca.pem' });
+    expect(config.ingest.auth.enabled).toBe(false);
+
+    expect(
+      problemsOf(() =>
+        configFromDocument({
+          ingest: {
+            http: { headersTimeout: '-5s', maxConnectionsPerClient: 0 },
+            tls: { certFile: '/tls/cert.pem' },
+          },
+        }),
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        'ingest.http.headersTimeout: must be a duration such as 500ms, 30s, 5m or 24h',
+        'ingest.http.maxConnectionsPerClient: must be >= 1',
+        "ingest.tls: must have required property 'keyFile'",
+      ]),
+    );
+    expect(
+      problemsOf(() =>
+        configFromDocument({
+          ingest: { http: { requestTimeout: '0s', headersTimeout: '40s', minRateGrace: '1m' } },
+        }),
+      ),
+    ).toEqual([
+      'ingest.http.requestTimeout: must be at least 100ms',
+      'ingest.http.headersTimeout: must not exceed ingest.http.requestTimeout',
+      'ingest.http.minRateGrace: must be shorter than ingest.http.requestTimeout',
+    ]);
+  });
+
+  it('turns ingest auth on with TWINOPS_INGEST_TOKEN, keeping only digests', () => {
+    const config = applyEnvironment(configFromDocument({}), {
+      TWINOPS_INGEST_TOKEN: 'ingest-secret, next-secret',
+    });
+    expect(config.ingest.auth.enabled).toBe(true);
+    expect(config.ingest.auth.tokens).toEqual([
+      { sha256: createHash('sha256').update('ingest-secret').digest('hex') },
+      { sha256: createHash('sha256').update('next-secret').digest('hex') },
+    ]);
+    expect(JSON.stringify(config)).not.toContain('ingest-secret');
+    expect(
+      problemsOf(() => applyEnvironment(configFromDocument({ ingest: { auth: {} } }), {})),
+    ).toEqual([
+      'ingest.auth is enabled: list ingest.auth.tokens[].sha256 or set TWINOPS_INGEST_TOKEN',
+    ]);
+    expect(
+      problemsOf(() => configFromDocument({ ingest: { auth: { tokens: [{ sha256: 'abc' }] } } })),
+    ).toEqual(['ingest.auth.tokens.0.sha256: must match pattern "^[0-9a-fA-F]{64}$"']);
+  });
+
   it('reports a YAML syntax error and a missing file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'twinops-config-'));
     const broken = join(dir, 'broken.yaml');

@@ -11,8 +11,12 @@ import type {
   DivergenceRule,
   ExporterConfig,
   GrafanaIdTokenConfig,
+  IngestAuthConfig,
+  IngestHttpConfig,
+  IngestTlsConfig,
   KafkaSaslConfig,
   KafkaTlsConfig,
+  QuarantineConfig,
   ToleranceRule,
 } from './types.js';
 
@@ -30,8 +34,22 @@ export class ConfigError extends Error {
 /** The configuration file as written: durations as text, every key optional. */
 interface ConfigFile {
   server?: Partial<ExporterConfig['server']>;
-  ingest?: Partial<Omit<ExporterConfig['ingest'], 'kafka' | 'retries'>> & {
+  ingest?: Partial<
+    Omit<ExporterConfig['ingest'], 'kafka' | 'retries' | 'http' | 'auth' | 'tls'>
+  > & {
     retries?: { window?: string; maxRequests?: number };
+    http?: {
+      headersTimeout?: string;
+      requestTimeout?: string;
+      minBytesPerSecond?: number;
+      minRateGrace?: string;
+      keepAliveTimeout?: string;
+      maxConnections?: number;
+      maxConnectionsPerClient?: number;
+      maxRequestsPerClient?: number;
+    };
+    auth?: Partial<IngestAuthConfig>;
+    tls?: Partial<IngestTlsConfig>;
     kafka?: Partial<
       Omit<ExporterConfig['ingest']['kafka'], 'tls' | 'sasl' | 'sessionTimeoutMs'>
     > & {
@@ -40,9 +58,10 @@ interface ConfigFile {
       sasl?: Partial<Omit<KafkaSaslConfig, 'password'>>;
     };
   };
-  state?: Partial<Omit<ExporterConfig['state'], 'retentionMs' | 'snapshot'>> & {
+  state?: Partial<Omit<ExporterConfig['state'], 'retentionMs' | 'snapshot' | 'quarantine'>> & {
     retention?: string;
     snapshot?: { path?: string; interval?: string };
+    quarantine?: Partial<QuarantineConfig>;
   };
   sli?: {
     syncLatencyThresholdsSeconds?: number[];
@@ -113,14 +132,38 @@ export const defaultGrafanaRoleMap: Record<string, Role[]> = {
   Admin: ['admin'],
 };
 
+/**
+ * The quarantine's default bounds (`defaultConfig.state.quarantine`), named on their own because
+ * the engine also fills them into a configuration stored by an earlier version.
+ */
+export const defaultQuarantine: QuarantineConfig = {
+  maxClasses: 500,
+  maxPropertiesPerClass: 1000,
+  maxProperties: 10_000,
+};
+
 /** The embedded default: one process, OTLP/HTTP on the architecture's ports, no Kafka. */
 export const defaultConfig: ExporterConfig = {
   server: { host: '0.0.0.0', otlpPort: 4318, metricsPort: 9464, apiPort: 8787 },
   ingest: {
     maxBodyBytes: 8 * 1024 * 1024,
     maxConcurrentRequests: 32,
+    maxElementsPerRequest: 250_000,
+    maxPointsPerRequest: 50_000,
     retryAfterSeconds: 1,
     retries: { windowMs: 600_000, maxRequests: 100_000 },
+    http: {
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      minBytesPerSecond: 8 * 1024,
+      minRateGraceMs: 5_000,
+      keepAliveTimeoutMs: 30_000,
+      maxConnections: 1024,
+      maxConnectionsPerClient: 64,
+      maxRequestsPerClient: 16,
+    },
+    auth: { enabled: false, tokens: [] },
+    tls: { enabled: false },
     kafka: {
       enabled: false,
       brokers: ['127.0.0.1:9092'],
@@ -142,6 +185,8 @@ export const defaultConfig: ExporterConfig = {
     retentionMs: 24 * 3_600_000,
     historyLength: 32,
     snapshot: { path: 'twinops-state.db', intervalMs: 10_000 },
+    declared: {},
+    quarantine: defaultQuarantine,
   },
   sli: {
     syncLatencyThresholdsSeconds: [1, 5, 30],
@@ -217,6 +262,10 @@ export function configFromDocument(document: unknown, source = 'config'): Export
         windowMs: duration(ingest?.retries?.window, d.ingest.retries.windowMs),
         maxRequests: ingest?.retries?.maxRequests ?? d.ingest.retries.maxRequests,
       },
+      http: ingestHttpFrom(ingest?.http, source),
+      // Present in the file: on unless it says `enabled: false`.
+      auth: { ...d.ingest.auth, ...onUnlessOff(ingest?.auth) },
+      tls: { ...d.ingest.tls, ...onUnlessOff(ingest?.tls) },
       kafka: {
         ...d.ingest.kafka,
         ...ingest?.kafka,
@@ -236,6 +285,8 @@ export function configFromDocument(document: unknown, source = 'config'): Export
         path: state?.snapshot?.path ?? d.state.snapshot.path,
         intervalMs: duration(state?.snapshot?.interval, d.state.snapshot.intervalMs),
       },
+      declared: state?.declared ?? {},
+      quarantine: { ...defaultQuarantine, ...state?.quarantine },
     },
     sli: {
       syncLatencyThresholdsSeconds:
@@ -306,6 +357,41 @@ export function configFromDocument(document: unknown, source = 'config'): Export
       ),
     },
   };
+}
+
+/** `ingest.http`: durations to milliseconds; a whole request cannot take less than its headers. */
+function ingestHttpFrom(
+  http: NonNullable<ConfigFile['ingest']>['http'],
+  source: string,
+): IngestHttpConfig {
+  const d = defaultConfig.ingest.http;
+  const ms = (text: string | undefined, fallback: number): number =>
+    text === undefined ? fallback : Math.round(parseDuration(text));
+  const result: IngestHttpConfig = {
+    headersTimeoutMs: ms(http?.headersTimeout, d.headersTimeoutMs),
+    requestTimeoutMs: ms(http?.requestTimeout, d.requestTimeoutMs),
+    minBytesPerSecond: http?.minBytesPerSecond ?? d.minBytesPerSecond,
+    minRateGraceMs: ms(http?.minRateGrace, d.minRateGraceMs),
+    keepAliveTimeoutMs: ms(http?.keepAliveTimeout, d.keepAliveTimeoutMs),
+    maxConnections: http?.maxConnections ?? d.maxConnections,
+    maxConnectionsPerClient: http?.maxConnectionsPerClient ?? d.maxConnectionsPerClient,
+    maxRequestsPerClient: http?.maxRequestsPerClient ?? d.maxRequestsPerClient,
+  };
+  const problems = Object.entries({
+    headersTimeout: result.headersTimeoutMs,
+    requestTimeout: result.requestTimeoutMs,
+    keepAliveTimeout: result.keepAliveTimeoutMs,
+  })
+    .filter(([, value]) => value < 100)
+    .map(([name]) => `ingest.http.${name}: must be at least 100ms`);
+  if (result.headersTimeoutMs > result.requestTimeoutMs) {
+    problems.push('ingest.http.headersTimeout: must not exceed ingest.http.requestTimeout');
+  }
+  if (result.minRateGraceMs >= result.requestTimeoutMs) {
+    problems.push('ingest.http.minRateGrace: must be shorter than ingest.http.requestTimeout');
+  }
+  if (problems.length) throw new ConfigError(source, problems);
+  return result;
 }
 
 /** Grafana signs ID tokens for 10 minutes; a JWKS slower than this is as good as down. */
@@ -410,6 +496,21 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
       'ingest.kafka.sasl is enabled: set ingest.kafka.sasl.username or TWINOPS_KAFKA_SASL_USERNAME',
     );
   }
+  // TWINOPS_INGEST_TOKEN="t1[,t2]" (two during a rotation): hashed at once, and ingest auth is on.
+  const ingestTokens = (env.TWINOPS_INGEST_TOKEN ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((token) => ({ sha256: createHash('sha256').update(token, 'utf8').digest('hex') }));
+  const ingestAuth = {
+    enabled: config.ingest.auth.enabled || ingestTokens.length > 0,
+    tokens: [...config.ingest.auth.tokens, ...ingestTokens],
+  };
+  if (ingestAuth.enabled && ingestAuth.tokens.length === 0) {
+    problems.push(
+      'ingest.auth is enabled: list ingest.auth.tokens[].sha256 or set TWINOPS_INGEST_TOKEN',
+    );
+  }
   const proxySecret = env.TWINOPS_PROXY_SECRET;
   const result: ExporterConfig = {
     ...config,
@@ -440,6 +541,7 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
     },
     ingest: {
       ...config.ingest,
+      auth: ingestAuth,
       kafka: {
         ...config.ingest.kafka,
         enabled: flag('TWINOPS_KAFKA_ENABLED', config.ingest.kafka.enabled),

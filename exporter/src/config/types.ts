@@ -30,6 +30,14 @@ export interface IngestConfig {
   maxBodyBytes: number;
   /** Requests being decoded or applied at once; more get 429 with Retry-After. */
   maxConcurrentRequests: number;
+  /**
+   * JSON values or protobuf messages in one OTLP request, counted on its bytes before anything is
+   * decoded: a decoder spends 100–200 bytes of heap on each, so this bounds a request's memory
+   * whatever its encoding. More gets 413 (a Kafka message over it is counted and skipped).
+   */
+  maxElementsPerRequest: number;
+  /** Data points or log records in one OTLP request; more gets 413. */
+  maxPointsPerRequest: number;
   /** Seconds a client is told to wait (Retry-After) when the exporter is overloaded. */
   retryAfterSeconds: number;
   /**
@@ -37,7 +45,49 @@ export interface IngestConfig {
    * `maxRequests`) is answered as the first was and not applied again.
    */
   retries: { windowMs: number; maxRequests: number };
+  /** OTLP/HTTP connection limits: how long a client may take, how many connections it may hold. */
+  http: IngestHttpConfig;
+  /** Bearer tokens an OTLP/HTTP client must send (the collector's `bearertokenauth`). */
+  auth: IngestAuthConfig;
+  /** HTTPS for OTLP/HTTP, mutual when a client CA is given. Off: plain HTTP. */
+  tls: IngestTlsConfig;
   kafka: KafkaIngestConfig;
+}
+
+export interface IngestHttpConfig {
+  /** Longest a client may take to send a request's headers (Node's `headersTimeout`). */
+  headersTimeoutMs: number;
+  /** Longest a client may take to send a whole request, headers and body (Node's `requestTimeout`). */
+  requestTimeoutMs: number;
+  /** After `minRateGraceMs`, a body arriving slower than this on average gets 408. */
+  minBytesPerSecond: number;
+  minRateGraceMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections in all; more are closed at accept (Node's `maxConnections`). */
+  maxConnections: number;
+  /** Open connections per client address; more are closed at accept. */
+  maxConnectionsPerClient: number;
+  /**
+   * Ingest slots (of `maxConcurrentRequests`) one client address may hold at once; more get 429.
+   * A client that reconnects as fast as its slow bodies are cut off still leaves the rest free.
+   */
+  maxRequestsPerClient: number;
+}
+
+export interface IngestAuthConfig {
+  enabled: boolean;
+  /** SHA-256 digests (hex) of the accepted tokens; TWINOPS_INGEST_TOKEN adds one. */
+  tokens: { sha256: string }[];
+}
+
+export interface IngestTlsConfig {
+  enabled: boolean;
+  /** Server certificate (chain) and key, PEM. */
+  certFile?: string;
+  keyFile?: string;
+  /** CA of the client certificates: when set, clients must present one it signed. */
+  clientCaFile?: string;
 }
 
 export interface KafkaIngestConfig {
@@ -94,6 +144,33 @@ export interface StateConfig {
   /** Points kept per property for the history API. */
   historyLength: number;
   snapshot: SnapshotConfig;
+  /**
+   * Asset classes and their properties declared beyond those the SLI rules and the command
+   * catalog name: never quarantined. Absent (a checkpoint of an earlier version): none.
+   */
+  declared?: Record<string, string[]>;
+  /**
+   * Bounds of the undeclared names (see QuarantineConfig). The loader sets every one; one absent
+   * (from a configuration an earlier version stored, a checkpoint's or a journal's): the default.
+   */
+  quarantine?: Partial<QuarantineConfig>;
+}
+
+/**
+ * Undeclared asset classes and properties live in a bounded quarantine: when it is full, a new
+ * name evicts the least recently seen one (with its state), so names sent once cannot lock out
+ * real ones.
+ */
+export interface QuarantineConfig {
+  /** Undeclared asset classes held at once. */
+  maxClasses: number;
+  /** Undeclared properties held per asset class. */
+  maxPropertiesPerClass: number;
+  /**
+   * Undeclared properties held over all asset classes: what bounds the names a checkpoint stores
+   * (maxClasses × maxPropertiesPerClass alone would allow half a million).
+   */
+  maxProperties: number;
 }
 
 export interface SnapshotConfig {
