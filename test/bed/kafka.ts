@@ -2,11 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
 import { withHeartbeat } from './log.js';
 import { cachePath, repoRoot } from './paths.js';
 import { freePort } from './ports.js';
-import { run, startServer, type RunningServer } from './process.js';
+import { isAlive, run, startServer, type RunningServer } from './process.js';
 import { installDebianPackages, javaMajorVersion, requireCommand } from './system.js';
 
 const pomPath = join(repoRoot, 'test', 'bed', 'kafka', 'pom.xml');
@@ -68,6 +69,12 @@ export interface KafkaBroker extends RunningServer {
   createTopics(topics: ITopicConfig[]): Promise<void>;
   /** A kafkajs client for this broker. */
   client(clientId?: string): Kafka;
+  /**
+   * Stops the broker (SIGTERM: a controlled shutdown) and starts it again on the same data dir and
+   * ports, as an operator restarting it would; resolves once it is ready again. `pid` and `log()`
+   * follow the new process.
+   */
+  restart(): Promise<void>;
 }
 
 /**
@@ -110,6 +117,8 @@ export async function startKafka(
   const classpath = `${libs}/*`;
   const jvm = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true'];
 
+  const ready = async (log: () => string) =>
+    log().includes('Kafka Server started') && (await acceptsConnections(port));
   const server = await startServer({
     name: 'kafka',
     command: 'java',
@@ -165,8 +174,7 @@ export async function startKafka(
       'kafka.Kafka',
       join(dir, 'server.properties'),
     ],
-    ready: async (log) =>
-      log().includes('Kafka Server started') && (await acceptsConnections(port)),
+    ready,
     readyTimeoutMs: 90_000,
   });
 
@@ -193,7 +201,64 @@ export async function startKafka(
   const secure = securePort
     ? { bootstrap: `127.0.0.1:${securePort}`, caFile: join(server.instanceDir, 'tls', 'cert.pem') }
     : undefined;
-  return { ...server, bootstrap, secure, createTopics, client };
+
+  // A restart runs the broker as a new server of the bed (its own log, watchdog and record) on
+  // the first one's config and data: the first instance dir is deleted only once the last broker
+  // using it has stopped.
+  let current: RunningServer = server;
+  const earlier: RunningServer[] = [];
+  const restart = async (): Promise<void> => {
+    await stopProcessGroup(current.pid);
+    earlier.push(current);
+    current = await startServer({
+      name: 'kafka',
+      command: 'java',
+      args: (dir) => [
+        ...jvm,
+        `-Dlog4j2.configurationFile=${join(server.instanceDir, 'log4j2.properties')}`,
+        `-Dkafka.logs.dir=${join(dir, 'logs')}`,
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        join(server.instanceDir, 'server.properties'),
+      ],
+      ready,
+      readyTimeoutMs: 90_000,
+    });
+  };
+  return {
+    name: server.name,
+    get pid() {
+      return current.pid;
+    },
+    instanceDir: server.instanceDir,
+    log: () => [...earlier, current].map((s) => s.log()).join(''),
+    stop: async () => {
+      await current.stop();
+      for (const stopped of earlier.reverse()) await stopped.stop();
+    },
+    bootstrap,
+    secure,
+    createTopics,
+    client,
+    restart,
+  };
+}
+
+/** SIGTERM to a server's process group, SIGKILL if it has not exited after `graceMs`. */
+async function stopProcessGroup(pid: number, graceMs = 60_000): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  for (let waited = 0; waited < graceMs && isAlive(pid); waited += 100) await sleep(100);
+  signal('SIGKILL');
+  for (let waited = 0; waited < 5_000 && isAlive(pid); waited += 50) await sleep(50);
+  if (isAlive(pid)) throw new Error(`kafka (pid ${pid}) did not exit`);
 }
 
 /**
