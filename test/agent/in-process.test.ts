@@ -7,6 +7,7 @@ import { applyEnvironment, configFromDocument } from '../../exporter/src/config/
 import { startExporter, type RunningExporter } from '../../exporter/src/exporter.js';
 import { waitFor } from '../bed/index.js';
 import { startInProcessDevices, type InProcessDevices } from './index.js';
+import { pumpCatalog } from '../support/pump-catalog.js';
 
 /**
  * The reference devices in process, as the demo runs them: a real exporter (embedded default,
@@ -29,21 +30,7 @@ const config = applyEnvironment(
       devices: 'simulated',
       ackTimeout: `${ackTimeoutMs}ms`,
       convergenceTimeout: '1s',
-      catalog: {
-        pump: {
-          setSpeed: {
-            risk: 'low',
-            params: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['rpm'],
-              properties: { rpm: { type: 'number' } },
-            },
-            sets: { property: 'speed', param: 'rpm' },
-            envelope: { min: 0, max: 1500 },
-          },
-        },
-      },
+      catalog: pumpCatalog,
     },
   }),
   { TWINOPS_API_TOKENS: `olga:operator:${token}` },

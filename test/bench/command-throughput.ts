@@ -7,6 +7,7 @@ import { CommandLedger } from '../../exporter/src/commands/ledger/ledger.js';
 import { startKafka, waitFor } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 import { cpuSeconds } from './cpu.js';
+import { pumpSetSpeed } from '../support/pump-catalog.js';
 
 /**
  * Guarded commands per second, and latency from submission to dispatched: over HTTP, through the
@@ -101,17 +102,7 @@ export async function commandThroughput(): Promise<string[]> {
         maxStateAge: '1h',
         catalog: {
           pump: {
-            setSpeed: {
-              risk: 'low',
-              params: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['rpm'],
-                properties: { rpm: { type: 'number' } },
-              },
-              sets: { property: 'speed', param: 'rpm' },
-              envelope: { min: 0, max: 1500, maxStep: 500 },
-            },
+            setSpeed: { ...pumpSetSpeed, envelope: { ...pumpSetSpeed.envelope, maxStep: 500 } },
           },
         },
       },

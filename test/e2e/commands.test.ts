@@ -9,6 +9,7 @@ import { CommandLedger } from '../../exporter/src/commands/ledger/ledger.js';
 import { startDeviceAgent, type DeviceAgent } from '../agent/index.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
+import { pumpCatalog } from '../support/pump-catalog.js';
 
 /**
  * Guarded commands against a real Kafka broker and the reference device agent: command → agent →
@@ -50,21 +51,7 @@ describe('guarded commands through Kafka with the reference device agent', () =>
       ackTimeout: '15s',
       convergenceTimeout: '20s',
       maxStateAge: '1m',
-      catalog: {
-        pump: {
-          setSpeed: {
-            risk: 'low',
-            params: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['rpm'],
-              properties: { rpm: { type: 'number' } },
-            },
-            sets: { property: 'speed', param: 'rpm' },
-            envelope: { min: 0, max: 1500 },
-          },
-        },
-      },
+      catalog: pumpCatalog,
     },
   });
   // A restarted exporter comes back on the same ports: the agent keeps reporting to it.

@@ -13,27 +13,11 @@ import fc from 'fast-check';
 import { tokenDigest } from '../../exporter/src/commands/auth.js';
 import { configFromDocument } from '../../exporter/src/config/index.js';
 import { startExporter } from '../../exporter/src/exporter.js';
+import { pumpCatalog } from '../support/pump-catalog.js';
 import { check, type FuzzTarget } from './run.js';
 
 const operatorToken = 'fuzz-operator-token-0123456789';
 const viewerToken = 'fuzz-viewer-token-0123456789';
-
-const catalog = {
-  pump: {
-    setSpeed: {
-      risk: 'low',
-      params: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['rpm'],
-        properties: { rpm: { type: 'number' } },
-      },
-      sets: { property: 'speed', param: 'rpm' },
-      envelope: { min: 0, max: 1500 },
-      simulation: { kind: 'set' },
-    },
-  },
-};
 
 type Credentials = 'operator' | 'viewer' | 'none' | 'wrong-token' | 'garbage' | 'proxy';
 
@@ -208,7 +192,7 @@ export const commandApi: FuzzTarget = {
               { sha256: tokenDigest(viewerToken), user: 'vera', roles: ['viewer'] },
             ],
           },
-          catalog,
+          catalog: pumpCatalog,
         },
       }),
     );

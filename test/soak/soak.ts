@@ -20,6 +20,7 @@ import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
 import { assetsRequest, kafkaLoad, type RunningLoad } from '../support/acknowledged-load.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
+import { pumpCatalog } from '../support/pump-catalog.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
@@ -296,21 +297,7 @@ async function main(): Promise<number> {
         ackTimeout: '60s',
         convergenceTimeout: '30s',
         maxStateAge: '1m',
-        catalog: {
-          pump: {
-            setSpeed: {
-              risk: 'low',
-              params: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['rpm'],
-                properties: { rpm: { type: 'number' } },
-              },
-              sets: { property: 'speed', param: 'rpm' },
-              envelope: { min: 0, max: 1500 },
-            },
-          },
-        },
+        catalog: pumpCatalog,
       },
     },
     { env: { TWINOPS_API_TOKENS: `soak:operator:${token}` } },
