@@ -719,6 +719,42 @@ describe('archiving the audit log', () => {
     expect(open(path).verifyAudit()).toMatchObject({ ok: false, seq: 6 });
   });
 
+  it('verifies a page an event-loop turn with the same verdicts as at once', async () => {
+    const path = freshPath();
+    const ledger = filled(25, path);
+    let pauses = 0;
+    const pause = async () => void pauses++;
+    expect(await ledger.verifyAuditPaced(pause, 10)).toEqual(ledger.verifyAudit());
+    expect(ledger.verifyAudit()).toMatchObject({ ok: true, entries: 25 });
+    expect(pauses).toBe(3); // 25 entries, 10 a page
+    expect(ledger.archiveAudit(12, 'ada', 'exported', 100).ok).toBe(true);
+    expect(await ledger.verifyAuditPaced(pause, 10)).toEqual(ledger.verifyAudit());
+    // An archive while the walk pauses: it starts again from the new checkpoint.
+    let archived = false;
+    const archiving = async () => {
+      if (!archived) archived = ledger.archiveAudit(20, 'ada', 'again', 200).ok;
+    };
+    expect(await ledger.verifyAuditPaced(archiving, 5)).toEqual(ledger.verifyAudit());
+    expect(ledger.verifyAudit()).toMatchObject({ ok: true, checkpoint: { seq: 20 } });
+    ledger.close();
+    // An edited row and a removed one are named as the walk at once names them.
+    withRawDb(path, (db) => {
+      db.exec('DROP TRIGGER audit_log_no_update');
+      db.prepare("UPDATE audit_log SET actor = 'mallory' WHERE seq = 23").run();
+    });
+    const edited = open(path);
+    expect(await edited.verifyAuditPaced(pause, 2)).toEqual(edited.verifyAudit());
+    expect(edited.verifyAudit()).toMatchObject({ ok: false, seq: 23 });
+    edited.close();
+    withRawDb(path, (db) => {
+      db.exec('DROP TRIGGER audit_log_no_delete');
+      db.prepare('DELETE FROM audit_log WHERE seq >= 22').run();
+    });
+    const cut = open(path);
+    expect(await cut.verifyAuditPaced(pause, 2)).toMatchObject({ ok: true });
+    expect(cut.verifyAudit()).toMatchObject({ ok: true });
+  });
+
   it('refuses beyond the head or at or below the checkpoint, audited, removing nothing', () => {
     const ledger = filled(5);
     const beyond = ledger.archiveAudit(99, 'ada', 'too far', 10);

@@ -834,6 +834,37 @@ export class CommandLedger {
   }
 
   /**
+   * `verifyAudit` a page at a time, awaiting `pause` between pages: a long log is checked whole
+   * without holding the event loop (walked at once, a million entries take seconds, and every
+   * request in that time waits). Stops at the head the walk began with; an archive during the
+   * walk starts it again from the new checkpoint.
+   */
+  async verifyAuditPaced(
+    pause: () => Promise<unknown>,
+    pageSize = 1000,
+  ): Promise<AuditVerification & { checkpoint?: AuditCheckpoint }> {
+    const checkpoint = this.auditCheckpoint();
+    const head = this.auditHead();
+    let start: ChainHead = checkpoint ?? { seq: 0, hash: genesisHash };
+    let entries = 0;
+    while (start.seq < head.seq) {
+      const limit = Math.min(pageSize, head.seq - start.seq);
+      const rows = this.sql.auditAfter.all(start.seq, limit) as AuditRow[];
+      const page = verifyChain(rows.map(toEntry), rows.length ? undefined : head, start);
+      if (!page.ok) {
+        if (this.auditCheckpoint()?.seq !== checkpoint?.seq) return this.verifyAuditPaced(pause);
+        return checkpoint ? { ...page, checkpoint } : page;
+      }
+      entries += page.entries;
+      const last = rows.at(-1)!;
+      start = { seq: last.seq, hash: last.hash };
+      await pause();
+    }
+    const result: AuditVerification = { ok: true, entries };
+    return checkpoint ? { ...result, checkpoint } : result;
+  }
+
+  /**
    * Removes the entries through `throughSeq` (export them first) after recording a checkpoint:
    * that row's seq and hash, so what remains still verifies from it. The archive itself is an
    * audit entry (`audit.archived`); a refused one too (`audit.archive_refused`). Refused when
