@@ -113,7 +113,8 @@ describe('truth: the exporter’s SLIs match the simulator’s ground truth', ()
       sendDelayMs: { min: 10, max: 150 },
       desiredChangeProbability: 0.1,
       scenarios: [
-        { kind: 'partition', targets: ['pump-2'], fromMs: 2_000, toMs: 5_200 },
+        // Stale from 2 s past its start to its end: 1.8 s, over three 500 ms scrapes.
+        { kind: 'partition', targets: ['pump-2'], fromMs: 2_000, toMs: 5_800 },
         { kind: 'drift', targets: ['valve-1'], fromMs: 1_000 },
         { kind: 'regression', targets: ['conveyor'], fromMs: 3_000, version: unvettedVersion },
         { kind: 'skew', targets: ['pump-3'], skewMs: 10_000 },
