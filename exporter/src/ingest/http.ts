@@ -138,7 +138,7 @@ export function buildOtlpHttpServer(
   });
   let inflight = 0;
   /** Slots held per client address: one address never holds them all. */
-  const slotsByClient = new Map<string, number>();
+  const slotsByClient = new PerClient();
   const accepts = tokenCheck(options.auth);
   /** Requests whose body is being read, with when that began and the socket's bytes then. */
   const reading = new Map<
@@ -242,8 +242,7 @@ export function buildOtlpHttpServer(
       );
     }
     const client = request.socket.remoteAddress ?? '';
-    const held = slotsByClient.get(client) ?? 0;
-    if (held >= limits.maxRequestsPerClient) {
+    if (!slotsByClient.take(client, limits.maxRequestsPerClient)) {
       return refuse(
         request,
         response,
@@ -254,7 +253,6 @@ export function buildOtlpHttpServer(
         ),
       );
     }
-    slotsByClient.set(client, held + 1);
     inflight += 1;
     telemetry.queueDepth.set({ transport: 'otlp_http' }, inflight);
     const now = Date.now();
@@ -267,9 +265,7 @@ export function buildOtlpHttpServer(
     // 'close' fires once the response is sent or the client goes away mid-body: either frees the slot.
     response.raw.once('close', () => {
       reading.delete(request);
-      const left = (slotsByClient.get(client) ?? 1) - 1;
-      if (left === 0) slotsByClient.delete(client);
-      else slotsByClient.set(client, left);
+      slotsByClient.release(client);
       inflight -= 1;
       telemetry.queueDepth.set({ transport: 'otlp_http' }, inflight);
     });
@@ -394,23 +390,36 @@ function capConnectionsPerClient(
   cap: number,
   refused: () => void,
 ): void {
-  const open = new Map<string, number>();
+  const open = new PerClient();
   server.on('connection', (socket) => {
     const address = socket.remoteAddress;
     if (address === undefined) return;
-    const count = open.get(address) ?? 0;
-    if (count >= cap) {
+    if (!open.take(address, cap)) {
       refused();
       socket.destroy();
       return;
     }
-    open.set(address, count + 1);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left === 0) open.delete(address);
-      else open.set(address, left);
-    });
+    socket.once('close', () => open.release(address));
   });
+}
+
+/** What each client address holds (connections, slots), forgotten once it holds nothing. */
+class PerClient {
+  private readonly held = new Map<string, number>();
+
+  /** Takes one for `address` unless it already holds `cap`. */
+  take(address: string, cap: number): boolean {
+    const count = this.held.get(address) ?? 0;
+    if (count >= cap) return false;
+    this.held.set(address, count + 1);
+    return true;
+  }
+
+  release(address: string): void {
+    const left = (this.held.get(address) ?? 1) - 1;
+    if (left <= 0) this.held.delete(address);
+    else this.held.set(address, left);
+  }
 }
 
 /**
