@@ -834,34 +834,50 @@ export class CommandLedger {
   }
 
   /**
-   * `verifyAudit` a page at a time, awaiting `pause` between pages: a long log is checked whole
-   * without holding the event loop (walked at once, a million entries take seconds, and every
-   * request in that time waits). Stops at the head the walk began with; an archive during the
-   * walk starts it again from the new checkpoint.
+   * `verifyAudit` in slices of at most `budgetMs` of work, awaiting `pause` between them: a long
+   * log is checked without holding the event loop (walked at once, a million entries take
+   * seconds, and every request waits). From `since`, a head verified before whose row still holds
+   * its hash, only what was appended after it is walked: a periodic check then costs what was
+   * written since the last one, not the whole log. Stops at the head the walk began with, which
+   * it returns as `through`; an archive during the walk starts it again.
    */
   async verifyAuditPaced(
     pause: () => Promise<unknown>,
-    pageSize = 1000,
-  ): Promise<AuditVerification & { checkpoint?: AuditCheckpoint }> {
+    options: { since?: ChainHead; budgetMs?: number } = {},
+  ): Promise<{
+    verification: AuditVerification & { checkpoint?: AuditCheckpoint };
+    through: ChainHead;
+  }> {
+    const budgetMs = options.budgetMs ?? 3;
     const checkpoint = this.auditCheckpoint();
     const head = this.auditHead();
-    let start: ChainHead = checkpoint ?? { seq: 0, hash: genesisHash };
+    const from = checkpoint ?? { seq: 0, hash: genesisHash };
+    const since = options.since;
+    const sinceRow =
+      since && since.seq > from.seq
+        ? (this.sql.auditAt.get(since.seq) as AuditRow | undefined)
+        : undefined;
+    let start: ChainHead = sinceRow?.hash === since?.hash && sinceRow ? since! : from;
     let entries = 0;
+    let sliceFrom = performance.now();
     while (start.seq < head.seq) {
-      const limit = Math.min(pageSize, head.seq - start.seq);
+      const limit = Math.min(256, head.seq - start.seq);
       const rows = this.sql.auditAfter.all(start.seq, limit) as AuditRow[];
       const page = verifyChain(rows.map(toEntry), rows.length ? undefined : head, start);
       if (!page.ok) {
         if (this.auditCheckpoint()?.seq !== checkpoint?.seq) return this.verifyAuditPaced(pause);
-        return checkpoint ? { ...page, checkpoint } : page;
+        return { verification: checkpoint ? { ...page, checkpoint } : page, through: start };
       }
       entries += page.entries;
       const last = rows.at(-1)!;
       start = { seq: last.seq, hash: last.hash };
-      await pause();
+      if (performance.now() - sliceFrom >= budgetMs) {
+        await pause();
+        sliceFrom = performance.now();
+      }
     }
     const result: AuditVerification = { ok: true, entries };
-    return checkpoint ? { ...result, checkpoint } : result;
+    return { verification: checkpoint ? { ...result, checkpoint } : result, through: start };
   }
 
   /**
