@@ -35,6 +35,12 @@ const minutes = numberFromEnv('TWINOPS_SOAK_MINUTES', 30);
 const pointsPerSecond = numberFromEnv('TWINOPS_SOAK_POINTS_PER_SECOND', 25_000);
 const commandsPerSecond = numberFromEnv('TWINOPS_SOAK_COMMANDS_PER_SECOND', 20);
 
+/** A folder for the exporter's CPU profile (written when it stops), to find where time goes. */
+const cpuProfileDir = process.env.TWINOPS_SOAK_CPU_PROFILE_DIR;
+const cpuProfileArgs = cpuProfileDir
+  ? ['--cpu-prof', '--cpu-prof-interval=2000', `--cpu-prof-dir=${cpuProfileDir}`]
+  : [];
+
 const durationMs = minutes * 60_000;
 const warmUpMs = 60_000;
 /** The windows compared: five minutes each, one when the run is too short for that. */
@@ -300,7 +306,7 @@ async function main(): Promise<number> {
         catalog: pumpCatalog,
       },
     },
-    { env: { TWINOPS_API_TOKENS: `soak:operator:${token}` } },
+    { env: { TWINOPS_API_TOKENS: `soak:operator:${token}` }, nodeArgs: cpuProfileArgs },
   );
   log(`exporter pid ${exporter.pid}, broker ${broker.bootstrap}`);
   agent = await startDeviceAgent({

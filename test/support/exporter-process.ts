@@ -25,6 +25,8 @@ export async function startExporterProcess(
   options: {
     configPath?: string;
     env?: NodeJS.ProcessEnv;
+    /** Node's own flags, before the script (`--cpu-prof`, which NODE_OPTIONS refuses). */
+    nodeArgs?: string[];
     /** Ports to listen on (a restart keeps its clients' addresses); free ones by default. */
     ports?: { otlp: number; metrics: number; api: number };
     /** Return once the process runs, before it is ready (to kill it while it restores). */
@@ -44,7 +46,12 @@ export async function startExporterProcess(
       const document = { ...config, server: { host: '127.0.0.1', otlpPort, metricsPort, apiPort } };
       writeFileSync(configPath, stringify(document));
     },
-    args: () => [join(repoRoot, 'exporter', 'bin', 'twinops-exporter.mjs'), '--config', configPath],
+    args: () => [
+      ...(options.nodeArgs ?? []),
+      join(repoRoot, 'exporter', 'bin', 'twinops-exporter.mjs'),
+      '--config',
+      configPath,
+    ],
     ready: async () =>
       options.untilReady === false || httpOk(`http://127.0.0.1:${metricsPort}/readyz`),
   });

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, verifyChain, type AuditEntry, type ChainHead } from './audit.js';
@@ -11,7 +14,7 @@ import {
   refusedStale,
   request,
 } from './fixtures.js';
-import { CommandLedger, type CommandRecord, type DecisionResult } from './ledger.js';
+import { CommandLedger, guardQueries, type CommandRecord, type DecisionResult } from './ledger.js';
 
 const accepted = { status: 'accepted', assetClass: 'pump', risk: 'low' } as const;
 const pending = { status: 'pending_approval', assetClass: 'pump', risk: 'high' } as const;
@@ -495,6 +498,38 @@ describe('queries', () => {
       ids[1],
     ]);
     expect(ledger.list({ status: 'refused', limit: 10 }).map((r) => r.id)).toEqual([ids[3]]);
+  });
+
+  it("answers the guards' per-submission queries from an index, not the asset's whole history", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twinops-ledger-plan-'));
+    try {
+      const path = join(dir, 'commands.db');
+      const ledger = open(path);
+      for (let i = 0; i < 300; i++) {
+        ledger.recordDecision(request({ idempotencyKey: `h${i}` }), alice, passing, accepted, i);
+      }
+      withRawDb(path, (db) => {
+        db.exec('ANALYZE');
+        const plan = (sql: string, ...params: unknown[]) =>
+          (
+            db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as {
+              detail: string;
+            }[]
+          )
+            .map((row) => row.detail)
+            .join(' | ');
+        expect(plan(guardQueries.inFlight, 'pump-1')).toMatch(
+          /^SEARCH commands USING INDEX commands_in_flight \(asset_id=\?\)/,
+        );
+        expect(plan(guardQueries.recentAccepted, 'pump-1', 'setSpeed', 0)).toMatch(
+          /^SEARCH commands USING INDEX commands_accepted_at \(asset_id=\? AND name=\? AND <expr>>\?\)/,
+        );
+      });
+      expect(ledger.inFlight('pump-1')).toHaveLength(300);
+      expect(ledger.recentAccepted('pump-1', 'setSpeed', 290)).toHaveLength(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

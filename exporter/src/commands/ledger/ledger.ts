@@ -257,6 +257,13 @@ const schema = `
   );
   CREATE INDEX IF NOT EXISTS commands_asset ON commands (asset_id, name, submitted_at_ms);
   CREATE INDEX IF NOT EXISTS commands_open ON commands (status) WHERE outcome IS NULL;
+  -- The guards' per-submission queries: an asset's open commands, and its commands accepted
+  -- since a moment. Without them each submission read the asset's whole command history, a cost
+  -- that grew with the ledger (found by npm run soak).
+  CREATE INDEX IF NOT EXISTS commands_in_flight ON commands (asset_id, submitted_at_ms)
+    WHERE outcome IS NULL;
+  CREATE INDEX IF NOT EXISTS commands_accepted_at
+    ON commands (asset_id, name, COALESCE(approved_at_ms, submitted_at_ms));
 
   -- Accepted, not yet sent, in the order they were accepted.
   CREATE TABLE IF NOT EXISTS outbox (
@@ -278,6 +285,19 @@ const schema = `
 /** Statuses of commands that were accepted (directly or by approval) at some point. */
 const everAccepted = `status NOT IN ('refused', 'pending_approval', 'approval_rejected')`;
 const open: readonly CommandStatus[] = ['accepted', 'dispatched', 'acked'];
+
+/**
+ * What the guards ask per submission; each is an index search in the index's own order (the
+ * ledger test checks), so its cost follows the answer, not the asset's history. Accepted commands
+ * come in the order they were accepted (approval time for approved ones).
+ */
+export const guardQueries = {
+  inFlight: `SELECT * FROM commands WHERE asset_id = ? AND outcome IS NULL
+    AND status IN ('accepted', 'dispatched', 'acked') ORDER BY submitted_at_ms`,
+  recentAccepted: `SELECT * FROM commands WHERE asset_id = ? AND name = ? AND ${everAccepted}
+    AND COALESCE(approved_at_ms, submitted_at_ms) >= ?
+    ORDER BY COALESCE(approved_at_ms, submitted_at_ms)`,
+};
 
 export class CommandLedger {
   private readonly db: Database.Database;
@@ -344,14 +364,8 @@ export class CommandLedger {
         `UPDATE commands SET status = ?, outcome = ?, outcome_at_ms = ?, outcome_message = ?,
            acked_at_ms = COALESCE(acked_at_ms, ?) WHERE id = ? RETURNING asset_id`,
       ),
-      inFlight: db.prepare(
-        `SELECT * FROM commands WHERE asset_id = ? AND outcome IS NULL
-           AND status IN ('accepted', 'dispatched', 'acked') ORDER BY submitted_at_ms`,
-      ),
-      recentAccepted: db.prepare(
-        `SELECT * FROM commands WHERE asset_id = ? AND name = ? AND ${everAccepted}
-           AND COALESCE(approved_at_ms, submitted_at_ms) >= ? ORDER BY submitted_at_ms`,
-      ),
+      inFlight: db.prepare(guardQueries.inFlight),
+      recentAccepted: db.prepare(guardQueries.recentAccepted),
       awaitingOutcome: db.prepare(
         `SELECT * FROM commands WHERE outcome IS NULL AND status IN ('dispatched', 'acked')
          ORDER BY dispatched_at_ms`,
