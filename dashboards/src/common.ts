@@ -20,7 +20,7 @@ import {
   type RowPanel,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
-import type { Specs } from './specs.js';
+import { minimumRetention, type SloView, type Specs } from './specs.js';
 
 export const pluginId = 'twinops-twinops-app';
 export const appUrl = `/a/${pluginId}`;
@@ -79,7 +79,7 @@ export const modelVersionVariable = () =>
     'label_values(twin_model_predictions_total{model=~"$model"}, model_version)',
   );
 export const sloVariable = () =>
-  labelVariable('slo', 'SLO', 'label_values(slo:objective:ratio, slo)');
+  labelVariable('slo', 'SLO', 'label_values(twinops_slo:objective:ratio, slo)');
 
 /** Sites as the fleet gauges report them (`unknown`: assets that reported none). */
 export const siteVariable = () =>
@@ -88,6 +88,21 @@ export const siteVariable = () =>
     'Site',
     'label_values(twin_site_assets{asset_class=~"$asset_class"}, site)',
   );
+
+/**
+ * The sentence every panel the `site` variable does not filter carries in its description: only
+ * the fleet gauges (`twin_site_*`) have a site label.
+ */
+export const notBySite = (why: string) => `Not filtered by site: ${why}.`;
+export const siteReasons = {
+  sli: 'the SLI counters are per class',
+  slo: 'the SLO recordings are per class or model version',
+  alerts: 'alerts carry no site label',
+  commands: 'command metrics carry the class, not the site',
+  predictions: 'prediction metrics are per model version',
+  exporter: 'the exporter’s own metrics are per exporter instance',
+  perAsset: 'per-asset series carry the asset and its class, not the site',
+} as const;
 
 export const hiddenVariable = (v: { hide(h: VariableHide): unknown }) =>
   v.hide(VariableHide.HideVariable);
@@ -163,6 +178,73 @@ export function query(expr: string, options: QueryOptions = {}) {
   else q.range();
   if (options.table) q.format(PromQueryFormat.Table);
   return q;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLO numbers over the period
+
+/**
+ * Failed ÷ all events of the SLOs over their period, by `slo`, for the series `selector` keeps:
+ * `twinops_slo:sli_error:ratio_rate<period>`'s own definition (the SLO's `…:rate<base window>`
+ * recordings summed over the period, so each moment weighs by its traffic), summed across the
+ * selected classes or model versions as well. For one class it is that class's
+ * `ratio_rate<period>` exactly. SLOs sharing a period and base window share one term.
+ */
+export function periodErrorRatio(specs: Specs, slos: SloView[], selector: string): string {
+  const groups = new Map<string, SloView[]>();
+  for (const s of slos) {
+    const key = `${s.baseWindow} ${s.period}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  const terms = [...groups.values()].map((group) => {
+    const { baseWindow, period } = group[0]!;
+    const every = group.length === specs.slos.length;
+    const names = group.map((s) => s.name);
+    const sel = [
+      ...(every ? [] : [names.length === 1 ? `slo="${names[0]}"` : `slo=~"${names.join('|')}"`]),
+      ...(selector ? [selector] : []),
+    ].join(',');
+    const sum = (what: string) =>
+      `sum by (slo) (sum_over_time(twinops_slo:sli_${what}:rate${baseWindow}{${sel}}[${period}]))`;
+    return `${sum('error')} / ${sum('total')}`;
+  });
+  return terms.length === 1 ? terms[0]! : terms.map((t) => `(${t})`).join(' or ');
+}
+
+/** The SLO periods, as titles say them: `30d`, or `30d/7d` when SLOs differ. */
+export const periodsOf = (slos: SloView[]) => [...new Set(slos.map((s) => s.period))].join('/');
+
+/**
+ * What every number over the SLO period says: it needs that much data in Prometheus, and the
+ * default retention (15d) silently forgets the older half.
+ */
+export function retentionNote(slos: SloView[]): string {
+  const retention = minimumRetention(slos);
+  return (
+    `Needs ${periodsOf(slos)} of data: Prometheus must keep at least the SLO period plus the ` +
+    `recordings’ rate window (--storage.tsdb.retention.time=${retention} or more). With the ` +
+    'default 15d the sums silently cover only 15 days, older failures stop counting and budget ' +
+    'remaining reads too high.'
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts
+
+/**
+ * Adds a `runbook` label to each series of `expr` (which keeps `alertname`): the runbook file of
+ * that alert as the generated rules' `runbook_url` names it, README.md for any other alert.
+ * One label_replace per runbook file, so a table can link every row to its runbook.
+ */
+export function withRunbookLabel(expr: string, specs: Specs): string {
+  const byFile = new Map<string, string[]>();
+  for (const a of specs.alerts) byFile.set(a.runbook, [...(byFile.get(a.runbook) ?? []), a.alert]);
+  const files = [...byFile.keys()].sort();
+  const mappings = [
+    `"runbook", "README.md", "alertname", ".*"`,
+    ...files.map((file) => `"runbook", "${file}", "alertname", "${byFile.get(file)!.join('|')}"`),
+  ];
+  return `${'label_replace(\n'.repeat(mappings.length)}  ${expr},\n${mappings.join('),\n')})`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StateTimeline } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   GraphThresholdsStyleConfigBuilder,
@@ -27,10 +28,12 @@ import {
   limitThresholds,
   modelVariable,
   modelVersionVariable,
+  notBySite,
   objectiveThresholds,
   panelLink,
   query,
   runbookLink,
+  siteReasons,
   siteVariable,
   thresholds,
 } from './common.js';
@@ -48,6 +51,10 @@ export function debug(specs: Specs) {
   const fleet = 'asset_class=~"$asset_class",site=~"$site"';
   const mv = 'model=~"$model",model_version=~"$model_version"';
   const accuracy = specs.slos.find((s) => s.name === 'prediction-accuracy')!;
+  const exporterSite = notBySite(siteReasons.exporter);
+  const sliSite = notBySite(siteReasons.sli);
+  const predictionSite = notBySite(siteReasons.predictions);
+  const perAssetSite = notBySite(siteReasons.perAsset);
 
   const d = baseDashboard('debug', specs)
     .description(
@@ -99,7 +106,7 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Ingest rate by transport and signal')
-      .description('Data points and log records accepted, per second.')
+      .description(`Data points and log records accepted, per second. ${exporterSite}`)
       .datasource(datasource)
       .withTarget(
         query(
@@ -117,7 +124,7 @@ export function debug(specs: Specs) {
     new TimeSeries()
       .title('Rejected points by reason')
       .description(
-        `Points breaking the telemetry conventions, as a share of all points received. The ingest-rejects alert opens a ticket above ${specs.nonSlo.ingestRejectRatio * 100}% (dashed).`,
+        `Points breaking the telemetry conventions, as a share of all points received. The ingest-rejects alert opens a ticket above ${specs.nonSlo.ingestRejectRatio * 100}% (dashed). ${exporterSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -137,7 +144,7 @@ export function debug(specs: Specs) {
     new TimeSeries()
       .title('Refused requests and messages by reason')
       .description(
-        'Whole OTLP requests or Kafka messages refused: malformed, too large, overloaded, unsupported media type, not ready.',
+        `Whole OTLP requests or Kafka messages refused: malformed, too large, overloaded, unsupported media type, not ready. ${exporterSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -156,7 +163,7 @@ export function debug(specs: Specs) {
     new TimeSeries()
       .title('Kafka consumer lag by topic and partition')
       .description(
-        `Messages behind the partition high watermark after the last applied batch. The lag alert opens a ticket above ${specs.nonSlo.kafkaLagMessages} and growing (dashed).`,
+        `Messages behind the partition high watermark after the last applied batch. The lag alert opens a ticket above ${specs.nonSlo.kafkaLagMessages} and growing (dashed). ${exporterSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -177,7 +184,7 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Ingest queue depth by transport')
-      .description('Requests or Kafka batches received and not yet applied.')
+      .description(`Requests or Kafka batches received and not yet applied. ${exporterSite}`)
       .datasource(datasource)
       .withTarget(
         query(`sum by (transport) (twin_exporter_ingest_queue_depth{${job}})`, {
@@ -191,7 +198,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Ingest bytes by transport')
-      .description('Payload bytes received, as sent (before decompression).')
+      .description(
+        `Payload bytes received, as sent (before decompression), per second. ${exporterSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(
@@ -210,6 +219,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Points applied by class and source')
+      .description(
+        `Points applied to the twin state per second, by class and source (physical, twin, model). A class with no physical points is dark: see the telemetry-absent runbook. ${sliSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(`sum by (asset_class, source) (rate(twin_points_total{${cls}}[$__rate_interval]))`, {
@@ -229,6 +241,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Sync latency p50 / p99 by class and source')
+      .description(
+        `Exporter receipt time − source observation time, for every source. The sync-latency SLO counts a physical point good within ${specs.syncLatencyThreshold} s (dashed). ${sliSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(
@@ -252,7 +267,7 @@ export function debug(specs: Specs) {
     new TimeSeries()
       .title('Clock-skewed points by class')
       .description(
-        'Points whose source time was after their receipt (source clock ahead); their latency is clamped to 0.',
+        `Points whose source time was after their receipt (source clock ahead); their latency is clamped to 0. ${sliSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -270,6 +285,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Assets, stale and diverged by class')
+      .description(
+        'Assets held in the twin state, stale ones and diverged ones per class, at each evaluation, of the selected classes and sites.',
+      )
       .datasource(datasource)
       .withTarget(
         query(`sum by (asset_class) (twin_site_assets{${fleet}})`, {
@@ -293,6 +311,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Freshness and divergence checks passing by class')
+      .description(
+        `Share of freshness checks that found the asset fresh, and of divergence checks that found the twin in sync: the good ÷ total of the freshness and divergence SLIs, over Grafana’s rate interval. ${sliSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(
@@ -313,7 +334,7 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Unconverged changes by class')
-      .description('Desired versions not yet reported by the asset.')
+      .description(`Desired versions not yet reported by the asset. ${sliSite}`)
       .datasource(datasource)
       .withTarget(
         query(`sum by (asset_class) (twin_unconverged_changes{${cls}})`, {
@@ -330,7 +351,7 @@ export function debug(specs: Specs) {
     new TimeSeries()
       .title('Sync latency of each asset’s latest point')
       .description(
-        'Per-asset series exist only with the exporter’s metrics.perAsset on. Click a series to open the asset in the twinops app.',
+        `Per-asset series exist only with the exporter’s metrics.perAsset on. Click a series to open the asset in the twinops app. ${perAssetSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -349,7 +370,7 @@ export function debug(specs: Specs) {
     new StateTimeline()
       .title('Divergence history per asset')
       .description(
-        'Diverged (red) or in sync (green) at each evaluation. Click to open the asset in the twinops app.',
+        `Diverged (red) or in sync (green) at each evaluation. Click to open the asset in the twinops app. ${perAssetSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -373,7 +394,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('RMSE by model version and property')
-      .description('√(Σ squared error ÷ scored), regression predictions, over the rate interval.')
+      .description(
+        `√(Σ squared error ÷ scored), regression predictions, over Grafana’s rate interval. ${predictionSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(
@@ -388,6 +411,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('MAE by model version and property')
+      .description(
+        `Σ |error| ÷ scored, regression predictions, over Grafana’s rate interval. ${predictionSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(
@@ -403,7 +429,7 @@ export function debug(specs: Specs) {
     new TimeSeries()
       .title('Within tolerance by model version')
       .description(
-        `Dashed: the ${+(accuracy.objective * 100).toFixed(4)}% prediction-accuracy objective.`,
+        `Share of scored predictions within tolerance (classification: correct), over Grafana’s rate interval. Dashed: the ${+(accuracy.objective * 100).toFixed(4)}% prediction-accuracy objective. ${predictionSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -422,6 +448,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Predictions received by model version (vetted or not)')
+      .description(
+        `Predictions received per second, by model version and whether that version is vetted (vetted=false: a version the exporter’s vettedModels does not list). ${predictionSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(
@@ -438,7 +467,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new Stat()
       .title('Model version coverage (vetted share)')
-      .description('Predictions from vetted model versions ÷ all predictions, over the time range.')
+      .description(
+        `Predictions from vetted model versions ÷ all predictions, over the time range. ${predictionSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(
@@ -456,7 +487,7 @@ export function debug(specs: Specs) {
     new TimeSeries()
       .title('Predictions expired or dropped unscored')
       .description(
-        'Expired: never matched by a physical value in time. Dropped: over maxPendingPredictions, or the asset was evicted.',
+        `Expired: never matched by a physical value in time. Dropped: over maxPendingPredictions, or the asset was evicted. ${predictionSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -480,11 +511,45 @@ export function debug(specs: Specs) {
       .gridPos(grid.place(8, 8)),
   );
 
+  // Classification models (M3): the confusion matrix cells over the time range.
+  const cell = (result: string) =>
+    `sum by (model, model_version) (increase(twin_prediction_classifications_total{result=~"${result}",${mv}}[$__range]))`;
+  d.withPanel(
+    new Table()
+      .title('Precision, recall and F1 by model version (classification, time range)')
+      .description(
+        `Classification models, from the confusion matrix of their scored predictions over the time range (twin_prediction_classifications_total, all properties of the model): precision = tp ÷ (tp + fp), recall = tp ÷ (tp + fn), F1 = 2tp ÷ (2tp + fp + fn). Regression models have no row. NaN: no positive predictions (precision) or no positive actuals (recall) in the range yet. ${predictionSite}`,
+      )
+      .datasource(datasource)
+      .withTarget(query(`${cell('tp')} / ${cell('tp|fp')}`, { instant: true, table: true }))
+      .withTarget(query(`${cell('tp')} / ${cell('tp|fn')}`, { instant: true, table: true }))
+      .withTarget(
+        query(`2 * ${cell('tp')} / (2 * ${cell('tp')} + ${cell('fp|fn')})`, {
+          instant: true,
+          table: true,
+        }),
+      )
+      .withTransformation({ id: 'merge', options: {} })
+      .withTransformation({
+        id: 'organize',
+        options: {
+          excludeByName: { Time: true },
+          renameByName: { 'Value #A': 'precision', 'Value #B': 'recall', 'Value #C': 'F1' },
+        },
+      })
+      .unit('percentunit')
+      .decimals(1)
+      .links([runbookLink(specs, 'prediction-accuracy.md')])
+      .gridPos(grid.place(24, 6)),
+  );
+
   d.withRow(new RowBuilder('Exporter process ($instance)').gridPos(grid.row()));
   d.withPanel(
     new Stat()
       .title('Scrape up')
-      .description('1: Prometheus scrapes the exporter. 0 or missing for 5m pages (exporter down).')
+      .description(
+        `1: Prometheus scrapes the exporter. 0 or missing for ${specs.nonSlo.exporterDownFor} pages (exporter down). ${exporterSite}`,
+      )
       .datasource(datasource)
       .withTarget(query(`up{${job}}`, { legend: '{{instance}}', instant: true }))
       .mappings([
@@ -501,6 +566,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('CPU')
+      .description(
+        `CPU seconds the exporter process uses per second (1 = one core). ${exporterSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(`rate(twin_exporter_process_cpu_seconds_total{${job}}[$__rate_interval])`, {
@@ -514,6 +582,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Memory')
+      .description(
+        `Resident memory of the exporter process, and the V8 heap it uses; compare with the fleet size (exporter/README.md, Memory). ${exporterSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(`twin_exporter_process_resident_memory_bytes{${job}}`, {
@@ -532,6 +603,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Event loop lag p99')
+      .description(
+        `How late the exporter’s event loop runs its callbacks (p99): high when ingest or queries saturate it. ${exporterSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(`twin_exporter_nodejs_eventloop_lag_p99_seconds{${job}}`, { legend: '{{instance}}' }),
@@ -543,6 +617,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Open file descriptors')
+      .description(
+        `File descriptors the exporter process holds open (sockets, SQLite files). ${exporterSite}`,
+      )
       .datasource(datasource)
       .withTarget(query(`twin_exporter_process_open_fds{${job}}`, { legend: '{{instance}}' }))
       .unit('short')
@@ -552,6 +629,9 @@ export function debug(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Twin API requests by route and code')
+      .description(
+        `Twin API requests per second by route and status code; 5xx spend the api-availability SLO’s budget. ${exporterSite}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(`sum by (route, code) (rate(twin_api_requests_total{${job}}[$__rate_interval]))`, {
@@ -567,7 +647,7 @@ export function debug(specs: Specs) {
     new TimeSeries()
       .title('State snapshot age, and audit chain verification age')
       .description(
-        `Seconds since the last successful state snapshot and since the audit chain was last verified (the audit alert tickets after ${specs.nonSlo.auditVerifiedWithin}).`,
+        `Seconds since the last successful state snapshot and since the audit chain was last verified (the audit alert tickets after ${specs.nonSlo.auditVerifiedWithin}). ${exporterSite}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -589,7 +669,7 @@ export function debug(specs: Specs) {
     new Stat()
       .title('Audit chain')
       .description(
-        '1: the command audit log’s hash chain verifies. 0 pages: treat as a security incident.',
+        `1: the command audit log’s hash chain verifies. 0 pages: treat as a security incident. ${exporterSite}`,
       )
       .datasource(datasource)
       .withTarget(

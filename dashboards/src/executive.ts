@@ -1,7 +1,8 @@
 /**
  * Executive: is the twin fleet telling the truth, and is it worth it? SLO attainment and error
- * budget per SLO, twin availability, prediction accuracy, actuation success and fleet size, now
- * and as trends over the period (30 days by default, the SLO period).
+ * budget per SLO, twin API availability, actuation success and prediction accuracy, fresh twins
+ * and fleet size, now and as trends over the period (30 days by default, the SLO period). Every SLI
+ * number is its SLO's own (`periodErrorRatio`): the same definition on every panel that shows it.
  */
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as BarGauge } from '@grafana/grafana-foundation-sdk/bargauge';
@@ -25,10 +26,15 @@ import {
   finalize,
   limitThresholds,
   modelVariable,
+  notBySite,
   objectiveThresholds,
   panelLink,
+  periodErrorRatio,
+  periodsOf,
   query,
+  retentionNote,
   runbookLink,
+  siteReasons,
   siteVariable,
   thresholds,
   uids,
@@ -62,10 +68,29 @@ export function executive(specs: Specs) {
   const cls = 'asset_class=~"$asset_class"';
   // The fleet gauges also carry the site.
   const fleet = 'asset_class=~"$asset_class",site=~"$site"';
+  // SLO series: those of the selected classes and models; a series without the label (an SLO
+  // kept by model version has no class, API availability has neither) is kept whatever is chosen.
+  const sloSel = 'asset_class=~"$asset_class|",model=~"$model|"';
+  const period = periodsOf(specs.slos);
+  const retention = retentionNote(specs.slos);
+  const plural: Record<string, string> = {
+    asset_class: 'classes',
+    model: 'models',
+    model_version: 'model versions',
+  };
+  const pct = (ratio: number) => `${+(ratio * 100).toFixed(4)}%`;
+  const sloSite = notBySite(siteReasons.slo);
+  /** The SLO's attainment over its period: 1 − periodErrorRatio, the number every panel shows. */
+  const attainment = (slos: SloView[]) => `1 - (${periodErrorRatio(specs, slos, sloSel)})`;
+  const sloNumber = (s: SloView, what: string) =>
+    `${what} over the ${s.period} SLO period: good ÷ all events of the ${s.name} SLO (${s.title}), ` +
+    `summed over the period from its own recordings (each moment weighted by its traffic)` +
+    `${s.by.length ? ` and across its ${s.by.map((l) => plural[l] ?? l).join(' and ')} in the selection` : ''}: ` +
+    `the same number as its entry in “SLO attainment”. The SLO is ${pct(s.objective)}.`;
 
   const d = baseDashboard('executive', specs)
     .description(
-      'SLO status, error budgets and the fleet’s health for leaders. Numbers are over the SLO period where the title says so; trends follow the time picker.',
+      `SLO status, error budgets and the fleet’s health for leaders. SLO numbers are over the SLO period (${period}) whatever the time picker says; trends follow the time picker.`,
     )
     .time({ from: 'now-30d', to: 'now' })
     .refresh('5m')
@@ -78,23 +103,18 @@ export function executive(specs: Specs) {
   d.withPanel(
     perSloOverrides(
       new Stat()
-        .title('SLO attainment (30d, worst series per SLO)')
+        .title(`SLO attainment (${period})`)
         .description(
-          'Good events / all events over each SLO’s 30-day period, for its worst asset class or model version. Red below that SLO’s objective.',
+          `Good ÷ all events of each SLO over its ${period} period, summed from the SLO’s own recordings (each moment weighted by its traffic) across the selected classes or model versions: the definition the SLO’s budget uses, and the number the other SLI panels here show. Red below that SLO’s objective. Each class or model version also has its own budget, which its alerts burn (“Error budget remaining by SLO and class or model version”, and the on-call dashboard). ${retention} ${sloSite}`,
         )
         .datasource(datasource)
-        .withTarget(
-          query('1 - max by (slo) (slo:sli_error:ratio_rate30d)', {
-            legend: '{{slo}}',
-            instant: true,
-          }),
-        )
+        .withTarget(query(attainment(specs.slos), { legend: '{{slo}}', instant: true }))
         .unit('percentunit')
         .decimals(2)
         .reduceOptions(last())
         .thresholds(objectiveThresholds(Math.min(...specs.slos.map((s) => s.objective))))
         .links([panelLink('SLOs in the twinops app', `${appUrl}/slos`)])
-        .gridPos(grid.place(12, 6)),
+        .gridPos(grid.place(10, 6)),
       specs,
       (s) => [
         {
@@ -107,39 +127,63 @@ export function executive(specs: Specs) {
             ],
           },
         },
-        { id: 'displayName', value: `${s.title} (${+(s.objective * 100).toFixed(4)}%)` },
+        { id: 'displayName', value: `${s.title} (${pct(s.objective)})` },
       ],
     ),
   );
   d.withPanel(
     new BarGauge()
-      .title('Error budget remaining (30d, worst series per SLO)')
+      .title(`Error budget remaining (${period})`)
       .description(
-        '1 = untouched, 0 = spent, below 0 = overspent. Risky changes pause when a budget is spent (runbooks).',
+        `1 − (error ratio ÷ error budget), from the same error ratio as “SLO attainment”: 1 = untouched, 0 = spent, below 0 = overspent (shown as far as it goes: −250% is −250%). Risky changes pause when a budget is spent (runbooks). ${retention} ${sloSite}`,
       )
       .datasource(datasource)
       .withTarget(
-        query('min by (slo) (slo:error_budget_remaining:ratio)', {
-          legend: '{{slo}}',
-          instant: true,
-        }),
+        query(
+          `1 - (${periodErrorRatio(specs, specs.slos, sloSel)}) / on (slo) group_left () twinops_slo:error_budget:ratio`,
+          { legend: '{{slo}}', instant: true },
+        ),
       )
       .unit('percentunit')
-      .min(-1)
       .max(1)
       .displayMode(BarGaugeDisplayMode.Gradient)
       .orientation(VizOrientation.Horizontal)
       .reduceOptions(last())
       .thresholds(budgetThresholds())
       .links([runbookLink(specs, 'README.md', 'Runbooks')])
-      .gridPos(grid.place(12, 6)),
+      .gridPos(grid.place(9, 6)),
+  );
+  d.withPanel(
+    new Stat()
+      .title(`Classes or model versions over budget (${period})`)
+      .description(
+        `Per SLO, how many classes or model versions have spent more than their own error budget (twinops_slo:error_budget_remaining:ratio below 0): each has its own budget and its own burn-rate alerts, so one can be overspent while the SLO as a whole is within it. Details on the on-call dashboard. ${retention} ${sloSite}`,
+      )
+      .datasource(datasource)
+      .withTarget(
+        query(`count by (slo) (twinops_slo:error_budget_remaining:ratio{${sloSel}} < 0)`, {
+          legend: '{{slo}}',
+          instant: true,
+        }),
+      )
+      .unit('short')
+      .noValue('none')
+      .reduceOptions(last())
+      .thresholds(limitThresholds(1))
+      .links([
+        panelLink(
+          'On-call: error budget remaining',
+          `/d/${uids.oncall}?\${__url_time_range}&var-asset_class=\${asset_class}&var-model=\${model}`,
+        ),
+      ])
+      .gridPos(grid.place(5, 6)),
   );
 
   d.withRow(new RowBuilder('The fleet now').gridPos(grid.row()));
   d.withPanel(
     new Stat()
       .title('Fleet size')
-      .description('Assets held in the twin state.')
+      .description('Assets held in the twin state, of the selected classes and sites.')
       .datasource(datasource)
       .withTarget(query(`sum(twin_site_assets{${fleet}})`, { legend: 'assets', instant: true }))
       .unit('short')
@@ -155,9 +199,9 @@ export function executive(specs: Specs) {
   );
   d.withPanel(
     new Stat()
-      .title('Twin availability: fresh twins')
+      .title('Fresh twins now')
       .description(
-        `Share of twins whose newest physical point is fresh (not stale) at the last evaluation. The freshness SLO asks ${+(freshness.objective * 100).toFixed(4)}% of checks fresh.`,
+        `Share of twins whose newest physical point is fresh (not stale) at the exporter’s last evaluation, of the selected classes and sites. A snapshot, not the freshness SLO: that counts fresh checks over its ${freshness.period} period (“SLO attainment”). Red below the freshness objective, ${pct(freshness.objective)}.`,
       )
       .datasource(datasource)
       .withTarget(
@@ -175,17 +219,12 @@ export function executive(specs: Specs) {
   );
   d.withPanel(
     new Stat()
-      .title('Twin API availability (30d)')
+      .title(`Twin API availability (${api.period})`)
       .description(
-        `Twin API requests answered without a 5xx; the SLO is ${+(api.objective * 100).toFixed(4)}%.`,
+        `${sloNumber(api, 'Twin API requests answered without a 5xx')} ${retention} ${sloSite}`,
       )
       .datasource(datasource)
-      .withTarget(
-        query('1 - max(slo:sli_error:ratio_rate30d{slo="api-availability"})', {
-          legend: 'available',
-          instant: true,
-        }),
-      )
+      .withTarget(query(attainment([api]), { legend: 'available', instant: true }))
       .unit('percentunit')
       .decimals(3)
       .reduceOptions(last())
@@ -195,17 +234,12 @@ export function executive(specs: Specs) {
   );
   d.withPanel(
     new Stat()
-      .title('Actuation success (period)')
+      .title(`Actuation success (${actuation.period})`)
       .description(
-        `Commands that ended applied (acked and converged), of all commands with an outcome in the time range. The SLO is ${+(actuation.objective * 100).toFixed(4)}%.`,
+        `${sloNumber(actuation, 'Commands that ended applied (acked and converged), of all commands with an outcome,')} ${retention} ${sloSite}`,
       )
       .datasource(datasource)
-      .withTarget(
-        query(
-          `sum(increase(twin_command_outcomes_total{outcome="applied",${cls}}[$__range])) / sum(increase(twin_command_outcomes_total{${cls}}[$__range]))`,
-          { legend: 'applied', instant: true },
-        ),
-      )
+      .withTarget(query(attainment([actuation]), { legend: 'applied', instant: true }))
       .unit('percentunit')
       .decimals(2)
       .reduceOptions(last())
@@ -218,17 +252,12 @@ export function executive(specs: Specs) {
   );
   d.withPanel(
     new Stat()
-      .title('Prediction accuracy (period)')
+      .title(`Prediction accuracy (${accuracy.period})`)
       .description(
-        `Scored predictions within tolerance (classification correct), all models. The SLO is ${+(accuracy.objective * 100).toFixed(4)}% per model version.`,
+        `${sloNumber(accuracy, 'Scored predictions within tolerance (classification correct)')} ${retention} ${sloSite}`,
       )
       .datasource(datasource)
-      .withTarget(
-        query(
-          'sum(increase(twin_prediction_within_tolerance_total{model=~"$model"}[$__range])) / sum(increase(twin_prediction_scored_total{model=~"$model"}[$__range]))',
-          { legend: 'within tolerance', instant: true },
-        ),
-      )
+      .withTarget(query(attainment([accuracy]), { legend: 'within tolerance', instant: true }))
       .unit('percentunit')
       .decimals(2)
       .reduceOptions(last())
@@ -240,11 +269,18 @@ export function executive(specs: Specs) {
   d.withRow(new RowBuilder('Trends over the period').gridPos(grid.row()));
   d.withPanel(
     new TimeSeries()
-      .title('Error budget remaining by SLO')
-      .description('The worst class or model version of each SLO, over time.')
+      .title('Error budget remaining by SLO and class or model version')
+      .description(
+        `Each class or model version’s own budget over time (twinops_slo:error_budget_remaining:ratio), the one its burn-rate alerts spend: “Error budget remaining” above combines them, weighted by traffic. Below 0 (red) is overspent, with no floor. ${retention} ${sloSite}`,
+      )
       .datasource(datasource)
-      .withTarget(query('min by (slo) (slo:error_budget_remaining:ratio)', { legend: '{{slo}}' }))
+      .withTarget(
+        query(`twinops_slo:error_budget_remaining:ratio{${sloSel}}`, {
+          legend: '{{slo}} {{asset_class}}{{model}} {{model_version}}',
+        }),
+      )
       .unit('percentunit')
+      .max(1)
       .thresholds(thresholds([null, 'red'], [0, 'transparent']))
       .thresholdsStyle(lineThresholds())
       .gridPos(grid.place(12, 8)),
@@ -253,7 +289,7 @@ export function executive(specs: Specs) {
     new TimeSeries()
       .title('Prediction accuracy by model')
       .description(
-        `Share of scored predictions within tolerance. Dashed: the ${+(accuracy.objective * 100).toFixed(4)}% objective.`,
+        `Share of scored predictions within tolerance, over Grafana’s rate interval: the trend, not the ${accuracy.period} SLO number. Dashed: the ${pct(accuracy.objective)} objective. ${notBySite(siteReasons.predictions)}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -277,7 +313,9 @@ export function executive(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Actuation outcomes')
-      .description('Commands reaching each outcome per second; applied is success.')
+      .description(
+        `Commands reaching each outcome per second; applied is success. ${notBySite(siteReasons.commands)}`,
+      )
       .datasource(datasource)
       .withTarget(
         query(`sum by (outcome) (rate(twin_command_outcomes_total{${cls}}[$__rate_interval]))`, {
@@ -290,6 +328,7 @@ export function executive(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Fleet size by class')
+      .description('Assets held in the twin state per class, of the selected classes and sites.')
       .datasource(datasource)
       .withTarget(
         query(`sum by (asset_class) (twin_site_assets{${fleet}})`, { legend: '{{asset_class}}' }),
@@ -300,7 +339,9 @@ export function executive(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Stale twins by class')
-      .description('Twins whose newest physical point is older than the staleness limit.')
+      .description(
+        'Twins whose newest physical point is older than the staleness limit, of the selected classes and sites.',
+      )
       .datasource(datasource)
       .withTarget(
         query(`sum by (asset_class) (twin_site_stale_assets{${fleet}})`, {

@@ -11,11 +11,13 @@
  * simulator with a mid-run model version (rollout annotation), a drifting valve and a skewed
  * clock; two waves of commands, rejected points and a malformed request; then a kill switch, so
  * the firing-alerts panel shows TwinActuationKillSwitchEngaged once its `for: 1m` has passed.
- * Every wait is for a condition; the per-panel report goes to the console and
- * dashboards/.artifacts/live-report.{md,json}.
+ * Classification predictions (one of each confusion matrix cell per wave) feed the precision,
+ * recall and F1 panel. Every wait is for a condition; the per-panel report goes to the console and
+ * dashboards/.artifacts/live-report.{md,json}. Last, the executive's SLO numbers and the on-call
+ * dashboard's error budgets, queried at the same instant, must agree for every SLO and class.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -32,8 +34,9 @@ import { defaultClasses, startSimulation, type SimulationHandle } from '../../te
 import { startExporterProcess, type ExporterProcess } from '../../test/support/exporter-process.js';
 import { buildDashboards, dashboardsDir } from './dashboards.js';
 import { parseLabelValues, parseQuery } from './promql.js';
+import { periodsOf } from './common.js';
 import { queriesOf, type PanelQuery } from './queries.js';
-import { alertsDir, loadDashboardSpecs } from './specs.js';
+import { generatedRuleFiles, loadDashboardSpecs } from './specs.js';
 
 const specs = loadDashboardSpecs();
 const operatorToken = 'operator-token-dashboards-0123';
@@ -46,12 +49,16 @@ const commanded = [
   ['valve-2', 'valve', 'rejected_by_device'],
   ['conveyor-3', 'conveyor', 'timed_out'],
 ] as const;
-const ruleFiles = [
-  ...readdirSync(join(alertsDir, 'generated', 'slo-rules'))
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => join(alertsDir, 'generated', 'slo-rules', f)),
-  join(alertsDir, 'generated', 'non-slo-rules.yaml'),
-];
+/** The production rule files: every SLO's rules and the non-SLO alerts. */
+const ruleFiles = generatedRuleFiles();
+/** A classification model (fault or not) and, per wave, one prediction of each matrix cell. */
+const classifier = { name: 'pump-fault-classifier', version: '1.0.0' };
+const classified = [
+  ['pump-1', 1, 1], // tp
+  ['pump-2', 1, 0], // fp
+  ['pump-3', 0, 1], // fn
+  ['pump-4', 0, 0], // tn
+] as const;
 
 interface Outcome {
   query: PanelQuery;
@@ -115,16 +122,19 @@ describe('live: every dashboard query returns data from a real exporter', () => 
             ),
           },
           prediction: {
-            rules: defaultClasses.flatMap((c) =>
-              c.properties.map((p) => ({
-                kind: 'regression',
-                property: p.name,
-                model: c.model.name,
-                tolerance: { kind: 'absolute', epsilon: p.tolerance },
-              })),
-            ),
+            rules: [
+              ...defaultClasses.flatMap((c) =>
+                c.properties.map((p) => ({
+                  kind: 'regression',
+                  property: p.name,
+                  model: c.model.name,
+                  tolerance: { kind: 'absolute', epsilon: p.tolerance },
+                })),
+              ),
+              { kind: 'classification', property: 'fault', model: classifier.name, positive: 1 },
+            ],
           },
-          vettedModels: defaultClasses.map((c) => c.model),
+          vettedModels: [...defaultClasses.map((c) => c.model), classifier],
         },
         metrics: { perAsset: { enabled: true, maxAssets: 100 } },
         commands: {
@@ -247,6 +257,72 @@ describe('live: every dashboard query returns data from a real exporter', () => 
       },
     ],
   });
+  /** One gauge point of `property` for an asset of the simulated fleet (its class, its site kept). */
+  const sendValue = async (
+    assetId: string,
+    assetClass: string,
+    value: number,
+    timeMs: number,
+    attributes: Record<string, string>,
+  ) => {
+    const response = await fetch(`${exporter.otlpUrl}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: {
+              attributes: [
+                { key: 'twin.asset.id', value: { stringValue: assetId } },
+                { key: 'twin.asset.class', value: { stringValue: assetClass } },
+              ],
+            },
+            scopeMetrics: [
+              {
+                scope: { name: 'dashboards-live-test' },
+                metrics: [
+                  {
+                    name: 'twin.value',
+                    gauge: {
+                      dataPoints: [
+                        {
+                          timeUnixNano: `${BigInt(timeMs) * 1_000_000n}`,
+                          asDouble: value,
+                          attributes: Object.entries(attributes).map(([key, v]) => ({
+                            key,
+                            value: { stringValue: v },
+                          })),
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+  };
+  /** A prediction of `fault` for each classified pump, then the physical value that scores it. */
+  const classify = async () => {
+    const at = Date.now();
+    for (const [asset, predicted] of classified) {
+      await sendValue(asset, 'pump', predicted, at, {
+        'twin.source': 'model',
+        'twin.property': 'fault',
+        'twin.model.name': classifier.name,
+        'twin.model.version': classifier.version,
+      });
+    }
+    for (const [asset, , actual] of classified) {
+      await sendValue(asset, 'pump', actual, at, {
+        'twin.source': 'physical',
+        'twin.property': 'fault',
+      });
+    }
+  };
   const prom = async (path: string) => {
     const response = await fetch(`${prometheus.url}${path}`);
     const body = (await response.json()) as { status: string; error?: string; data: unknown };
@@ -301,6 +377,7 @@ describe('live: every dashboard query returns data from a real exporter', () => 
       ],
     });
     await producer.disconnect();
+    await classify();
     return Promise.all(ids.map(outcomeOf));
   };
 
@@ -402,6 +479,11 @@ describe('live: every dashboard query returns data from a real exporter', () => 
         for (const l of labels.get(sel.metric) ?? []) alertLabels.add(l);
     }
     add('ALERTS', alertLabels);
+    // ALERTS_FOR_STATE: the same series without alertstate, valued at the time it became active.
+    add(
+      'ALERTS_FOR_STATE',
+      [...alertLabels].filter((l) => l !== 'alertstate'),
+    );
 
     const problems: string[] = [];
     const queries = [...buildDashboards(specs).values()].flatMap(queriesOf);
@@ -415,7 +497,8 @@ describe('live: every dashboard query returns data from a real exporter', () => 
           !exporterMetrics.has(s.metric) &&
           !recorded.has(s.metric) &&
           s.metric !== 'up' &&
-          s.metric !== 'ALERTS'
+          s.metric !== 'ALERTS' &&
+          s.metric !== 'ALERTS_FOR_STATE'
         ) {
           problems.push(`${where}: ${s.metric} is neither exported nor recorded`);
           continue;
@@ -554,4 +637,90 @@ describe('live: every dashboard query returns data from a real exporter', () => 
       );
     expect(empty).toEqual([]);
   }, 300_000);
+
+  it('the executive and on-call numbers of each SLO agree on the same data', async () => {
+    const built = buildDashboards(specs);
+    const target = (file: 'executive.json' | 'oncall.json', title: string) => {
+      const found = queriesOf(built.get(file)!).find(
+        (q) => q.kind === 'panel' && q.title === title,
+      );
+      if (!found) throw new Error(`${file}: no panel ${title}`);
+      return found.expr;
+    };
+    const period = periodsOf(specs.slos);
+    const exAttainment = target('executive.json', `SLO attainment (${period})`);
+    const exBudget = target('executive.json', `Error budget remaining (${period})`);
+    // The executive's SLI stats, each titled with its SLO's period.
+    const periodOf = (name: string) => specs.slos.find((s) => s.name === name)!.period;
+    const exSli: Record<string, string> = Object.fromEntries(
+      (
+        [
+          ['actuation-success', 'Actuation success'],
+          ['api-availability', 'Twin API availability'],
+          ['prediction-accuracy', 'Prediction accuracy'],
+        ] as const
+      ).map(([name, title]) => [name, target('executive.json', `${title} (${periodOf(name)})`)]),
+    );
+    const ocBudget = target('oncall.json', 'Error budget remaining ($slo)');
+    /** Grafana's variables bound: the given values, every other one "All" (`.*`). */
+    const bind = (expr: string, values: Record<string, string> = {}) =>
+      expr.replace(/\$\{?([A-Za-z_]\w*)\}?/g, (_, name: string) => values[name] ?? '.*');
+    const close = (a: number, b: number) =>
+      (Number.isNaN(a) && Number.isNaN(b)) ||
+      Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+    const compared: string[] = [];
+    const problems: string[] = [];
+    for (const slo of specs.slos) {
+      // One instant for both dashboards: this SLO's last rule evaluation, so the executive's sums
+      // and the on-call recordings read the same samples.
+      const samples = await prometheus.samples(
+        `twinops_slo:error_budget_remaining:ratio{slo="${slo.name}"}[10s]`,
+      );
+      const at = Math.max(...samples.flatMap((s) => s.values.map(([t]) => t)));
+      expect(Number.isFinite(at), `${slo.name}: no recorded budget`).toBe(true);
+      const oncall = (await prometheus.query(bind(ocBudget), at)).filter(
+        (r) => r.metric.slo === slo.name,
+      );
+      expect(oncall.length, slo.name).toBeGreaterThan(0);
+      // The executive filters by class and model; a series it can single out is compared.
+      const key = (m: Record<string, string>) => `${m.asset_class ?? ''}\u0000${m.model ?? ''}`;
+      const sharing = new Map<string, number>();
+      for (const r of oncall) sharing.set(key(r.metric), (sharing.get(key(r.metric)) ?? 0) + 1);
+      for (const r of oncall) {
+        if (sharing.get(key(r.metric))! > 1) continue;
+        const values = {
+          ...(r.metric.asset_class ? { asset_class: r.metric.asset_class } : {}),
+          ...(r.metric.model ? { model: r.metric.model } : {}),
+        };
+        const where = `${slo.name} ${JSON.stringify(values)}`;
+        const remaining = Number(r.value[1]);
+        const one = async (expr: string) => {
+          const result = await prometheus.query(bind(expr, values), at);
+          const row = result.find((x) => (x.metric.slo ?? slo.name) === slo.name);
+          return row ? Number(row.value[1]) : Number.NaN;
+        };
+        const attainment = await one(exAttainment);
+        const budget = await one(exBudget);
+        // On-call: budget remaining = 1 − error ratio ÷ error budget, so the executive's
+        // attainment must be 1 − (1 − remaining) × error budget.
+        const expected = 1 - (1 - remaining) * slo.errorBudget;
+        if (!close(attainment, expected))
+          problems.push(`${where}: executive attainment ${attainment}, on-call ${expected}`);
+        if (!close(budget, remaining))
+          problems.push(`${where}: executive budget ${budget}, on-call ${remaining}`);
+        if (exSli[slo.name]) {
+          const sli = await one(exSli[slo.name]!);
+          if (!close(sli, attainment))
+            problems.push(`${where}: executive SLI stat ${sli}, attainment ${attainment}`);
+        }
+        compared.push(`${where}: attainment ${attainment}, budget remaining ${remaining}`);
+      }
+    }
+    console.log(`executive = on-call:\n  ${compared.join('\n  ')}`);
+    expect(problems).toEqual([]);
+    // Every SLO, and for the class SLOs more than one class.
+    expect(new Set(compared.map((c) => c.split(' ')[0])).size).toBe(specs.slos.length);
+    expect(compared.length).toBeGreaterThan(specs.slos.length);
+  }, 60_000);
 });

@@ -18,6 +18,7 @@ import {
   GraphThresholdsStyleConfigBuilder,
   GraphThresholdsStyleMode,
   ReduceDataOptionsBuilder,
+  TableSortByFieldStateBuilder,
   VizOrientation,
 } from '@grafana/grafana-foundation-sdk/common';
 import {
@@ -33,18 +34,66 @@ import {
   limitThresholds,
   modelVariable,
   modelVersionVariable,
+  notBySite,
   panelLink,
+  periodsOf,
   query,
+  retentionNote,
   runbookLink,
+  siteReasons,
   siteVariable,
   sloVariable,
   thresholds,
   uids,
+  withRunbookLabel,
 } from './common.js';
-import type { Specs } from './specs.js';
+import type { SloView, Specs, Tier } from './specs.js';
 
 const last = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
 const dashed = () => new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed);
+const tierColor = (t: Pick<Tier, 'severity'>) => (t.severity === 'page' ? 'red' : 'orange');
+
+/** The labels the firing-alerts table shows, one column each where some alert has it. */
+export const alertColumns = [
+  'alertname',
+  'severity',
+  'tier',
+  'slo',
+  'asset_class',
+  'model',
+  'model_version',
+  'scope',
+  'instance',
+  'reason',
+  'topic',
+] as const;
+
+/**
+ * What each SLO's fastest burn-rate alert compares, per SLO: the worst series of
+ * min(error ratio over the tier's long window, over its short window) ÷ the error budget, kept
+ * only where the long window holds the SLO's `minEvents`. The alert fires when both windows exceed
+ * the factor with that many events, i.e. when this does. Each SLO's own fastest tier (its preset,
+ * its overrides), so one term per SLO.
+ */
+export function fastBurnQuery(specs: Specs, selector: string): string {
+  const sumBy = (by: string[], expr: string) =>
+    by.length ? `sum by (${by.join(', ')}) (${expr})` : `sum(${expr})`;
+  const terms = specs.slos.flatMap((s) => {
+    const tier = s.tiers[0];
+    if (!tier) return [];
+    const sel = `slo="${s.name}",${selector}`;
+    const long = `twinops_slo:sli_error:ratio_rate${tier.longWindow}{${sel}}`;
+    const short = `twinops_slo:sli_error:ratio_rate${tier.shortWindow}{${sel}}`;
+    const events = `${sumBy(s.by, `increase(${s.total}[${tier.longWindow}])`)} >= ${s.minEvents}`;
+    return [
+      `((${long} <= ${short}) or (${short} < ${long})) and on (${s.by.join(', ')}) ${events}`,
+    ];
+  });
+  return (
+    `max by (slo) (\n  (\n    ${terms.map((t) => `(${t})`).join('\n    or\n    ')}\n  )\n` +
+    '  / on (slo) group_left () twinops_slo:error_budget:ratio\n)'
+  );
+}
 
 /**
  * Annotations from Prometheus. Grafana's Prometheus annotation support reads the query from
@@ -139,29 +188,57 @@ export function oncall(specs: Specs) {
     .annotation(modelVersionRollouts());
 
   d.withRow(new RowBuilder('Now').gridPos(grid.row()));
+  const runbookUrl = `${specs.runbooks}/\${__data.fields.runbook}`;
   d.withPanel(
     new Table()
       .title('Firing alerts')
       .description(
-        'Alerts firing in this Prometheus (ALERTS), with their labels. Each alert’s runbook_url says what to do.',
+        'Alerts firing in this Prometheus, newest first, with the labels that say where: SLO, tier, class or model version, kill-switch scope, exporter instance, reject reason, Kafka topic (a column appears when some alert has that label). Active since: when the alert became active (ALERTS_FOR_STATE), its `for` included. Runbook: the page the alert’s runbook_url opens (click the alert name or the file). ' +
+          notBySite(siteReasons.alerts),
       )
       .datasource(datasource)
       .withTarget(
         query(
-          'sort_desc(sum by (alertname, severity, tier, slo, asset_class, model, model_version, scope, instance) (ALERTS{alertstate="firing"}))',
+          withRunbookLabel(
+            `min by (${alertColumns.join(', ')}) (ALERTS_FOR_STATE and ignoring (alertstate) ALERTS{alertstate="firing"}) * 1000`,
+            specs,
+          ),
           { instant: true, table: true },
         ),
       )
       .withTransformation({
         id: 'organize',
-        options: { excludeByName: { Time: true, Value: true } },
+        options: {
+          excludeByName: { Time: true },
+          indexByName: Object.fromEntries(
+            [...alertColumns, 'Value', 'runbook'].map((name, i) => [name, i]),
+          ),
+          renameByName: { Value: 'Active since' },
+        },
       })
+      .sortBy([new TableSortByFieldStateBuilder().displayName('Active since').desc(true)])
+      .overrideByName('Active since', [{ id: 'unit', value: 'dateTimeFromNow' }])
+      .overrideByName('alertname', [
+        {
+          id: 'links',
+          value: [{ title: `Runbook for \${__value.text}`, url: runbookUrl, targetBlank: true }],
+        },
+      ])
+      .overrideByName('runbook', [
+        {
+          id: 'links',
+          value: [{ title: `Open \${__value.text}`, url: runbookUrl, targetBlank: true }],
+        },
+      ])
       .links([runbookLink(specs, 'README.md', 'Runbooks')])
       .gridPos(grid.place(12, 7)),
   );
   d.withPanel(
     new Stat()
       .title('Stale twins')
+      .description(
+        'Twins whose newest physical point is older than the staleness limit, at the exporter’s last evaluation, of the selected classes and sites.',
+      )
       .datasource(datasource)
       .withTarget(
         query(`sum(twin_site_stale_assets{${fleet}})`, { legend: 'stale', instant: true }),
@@ -181,6 +258,9 @@ export function oncall(specs: Specs) {
   d.withPanel(
     new Stat()
       .title('Diverged twins')
+      .description(
+        'Twins that differ from their physical asset beyond tolerance for longer than the grace period, at the last evaluation, of the selected classes and sites.',
+      )
       .datasource(datasource)
       .withTarget(
         query(`sum(twin_site_diverged_assets{${fleet}})`, { legend: 'diverged', instant: true }),
@@ -197,36 +277,61 @@ export function oncall(specs: Specs) {
       ])
       .gridPos(grid.place(3, 7)),
   );
-  d.withPanel(
-    new Stat()
-      .title('Current burn rate (worst)')
-      .description(
-        'Error ratio over 5m ÷ error budget, per SLO: 1 spends the budget exactly over the period.',
-      )
-      .datasource(datasource)
-      .withTarget(
-        query('max by (slo) (slo:current_burn_rate:ratio{slo=~"$slo"})', {
-          legend: '{{slo}}',
-          instant: true,
-        }),
-      )
-      .unit('x')
-      .decimals(1)
-      .reduceOptions(last())
-      .thresholds(
-        thresholds(
-          [null, 'green'],
-          ...[...specs.tiers]
-            .sort((a, b) => a.factor - b.factor)
-            .map((t): [number, string] => [t.factor, t.severity === 'page' ? 'red' : 'orange']),
-        ),
-      )
-      .gridPos(grid.place(3, 7)),
-  );
+  const fast = specs.tiers[0]!;
+  const fastest = (s: SloView) => s.tiers[0];
+  // SLOs whose fastest tier is not the default one (another preset, or overridden).
+  const ownFastest = specs.slos.filter((s) => {
+    const own = fastest(s);
+    return (
+      own &&
+      (own.id !== fast.id ||
+        own.factor !== fast.factor ||
+        own.severity !== fast.severity ||
+        own.longWindow !== fast.longWindow ||
+        own.shortWindow !== fast.shortWindow ||
+        own.for !== fast.for)
+    );
+  });
+  const tierText = (t: Tier) =>
+    `${t.longWindow} and ${t.shortWindow}, ${t.severity === 'page' ? 'pages' : 'tickets'} above ${t.factor}× for ${t.for}`;
+  const burnNow = new Stat()
+    .title('Burn rate now, fastest tier (worst)')
+    .description(
+      `What each SLO’s fastest burn-rate alert compares, for the worst of the selected classes or model versions: the smaller of the burn rates over the tier’s two windows (burn = error ratio ÷ the SLO’s error budget), shown only where the long window holds the SLO’s minimum number of events. The alert fires when both windows exceed the factor, so this reaches the factor (red for a page, orange for a ticket) only while the alert’s condition holds; it still waits its \`for\`. The ${fast.id} tier: ${tierText(fast)}.${ownFastest.map((s) => ` ${s.name}: its ${fastest(s)!.id} tier, ${tierText(fastest(s)!)}.`).join('')} 1× spends the budget exactly over the period. ${notBySite(siteReasons.slo)}`,
+    )
+    .datasource(datasource)
+    .withTarget(
+      query(fastBurnQuery(specs, `slo=~"$slo",${cls}`), { legend: '{{slo}}', instant: true }),
+    )
+    .unit('x')
+    .decimals(1)
+    .reduceOptions(last())
+    .thresholds(thresholds([null, 'green'], [fast.factor, tierColor(fast)]))
+    .gridPos(grid.place(3, 7));
+  // An SLO whose fastest tier has another factor or severity gets its own threshold.
+  for (const s of ownFastest) {
+    const own = fastest(s)!;
+    if (own.factor === fast.factor && own.severity === fast.severity) continue;
+    burnNow.overrideByName(s.name, [
+      {
+        id: 'thresholds',
+        value: {
+          mode: 'absolute',
+          steps: [
+            { value: null, color: 'green' },
+            { value: own.factor, color: tierColor(own) },
+          ],
+        },
+      },
+    ]);
+  }
+  d.withPanel(burnNow);
   d.withPanel(
     new Stat()
       .title('Kill switches')
-      .description('1: engaged, every command for that scope is refused.')
+      .description(
+        `1: engaged, every command for that scope (an asset class, or global) is refused. ${notBySite(siteReasons.commands)}`,
+      )
       .datasource(datasource)
       .withTarget(
         query('max by (scope) (twin_command_kill_switch_engaged{scope=~"$scope"})', {
@@ -247,6 +352,26 @@ export function oncall(specs: Specs) {
   );
 
   d.withRow(new RowBuilder('Error budget burn ($slo)').gridPos(grid.row()));
+  /** SLOs whose alerts do not use this default tier as drawn (another preset, or overrides). */
+  const otherTiers = (tier: Tier) => {
+    const differ = specs.slos.flatMap((s) => {
+      const own = s.tiers.find((t) => t.id === tier.id);
+      if (!own)
+        return [
+          `${s.name} has no ${tier.id} tier (its tiers: ${s.tiers.map((t) => t.id).join(', ')})`,
+        ];
+      const changes = [
+        own.longWindow !== tier.longWindow || own.shortWindow !== tier.shortWindow
+          ? `windows ${own.longWindow} and ${own.shortWindow}`
+          : '',
+        own.factor !== tier.factor ? `factor ${own.factor}×` : '',
+        own.severity !== tier.severity ? `severity ${own.severity}` : '',
+        own.for !== tier.for ? `for ${own.for}` : '',
+      ].filter(Boolean);
+      return changes.length ? [`${s.name}’s ${tier.id} tier has ${changes.join(', ')}`] : [];
+    });
+    return differ.length ? ` Not every SLO uses this tier as drawn: ${differ.join('; ')}.` : '';
+  };
   for (const tier of specs.tiers) {
     d.withPanel(
       new TimeSeries()
@@ -254,26 +379,24 @@ export function oncall(specs: Specs) {
           `Burn rate, ${tier.id} tier: ${tier.longWindow} and ${tier.shortWindow} (${tier.severity} above ${tier.factor}×)`,
         )
         .description(
-          `Error ratio over each window ÷ the SLO’s error budget. The ${tier.id} tier ${tier.severity === 'page' ? 'pages' : 'opens a ticket'} when both windows stay above ${tier.factor}× (dashed).`,
+          `Error ratio over each window ÷ the SLO’s error budget, per class or model version. The ${tier.id} tier ${tier.severity === 'page' ? 'pages' : 'opens a ticket'} when both windows stay above ${tier.factor}× (dashed) for ${tier.for}, with at least the SLO’s minimum number of events in the long window.${otherTiers(tier)} ${notBySite(siteReasons.slo)}`,
         )
         .datasource(datasource)
         .withTarget(
           query(
-            `slo:sli_error:ratio_rate${tier.longWindow}{slo=~"$slo",${cls}} / on (slo) group_left () slo:error_budget:ratio`,
+            `twinops_slo:sli_error:ratio_rate${tier.longWindow}{slo=~"$slo",${cls}} / on (slo) group_left () twinops_slo:error_budget:ratio`,
             { legend: `{{slo}} {{asset_class}}{{model}} {{model_version}} ${tier.longWindow}` },
           ),
         )
         .withTarget(
           query(
-            `slo:sli_error:ratio_rate${tier.shortWindow}{slo=~"$slo",${cls}} / on (slo) group_left () slo:error_budget:ratio`,
+            `twinops_slo:sli_error:ratio_rate${tier.shortWindow}{slo=~"$slo",${cls}} / on (slo) group_left () twinops_slo:error_budget:ratio`,
             { legend: `{{slo}} {{asset_class}}{{model}} {{model_version}} ${tier.shortWindow}` },
           ),
         )
         .unit('x')
         .min(0)
-        .thresholds(
-          thresholds([null, 'green'], [tier.factor, tier.severity === 'page' ? 'red' : 'orange']),
-        )
+        .thresholds(thresholds([null, 'green'], [tier.factor, tierColor(tier)]))
         .thresholdsStyle(dashed())
         .gridPos(grid.place(6, 8)),
     );
@@ -282,17 +405,16 @@ export function oncall(specs: Specs) {
     new BarGauge()
       .title('Error budget remaining ($slo)')
       .description(
-        'Per SLO and class (or model version) over the 30-day period. 1 untouched, 0 spent.',
+        `Per SLO and class (or model version) over the ${periodsOf(specs.slos)} SLO period (twinops_slo:error_budget_remaining:ratio): each has its own budget, the one its burn-rate alerts spend. 1 untouched, 0 spent, below 0 overspent (shown as far as it goes: −250% is −250%). ${retentionNote(specs.slos)} ${notBySite(siteReasons.slo)}`,
       )
       .datasource(datasource)
       .withTarget(
-        query(`slo:error_budget_remaining:ratio{slo=~"$slo",${cls}}`, {
+        query(`twinops_slo:error_budget_remaining:ratio{slo=~"$slo",${cls}}`, {
           legend: '{{slo}} {{asset_class}}{{model}} {{model_version}}',
           instant: true,
         }),
       )
       .unit('percentunit')
-      .min(-1)
       .max(1)
       .displayMode(BarGaugeDisplayMode.Basic)
       .orientation(VizOrientation.Horizontal)
@@ -316,7 +438,7 @@ export function oncall(specs: Specs) {
     new TimeSeries()
       .title('Sync latency p95 / p99 by class (physical points)')
       .description(
-        `Exporter receipt time − source observation time. The sync-latency SLO counts a point good within ${specs.syncLatencyThreshold} s (dashed).`,
+        `Exporter receipt time − source observation time. The sync-latency SLO counts a point good within ${specs.syncLatencyThreshold} s (dashed). ${notBySite(siteReasons.sli)}`,
       )
       .datasource(datasource)
       .withTarget(syncQuantile(0.95))
@@ -332,7 +454,7 @@ export function oncall(specs: Specs) {
     new TimeSeries()
       .title('Diverged twins by class')
       .description(
-        'Assets whose twin differs from the physical state beyond tolerance for longer than the grace period.',
+        'Assets whose twin differs from the physical state beyond tolerance for longer than the grace period, of the selected classes and sites.',
       )
       .datasource(datasource)
       .withTarget(
@@ -349,6 +471,9 @@ export function oncall(specs: Specs) {
   d.withPanel(
     new TimeSeries()
       .title('Stale twins by class')
+      .description(
+        'Twins whose newest physical point is older than the staleness limit, of the selected classes and sites. A whole class stale at once: see the telemetry-absent runbook.',
+      )
       .datasource(datasource)
       .withTarget(
         query(`sum by (asset_class) (twin_site_stale_assets{${fleet}})`, {
@@ -368,7 +493,7 @@ export function oncall(specs: Specs) {
     new TimeSeries()
       .title('Convergence p95 by class, and oldest unconverged change')
       .description(
-        `Time from a new desired version to the matching reported one. The convergence SLO counts a change good within ${specs.convergenceThreshold} s (dashed); changes never reported show as the oldest unconverged age.`,
+        `Time from a new desired version to the matching reported one. The convergence SLO counts a change good within ${specs.convergenceThreshold} s (dashed); changes never reported show as the oldest unconverged age. ${notBySite(siteReasons.sli)}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -393,7 +518,7 @@ export function oncall(specs: Specs) {
     new TimeSeries()
       .title('Prediction error ratio by model version ($model)')
       .description(
-        'Scored predictions outside tolerance; the prediction-accuracy SLO allows its error budget (dashed).',
+        `Scored predictions outside tolerance, over Grafana’s rate interval; the prediction-accuracy SLO allows its error budget (dashed). ${notBySite(siteReasons.predictions)}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -421,7 +546,7 @@ export function oncall(specs: Specs) {
     new TimeSeries()
       .title('Actuation failure rate by outcome')
       .description(
-        `Commands ending in each non-applied outcome, as a share of all outcomes. The actuation-success SLO allows ${+(actuation.errorBudget * 100).toFixed(4)}% (dashed).`,
+        `Commands ending in each non-applied outcome, as a share of all outcomes. The actuation-success SLO allows ${+(actuation.errorBudget * 100).toFixed(4)}% (dashed). ${notBySite(siteReasons.commands)}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -441,7 +566,7 @@ export function oncall(specs: Specs) {
     new Table()
       .title('Recent commands (time range)')
       .description(
-        'Command outcomes and guard refusals in the time range, by class and command. Each command’s detail, approvals and audit trail are in the twinops app.',
+        `Command outcomes and guard refusals in the time range, by class and command. Each command’s detail, approvals and audit trail are in the twinops app. ${notBySite(siteReasons.commands)}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -475,9 +600,9 @@ export function oncall(specs: Specs) {
   );
   d.withPanel(
     new TimeSeries()
-      .title('Command ack latency p95, and outbox depth')
+      .title('Command ack and convergence p95, outbox depth and dispatch failures')
       .description(
-        'Dispatch to the device’s ack; commands accepted and not yet sent to the devices.',
+        `p95 of dispatch to the device’s ack, and of dispatch to the reported state matching the command, per class; commands accepted and not yet sent to the devices (outbox depth); failed attempts to hand commands to the devices, per second (retried). ${notBySite(siteReasons.commands)}`,
       )
       .datasource(datasource)
       .withTarget(
@@ -486,9 +611,24 @@ export function oncall(specs: Specs) {
           { legend: '{{asset_class}} ack p95' },
         ),
       )
+      .withTarget(
+        query(
+          `histogram_quantile(0.95, sum by (asset_class, le) (rate(twin_command_convergence_seconds_bucket{${cls}}[$__rate_interval])))`,
+          { legend: '{{asset_class}} convergence p95' },
+        ),
+      )
       .withTarget(query('sum(twin_command_outbox_depth)', { legend: 'outbox depth' }))
+      .withTarget(
+        query('sum(rate(twin_command_dispatch_failures_total[$__rate_interval]))', {
+          legend: 'dispatch failures',
+        }),
+      )
       .overrideByName('outbox depth', [
         { id: 'unit', value: 'short' },
+        { id: 'custom.axisPlacement', value: 'right' },
+      ])
+      .overrideByName('dispatch failures', [
+        { id: 'unit', value: 'cps' },
         { id: 'custom.axisPlacement', value: 'right' },
       ])
       .unit('s')
@@ -501,7 +641,7 @@ export function oncall(specs: Specs) {
       .description(
         'Commands refused before dispatch, by the guard and its stable reason code; and write ' +
           'requests refused before their body was read, for want of a valid login (never ' +
-          'audited: counted by route and reason).',
+          `audited: counted by route and reason). ${notBySite(siteReasons.commands)}`,
       )
       .datasource(datasource)
       .withTarget(
