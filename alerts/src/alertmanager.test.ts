@@ -29,7 +29,7 @@ describe('Alertmanager config', () => {
   it('amtool check-config passes', async () => {
     const { stdout } = await run(amtoolBinary, ['check-config', configPath]);
     expect(stdout).toContain('SUCCESS');
-    expect(stdout).toContain('4 inhibit rules');
+    expect(stdout).toContain('6 inhibit rules');
   });
 
   it.each(expectations.map((e) => [e.labels.severity ?? '(none)', e.labels.alertname, e] as const))(

@@ -1,7 +1,7 @@
 /**
  * Prometheus durations with one unit (`5m`, `1h`, `30d`), as SLO specs write them. Windows become
- * parts of recording rule names (`slo:sli_error:ratio_rate1h`), so formatting is canonical: the
- * largest unit that divides the duration exactly.
+ * parts of recording rule names (`twinops_slo:sli_error:ratio_rate1h`), so formatting is
+ * canonical: the largest unit that divides the duration exactly.
  */
 const units = [
   ['d', 86_400_000],

@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultConfig } from '../../exporter/src/config/load.js';
@@ -59,13 +60,16 @@ describe('generated rules', () => {
   it('print numbers exactly: no float noise anywhere', () => {
     for (const text of outputs.values()) expect(text).not.toMatch(/\d\.\d*(0000000|9999999)\d*/);
     const api = outputs.get('generated/slo-rules/api-availability.yaml') ?? '';
-    expect(api).toContain('> 0.0072\n');
+    expect(api).toContain('> 0.002\n'); // the seed preset: 4 × 0.0005
     expect(api).toContain('vector(0.9995)');
-    expect(api).toContain('1 - slo:sli_error:ratio_rate30d{slo="api-availability"} / 0.0005');
+    expect(api).toContain(
+      '1 - twinops_slo:sli_error:ratio_rate30d{slo="api-availability"} / 0.0005',
+    );
   });
 
   it('give every alert a summary, a description with the value, a runbook that exists and a dashboard', () => {
-    expect(alerts.length).toBe(7 * 4 + 8);
+    // six SLOs on the workbook's 4 tiers, availability on the seed's 3, four TwinSLIAbsent, 18 others
+    expect(alerts.length).toBe(6 * 4 + 3 + 4 + 18);
     for (const alert of alerts) {
       const { summary, description, runbook_url, dashboard_url } = alert.annotations;
       expect(summary, alert.alert).toBeTruthy();
@@ -95,7 +99,12 @@ describe('generated rules', () => {
       ['gradual', 'ticket', '1h'],
     ]);
     expect(sync[0]?.expr).toBe(
-      'slo:sli_error:ratio_rate1h{slo="sync-latency"} > 0.144\nand\nslo:sli_error:ratio_rate5m{slo="sync-latency"} > 0.144',
+      'twinops_slo:sli_error:ratio_rate1h{slo="sync-latency"} > 0.144\n' +
+        'and\n' +
+        'twinops_slo:sli_error:ratio_rate5m{slo="sync-latency"} > 0.144\n' +
+        // minEvents: the long window holds at least 20 physical points of the class
+        'and on (asset_class)\n' +
+        'sum by (asset_class) (increase(twin_sync_latency_seconds_count{source="physical"}[1h])) >= 20',
     );
   });
 
@@ -106,11 +115,11 @@ describe('generated rules', () => {
     const fast = group?.rules.find(
       (r): r is AlertingRule => 'alert' in r && r.labels.tier === 'fast',
     );
-    expect(fast?.expr).toContain('slo:sli_error:ratio_rate1m{slo="freshness"} > 0.144');
-    expect(fast?.expr).toContain('slo:sli_error:ratio_rate5s{slo="freshness"} > 0.144');
+    expect(fast?.expr).toContain('twinops_slo:sli_error:ratio_rate1m{slo="freshness"} > 0.144');
+    expect(fast?.expr).toContain('twinops_slo:sli_error:ratio_rate5s{slo="freshness"} > 0.144');
     expect(fast?.for).toBe('2s');
     expect(group?.rules.map((r) => ('record' in r ? r.record : ''))).toContain(
-      'slo:sli_error:ratio_rate12h',
+      'twinops_slo:sli_error:ratio_rate12h',
     );
   });
 });
@@ -121,6 +130,8 @@ describe('the SLIs read metrics the exporter exposes', () => {
     'ingest/telemetry.ts',
     'commands/gateway.ts',
     'api/twin.ts',
+    'commands/unauthenticated.ts',
+    'api/ops.ts',
   ]
     .map((f) => readFileSync(join(alertsDir, '..', 'exporter', 'src', f), 'utf8'))
     .join('\n');
@@ -130,14 +141,21 @@ describe('the SLIs read metrics the exporter exposes', () => {
     for (const { path, file } of ruleFiles) {
       if (path.includes('test-profile')) continue;
       for (const rule of file.groups.flatMap((g) => g.rules)) {
-        for (const [name] of rule.expr.matchAll(/\btwin_[a-z_]+/g)) names.add(name);
+        for (const [name] of rule.expr.matchAll(/\btwin_[a-z0-9_]+/g)) names.add(name);
       }
     }
     expect(names.size).toBeGreaterThan(15);
+    // The process metrics come from prom-client's default collectors, registered with this prefix.
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'twin_exporter_' });
+    const defaults = new Set(registry.getMetricsAsArray().map((m) => m.name));
+    expect(exporterSource).toContain("prefix: 'twin_exporter_'");
     for (const name of names) {
       const base = name.replace(/_(bucket|count)$/, '');
+      if (defaults.has(base)) continue;
       expect(exporterSource, name).toContain(`'${base}'`);
     }
+    expect(names).toContain('twin_exporter_process_resident_memory_bytes');
   });
 
   it('the latency and convergence thresholds are exact bucket bounds by default', () => {

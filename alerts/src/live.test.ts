@@ -4,14 +4,24 @@
  * tier's 6h/30m are 6m/30s). A partition of site-a (half of every class) makes its assets stale
  * (freshness) and, when its held-back points arrive all at once, late (sync latency): both SLOs
  * must page, then resolve once the partition is over. Nothing here waits on a clock: every step
- * waits for a condition in Prometheus' alerts API.
+ * waits for a condition in Prometheus' alerts API. Sloth's rules for the same SLOs run beside ours,
+ * as they would in a Prometheus shared with Sloth users: no name may clash.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrometheus, waitFor, type PrometheusServer } from '../../test/bed/index.js';
+import {
+  installSloth,
+  run,
+  startPrometheus,
+  waitFor,
+  type PrometheusServer,
+} from '../../test/bed/index.js';
 import { startSimulation, type SimulationHandle } from '../../test/sim/index.js';
 import { startExporterProcess, type ExporterProcess } from '../../test/support/exporter-process.js';
 import { alertsDir } from './cli.js';
+import { slothSpec } from './sloth-spec.js';
 import { loadSpecs } from './spec.js';
 
 interface PromAlert {
@@ -28,8 +38,18 @@ describe('live: the partition scenario pages for sync latency and freshness, the
   let prometheus: PrometheusServer;
   let sim: SimulationHandle | undefined;
   const seen: { at: number; alert: PromAlert }[] = [];
+  const slothDir = mkdtempSync(join(tmpdir(), 'twinops-live-sloth-'));
+  const slothRules = join(slothDir, 'sloth-rules.yaml');
 
   beforeAll(async () => {
+    writeFileSync(join(slothDir, 'spec.yaml'), slothSpec(specs.slos));
+    await run(await installSloth(), [
+      'generate',
+      '-i',
+      join(slothDir, 'spec.yaml'),
+      '-o',
+      slothRules,
+    ]);
     exporter = await startExporterProcess({
       state: { snapshot: { path: ':memory:' } },
       sli: {
@@ -44,6 +64,7 @@ describe('live: the partition scenario pages for sync latency and freshness, the
       ruleFiles: [
         join(alertsDir, 'generated', 'test-profile', 'slo-rules.yaml'),
         join(alertsDir, 'generated', 'non-slo-rules.yaml'),
+        slothRules,
       ],
       scrapeConfigs: [
         {
@@ -57,6 +78,7 @@ describe('live: the partition scenario pages for sync latency and freshness, the
     await sim?.stop();
     await prometheus?.stop();
     await exporter?.stop();
+    rmSync(slothDir, { recursive: true, force: true });
   });
 
   const alerts = async (): Promise<PromAlert[]> => {
@@ -77,9 +99,12 @@ describe('live: the partition scenario pages for sync latency and freshness, the
       const evaluated = body.data.groups.every((g) => g.rules.every((r) => r.health !== 'unknown'));
       return evaluated ? body.data.groups : undefined;
     });
-    expect(groups.map((g) => g.name).sort()).toEqual(
+    const ours = groups.map((g) => g.name).filter((name) => name.startsWith('twinops-'));
+    expect(ours.sort()).toEqual(
       [...specs.slos.map((s) => `twinops-slo-${s.name}`), 'twinops-exporter-alerts'].sort(),
     );
+    // Sloth: SLI recordings, meta recordings and alerts per SLO.
+    expect(groups.filter((g) => g.name.startsWith('sloth-'))).toHaveLength(3 * specs.slos.length);
     const unhealthy = groups.flatMap((g) => g.rules.filter((r) => r.health !== 'ok'));
     expect(unhealthy).toEqual([]);
   });
@@ -96,8 +121,8 @@ describe('live: the partition scenario pages for sync latency and freshness, the
     await waitFor(
       'fresh points in Prometheus',
       async () =>
-        (await prometheus.query('slo:sli_error:ratio_rate5s{slo="freshness"}')).length > 0 ||
-        undefined,
+        (await prometheus.query('twinops_slo:sli_error:ratio_rate5s{slo="freshness"}')).length >
+          0 || undefined,
       60_000,
     );
     expect(paging(await alerts(), 'freshness')).toEqual([]);
@@ -152,4 +177,31 @@ describe('live: the partition scenario pages for sync latency and freshness, the
     expect([...paged].some((p) => p.startsWith('freshness/'))).toBe(true);
     expect([...paged].some((p) => p.startsWith('sync-latency/'))).toBe(true);
   }, 300_000);
+
+  it('shares no series with Sloth: each recorded ratio is one series per SLO and class', async () => {
+    const ratio = 'twinops_slo:sli_error:ratio_rate5s';
+    const ours = await waitFor(
+      'our ratios recorded',
+      async () => {
+        const series = await prometheus.query(`${ratio}{slo="freshness"}`);
+        return series.length ? series : undefined;
+      },
+      60_000,
+    );
+    expect(ours.length).toBeGreaterThan(0);
+    expect(
+      await prometheus.query(`count by (slo, asset_class, model, model_version) (${ratio}) > 1`),
+    ).toEqual([]);
+    // The one-to-one match a dashboard makes between our ratio and our objective finds one pair
+    // per SLO: with shared names Sloth's series would join in and the match would fail.
+    const matched = await prometheus.query(
+      `${ratio} / on (slo) group_left () twinops_slo:objective:ratio`,
+    );
+    expect(matched.length).toBeGreaterThan(0);
+    expect(
+      await prometheus.query('count by (__name__) ({__name__=~"twinops_slo:.+", sloth_id!=""})'),
+    ).toEqual([]);
+    // Sloth's own names are still Sloth's.
+    expect(await prometheus.query('count(slo:objective:ratio)')).toHaveLength(1);
+  });
 });

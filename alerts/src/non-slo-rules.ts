@@ -1,6 +1,8 @@
 /**
  * The alerts no SLO expresses: the exporter itself gone, a class gone silent, Kafka ingest
- * falling behind, actuation switched off, the audit chain broken, telemetry rejected en masse.
+ * falling behind, actuation switched off, the audit chain broken, telemetry rejected en masse;
+ * the exporter running out of resources (seed F4), attempts on the write channel (F3), version
+ * and schema skew (F5), predictions from unvetted model versions (M6).
  * Thresholds come from config.yaml's `nonSlo`.
  */
 import { parseDuration } from './duration.js';
@@ -58,7 +60,10 @@ export function nonSloAlerts(config: AlertsConfig): NonSloAlert[] {
       expr:
         `sum by (asset_class) (increase(twin_points_total{source="physical"}[${c.telemetryAbsentWindow}])) == 0\n` +
         `and on (asset_class)\nsum by (asset_class) (twin_assets) > 0`,
-      for: '5m',
+      // Shorter than the freshness fast page (parseConfig checks it): the cause pages first and
+      // Alertmanager inhibits the symptom. twin_assets counts dark assets (silent past the
+      // retention) until they are retired, so a dark class keeps this alert firing.
+      for: c.telemetryAbsentFor,
       severity: 'page',
       summary: 'No physical telemetry for asset class {{ $labels.asset_class }}',
       description:
@@ -147,8 +152,180 @@ export function nonSloAlerts(config: AlertsConfig): NonSloAlert[] {
       dashboard: 'twinops-debug',
       by: ['reason'],
     },
+    ...resourceAlerts(config),
+    ...writeChannelAlerts(config),
+    {
+      alert: 'TwinModelCoverageLow',
+      // A model with no vetted prediction at all has no vetted series: count it as 0, not absent.
+      expr:
+        '(\n' +
+        '  sum by (model) (rate(twin_model_predictions_total{vetted="true"}[1h]))\n' +
+        '  or\n' +
+        '  0 * sum by (model) (rate(twin_model_predictions_total[1h]))\n' +
+        ')\n' +
+        '/\nsum by (model) (rate(twin_model_predictions_total[1h]))\n' +
+        `< ${c.modelCoverageTarget}`,
+      for: '15m',
+      severity: 'ticket',
+      summary: 'Model {{ $labels.model }}: predictions from unvetted versions',
+      description:
+        '{{ $value | humanizePercentage }} of the predictions of model {{ $labels.model }} over ' +
+        `the last hour came from vetted versions, below the ${c.modelCoverageTarget * 100}% target: ` +
+        'a version not in the registry (a canary, a rollback to a retired version) serves the twin.',
+      runbook: 'model-coverage.md',
+      dashboard: 'twinops-debug',
+      by: ['model'],
+    },
   ];
 }
+
+/** Seed F4: the exporter itself running out of memory, event loop, patience or queue. */
+function resourceAlerts(config: AlertsConfig): NonSloAlert[] {
+  const c = config.nonSlo;
+  const job = `job="${config.exporterJob}"`;
+  const resource = (
+    alert: string,
+    expr: string,
+    summary: string,
+    description: string,
+  ): NonSloAlert => ({
+    alert,
+    expr,
+    for: c.resourceFor,
+    severity: 'ticket',
+    summary,
+    description,
+    runbook: 'exporter-resources.md',
+    dashboard: 'twinops-debug',
+    by: ['instance'],
+  });
+  return [
+    resource(
+      'TwinExporterMemoryHigh',
+      `max by (instance) (twin_exporter_process_resident_memory_bytes{${job}}) > ${c.exporterMemoryMiB * 1024 * 1024}`,
+      'Exporter {{ $labels.instance }} holds {{ $value | humanize1024 }}B of memory',
+      `The exporter's resident memory has stayed above ${c.exporterMemoryMiB} MiB for ` +
+        `${c.resourceFor} ({{ $value | humanize1024 }}B): an out-of-memory kill would blind every ` +
+        'SLI. Growing fleet, quarantine filling, or a leak.',
+    ),
+    resource(
+      'TwinExporterEventLoopLagging',
+      `max by (instance) (twin_exporter_nodejs_eventloop_lag_p99_seconds{${job}}) > ${c.eventLoopLagSeconds}`,
+      'Exporter {{ $labels.instance }} event loop lags {{ $value | humanizeDuration }} (p99)',
+      `The exporter's event-loop delay p99 has stayed above ${c.eventLoopLagSeconds} s for ` +
+        `${c.resourceFor} ({{ $value | humanizeDuration }}): every request, scrape and command waits that long; sync latency and ` +
+        'the API will follow.',
+    ),
+    {
+      ...resource(
+        'TwinExporterRestarting',
+        `changes(twin_exporter_process_start_time_seconds{${job}}[1h]) >= ${c.restartsPerHour}`,
+        'Exporter {{ $labels.instance }} restarted {{ $value }} times in an hour',
+        `The exporter process started again {{ $value }} times within the last hour (at least ` +
+          `${c.restartsPerHour}): out-of-memory kills or a crash loop. Each restart replays the ` +
+          'journal and leaves gaps in the SLIs.',
+      ),
+      for: '0',
+      severity: 'page',
+    },
+    resource(
+      'TwinIngestBacklog',
+      `max by (instance) (sum without (transport) (twin_exporter_ingest_queue_depth{${job}})) > ${c.ingestQueueDepth}`,
+      'Exporter {{ $labels.instance }} has {{ $value }} ingest requests waiting',
+      `More than ${c.ingestQueueDepth} requests or Kafka batches have waited to be applied for ` +
+        `${c.resourceFor} ({{ $value }} now): the exporter is at its capacity; senders get 429 and retry, sync ` +
+        'latency grows.',
+    ),
+    resource(
+      'TwinCommandOutboxBacklog',
+      `max by (instance) (twin_command_outbox_depth{${job}}) > ${c.outboxDepth}`,
+      'Exporter {{ $labels.instance }} holds {{ $value }} accepted commands not yet dispatched',
+      `More than ${c.outboxDepth} accepted commands have waited for dispatch for ` +
+        `${c.resourceFor} ({{ $value }} now): the devices' transport is down or a kill switch holds them; they time ` +
+        'out unsent after the ack timeout.',
+    ),
+  ];
+}
+
+/**
+ * Seed F3 (attempts on the write channel) and F5 (version skew): counted over `attemptsWindow`.
+ * The exporter counts unauthenticated attempts without storing them, so this is where they show.
+ */
+function writeChannelAlerts(config: AlertsConfig): NonSloAlert[] {
+  const c = config.nonSlo;
+  const w = c.attemptsWindow;
+  return [
+    {
+      alert: 'TwinCommandForbiddenAttempts',
+      expr: `sum by (guard) (increase(twin_command_refusals_total{code="forbidden"}[${w}])) >= ${c.forbiddenAttempts}`,
+      for: '0',
+      severity: 'page',
+      summary: '{{ $value }} commands refused as forbidden in the last ' + w,
+      description:
+        `Authenticated callers tried {{ $value }} commands their roles do not allow in the last ${w} ` +
+        `(at least ${c.forbiddenAttempts}; guard {{ $labels.guard }}): a misconfigured client or ` +
+        'someone probing the write channel with real credentials. The audit log names who.',
+      runbook: 'command-access.md',
+      dashboard: 'twinops-oncall',
+      by: [],
+    },
+    {
+      alert: 'TwinCommandUnauthenticatedAttempts',
+      expr: `sum by (route, reason) (increase(twin_command_unauthenticated_total[${w}])) > ${c.unauthenticatedAttempts}`,
+      for: '0',
+      severity: 'ticket',
+      summary: '{{ $value }} unauthenticated writes to {{ $labels.route }} ({{ $labels.reason }})',
+      description:
+        `{{ $value }} writes to {{ $labels.route }} without valid credentials in the last ${w} ` +
+        `(more than ${c.unauthenticatedAttempts}), reason {{ $labels.reason }}: an expired or ` +
+        'rotated token in a client, or someone trying the door. They cost O(1) and are not stored.',
+      runbook: 'command-access.md',
+      dashboard: 'twinops-oncall',
+      by: [],
+    },
+    {
+      alert: 'TwinCommandVersionMismatch',
+      expr: `sum (increase(twin_command_refusals_total{code="version_mismatch"}[${w}])) > ${c.versionMismatchRefusals}`,
+      for: '0',
+      severity: 'ticket',
+      summary: '{{ $value }} commands refused for a twin state version that moved on',
+      description:
+        `{{ $value }} commands in the last ${w} (more than ${c.versionMismatchRefusals}) named a ` +
+        'state version their asset had already left: consoles or clients act on stale state ' +
+        '(version skew between what they show and the twin).',
+      runbook: 'version-skew.md',
+      dashboard: 'twinops-oncall',
+      by: [],
+    },
+    {
+      alert: 'TwinSchemaRejections',
+      expr: `sum by (reason) (increase(twin_exporter_ingest_rejected_points_total{reason=~"${schemaReasons.join('|')}"}[${w}])) > ${c.schemaRejectedPoints}`,
+      for: '0',
+      severity: 'ticket',
+      summary:
+        '{{ $value }} points rejected for {{ $labels.reason }}: a sender speaks another schema',
+      description:
+        `{{ $value }} points in the last ${w} (more than ${c.schemaRejectedPoints}) broke the ` +
+        'telemetry conventions with {{ $labels.reason }}: a sender on another schema version ' +
+        '(renamed or missing attributes). Those points are not in the twin, whatever their share.',
+      runbook: 'version-skew.md',
+      dashboard: 'twinops-debug',
+      by: ['reason'],
+    },
+  ];
+}
+
+/** The exporter's reject reasons that mean a sender speaks another version of the conventions. */
+export const schemaReasons = [
+  'missing_asset_id',
+  'missing_asset_class',
+  'missing_property',
+  'missing_model',
+  'bad_attribute',
+  'unknown_source',
+  'unsupported_value',
+  'unsupported_metric_type',
+];
 
 export function nonSloRuleGroups(config: AlertsConfig): RuleGroup[] {
   const rules: AlertingRule[] = nonSloAlerts(config).map((a) => {

@@ -33,6 +33,7 @@ describe('promtool', () => {
 
   it('test rules: every SLO alert pages on a fast burn, tickets on a slow one, ignores a spike and resolves; every non-SLO alert fires and stays quiet', async () => {
     expect(suites).toEqual([
+      'cause-first.test.yaml',
       'non-slo.test.yaml',
       'slo-actuation-success.test.yaml',
       'slo-api-availability.test.yaml',

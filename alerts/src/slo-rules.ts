@@ -2,13 +2,17 @@
  * SLO specs → Prometheus recording rules and multiwindow, multi-burn-rate alerts (SRE workbook,
  * chapter 5). Pure: specs in, rule groups out.
  *
- * Per SLO, per `by` labels (e.g. each asset class):
- * - `slo:sli_error:ratio_rate<w>` for every window a tier uses: failed / total events over w;
- * - `slo:sli_error:rate<b>`, `slo:sli_total:rate<b>` (b = the shortest window): event rates that
- *   `slo:sli_error:ratio_rate<period>` sums over the period, weighting each moment by its traffic;
- * - `slo:error_budget_remaining:ratio` (1 = untouched, 0 = spent, < 0 = overspent) and
- *   `slo:current_burn_rate:ratio` for dashboards; `slo:objective:ratio`, `slo:error_budget:ratio`.
- * Then one alert per tier, all under the SLO's alert name, told apart by the `tier` label.
+ * Per SLO, per `by` labels (e.g. each asset class), named `twinops_slo:…` (never Sloth's `slo:…`,
+ * so both can share a Prometheus):
+ * - `twinops_slo:sli_error:ratio_rate<w>` for every window a tier uses: failed / total over w;
+ * - `twinops_slo:sli_error:rate<b>`, `twinops_slo:sli_total:rate<b>` (b = the shortest window):
+ *   event rates that `twinops_slo:sli_error:ratio_rate<period>` sums over the period, weighting
+ *   each moment by its traffic;
+ * - `twinops_slo:error_budget_remaining:ratio` (1 = untouched, 0 = spent, < 0 = overspent) and
+ *   `twinops_slo:current_burn_rate:ratio` for dashboards; `twinops_slo:objective:ratio`,
+ *   `twinops_slo:error_budget:ratio`.
+ * Then one alert per tier, all under the SLO's alert name, told apart by the `tier` label, each
+ * needing `minEvents` in its long window; and `TwinSLIAbsent` when the SLI has no series at all.
  */
 import { decimal, format, mul, sub } from './decimal.js';
 import { formatDuration, parseDuration, scaleDuration } from './duration.js';
@@ -85,32 +89,32 @@ export function sloRecordingRules(slo: Slo): RecordingRule[] {
   const windows = windowsOf(slo);
   const base = windows[0] as string;
   const rules: RecordingRule[] = windows.map((w) => ({
-    record: `slo:sli_error:ratio_rate${w}`,
+    record: `twinops_slo:sli_error:ratio_rate${w}`,
     expr: errorRatioExpr(slo, w),
     labels,
   }));
   rules.push(
-    { record: `slo:sli_error:rate${base}`, expr: errorRateExpr(slo, base), labels },
-    { record: `slo:sli_total:rate${base}`, expr: totalRateExpr(slo, base), labels },
+    { record: `twinops_slo:sli_error:rate${base}`, expr: errorRateExpr(slo, base), labels },
+    { record: `twinops_slo:sli_total:rate${base}`, expr: totalRateExpr(slo, base), labels },
     {
-      record: `slo:sli_error:ratio_rate${slo.period}`,
+      record: `twinops_slo:sli_error:ratio_rate${slo.period}`,
       expr:
-        `sum_over_time(slo:sli_error:rate${base}${sel}[${slo.period}])\n/\n` +
-        `sum_over_time(slo:sli_total:rate${base}${sel}[${slo.period}])`,
+        `sum_over_time(twinops_slo:sli_error:rate${base}${sel}[${slo.period}])\n/\n` +
+        `sum_over_time(twinops_slo:sli_total:rate${base}${sel}[${slo.period}])`,
       labels,
     },
     {
-      record: 'slo:error_budget_remaining:ratio',
-      expr: `1 - slo:sli_error:ratio_rate${slo.period}${sel} / ${slo.errorBudget}`,
+      record: 'twinops_slo:error_budget_remaining:ratio',
+      expr: `1 - twinops_slo:sli_error:ratio_rate${slo.period}${sel} / ${slo.errorBudget}`,
       labels,
     },
     {
-      record: 'slo:current_burn_rate:ratio',
-      expr: `slo:sli_error:ratio_rate${base}${sel} / ${slo.errorBudget}`,
+      record: 'twinops_slo:current_burn_rate:ratio',
+      expr: `twinops_slo:sli_error:ratio_rate${base}${sel} / ${slo.errorBudget}`,
       labels,
     },
-    { record: 'slo:objective:ratio', expr: `vector(${slo.objective})`, labels },
-    { record: 'slo:error_budget:ratio', expr: `vector(${slo.errorBudget})`, labels },
+    { record: 'twinops_slo:objective:ratio', expr: `vector(${slo.objective})`, labels },
+    { record: 'twinops_slo:error_budget:ratio', expr: `vector(${slo.errorBudget})`, labels },
   );
   return rules;
 }
@@ -123,9 +127,11 @@ export function sloAlertRules(slo: Slo, config: AlertsConfig): AlertingRule[] {
     const rule: AlertingRule = {
       alert: slo.alert,
       expr:
-        `slo:sli_error:ratio_rate${tier.longWindow}${sel} > ${tier.threshold}\n` +
+        `twinops_slo:sli_error:ratio_rate${tier.longWindow}${sel} > ${tier.threshold}\n` +
         `and\n` +
-        `slo:sli_error:ratio_rate${tier.shortWindow}${sel} > ${tier.threshold}`,
+        `twinops_slo:sli_error:ratio_rate${tier.shortWindow}${sel} > ${tier.threshold}\n` +
+        `and on (${slo.by.join(', ')})\n` +
+        `${sumBy(slo.by, `increase(${slo.total}[${tier.longWindow}])`)} >= ${slo.minEvents}`,
       ...(tier.for === '0' ? {} : { for: tier.for }),
       labels: { ...slo.labels, severity: tier.severity, slo: slo.name, tier: tier.id },
       annotations: {
@@ -133,7 +139,8 @@ export function sloAlertRules(slo: Slo, config: AlertsConfig): AlertingRule[] {
         description:
           `{{ $value | humanizePercentage }} of events failed over the last ${tier.longWindow} ` +
           `and more than ${thresholdPercent}% over the last ${tier.shortWindow}, above ` +
-          `${thresholdPercent}% = ${tier.factorText} × the ${budgetPercent}% error budget. At this ` +
+          `${thresholdPercent}% = ${tier.factorText} × the ${budgetPercent}% error budget, with at ` +
+          `least ${slo.minEvents} events in that ${tier.longWindow}. At this ` +
           `rate the ${slo.period} budget is gone in ${exhaustion(slo.period, tier.factor)}. ` +
           `SLO: ${slo.description.replace(/\.$/, '')} (${slo.objectivePercent}% over ${slo.period}).`,
         runbook_url: `${config.links.runbooks}/${slo.runbook}`,
@@ -145,6 +152,29 @@ export function sloAlertRules(slo: Slo, config: AlertsConfig): AlertingRule[] {
 }
 
 /**
+ * Pyrra's per-SLO absent-data alert: with no total series at all the burn-rate alerts are blind
+ * (a renamed metric, a relabel dropping it, a scrape that lost the exporter's SLI families).
+ */
+export function sloAbsentRule(slo: Slo, config: AlertsConfig): AlertingRule | undefined {
+  if (!slo.sliAbsentFor) return undefined;
+  return {
+    alert: 'TwinSLIAbsent',
+    expr: `absent(${slo.total})`,
+    for: slo.sliAbsentFor,
+    labels: { ...slo.labels, severity: 'ticket', slo: slo.name },
+    annotations: {
+      summary: `${slo.title} SLO is blind: no ${slo.total.replace(/\{.*/, '')} series`,
+      description:
+        `Prometheus has had no series for ${slo.total} for ${slo.sliAbsentFor} (absent = ` +
+        `{{ $value }}): the ${slo.title} ` +
+        `SLO's error ratios are empty and its burn-rate alerts cannot fire.`,
+      runbook_url: `${config.links.runbooks}/sli-absent.md`,
+      dashboard_url: dashboardUrl(config, 'twinops-debug', {}, []),
+    },
+  };
+}
+
+/**
  * One group per SLO, recording rules first: rules in a group run in order at the same instant, so
  * the alerts read this evaluation's ratios, never the previous one's.
  */
@@ -152,7 +182,11 @@ export function sloRuleGroup(slo: Slo, config: AlertsConfig, interval?: string):
   return {
     name: `twinops-slo-${slo.name}`,
     ...(interval ? { interval } : {}),
-    rules: [...sloRecordingRules(slo), ...sloAlertRules(slo, config)],
+    rules: [
+      ...sloRecordingRules(slo),
+      ...sloAlertRules(slo, config),
+      ...[sloAbsentRule(slo, config)].filter((r) => r !== undefined),
+    ],
   };
 }
 
@@ -161,6 +195,7 @@ export function compressTime(slos: Slo[], factor: number): Slo[] {
   return slos.map((slo) => ({
     ...slo,
     period: scaleDuration(slo.period, factor),
+    sliAbsentFor: slo.sliAbsentFor && scaleDuration(slo.sliAbsentFor, factor),
     tiers: slo.tiers.map((tier) => ({
       ...tier,
       longWindow: scaleDuration(tier.longWindow, factor),

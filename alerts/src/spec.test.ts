@@ -71,7 +71,7 @@ describe('exact numbers', () => {
 });
 
 describe('validation', () => {
-  it('loads the committed specs: seven default SLOs, four tiers each', () => {
+  it('loads the committed specs: seven default SLOs, the workbook tiers but for availability (seed)', () => {
     const specs = loadSpecs(alertsDir);
     expect(specs.slos.map((s) => s.name)).toEqual([
       'sync-latency',
@@ -82,8 +82,24 @@ describe('validation', () => {
       'convergence',
       'api-availability',
     ]);
-    for (const s of specs.slos)
-      expect(s.tiers.map((t) => t.id)).toEqual(['fast', 'medium', 'slow', 'gradual']);
+    for (const s of specs.slos) {
+      expect(s.tiers.map((t) => t.id)).toEqual(
+        s.name === 'api-availability'
+          ? ['sustained', 'slow', 'gradual']
+          : ['fast', 'medium', 'slow', 'gradual'],
+      );
+      expect(s.minEvents).toBe(20);
+    }
+    const absent = Object.fromEntries(specs.slos.map((s) => [s.name, s.sliAbsentFor]));
+    expect(absent).toEqual({
+      'sync-latency': '15m',
+      freshness: '15m',
+      divergence: '15m',
+      'prediction-accuracy': undefined,
+      'actuation-success': undefined,
+      convergence: undefined,
+      'api-availability': '15m',
+    });
   });
 
   it('names the file and the path of each schema violation, all at once', () => {
@@ -140,7 +156,7 @@ describe('validation', () => {
     expect(found).toEqual([
       'slos/a.yaml: slos[0].tiers.fast: factor 14.4 × error budget 0.1 = 1.44: an error ratio can never exceed it (lower the factor or disable the tier)',
       'slos/a.yaml: slos[1].alert: "TwinTestBudgetBurn" is already used in slos/a.yaml',
-      'slos/a.yaml: slos[1].tiers.hourly: no such tier; known: fast, medium, slow, gradual',
+      'slos/a.yaml: slos[1].tiers.hourly: no such tier in preset workbook; known: fast, medium, slow, gradual',
       'slos/a.yaml: slos[1].tiers.fast: shortWindow 2h must be shorter than longWindow 1h',
       'slos/b.yaml: slos[0].name: "test-slo" is already defined in slos/a.yaml',
       'slos/b.yaml: slos[0].alert: "TwinTestBudgetBurn" is already used in slos/a.yaml',
@@ -169,6 +185,48 @@ describe('validation', () => {
       ['fast', 'critical', '0.01', '0'],
       ['medium', 'page', '0.006', '15m'],
       ['slow', 'ticket', '0.003', '30m'],
+    ]);
+  });
+
+  it('resolves a named preset, its own minEvents and sliAbsent, and refuses an unknown preset', () => {
+    const [seed, quiet] = resolveSlos(
+      [
+        {
+          file: 'x.yaml',
+          slos: [
+            slo({ tierPreset: 'seed', sliAbsent: { for: '30m' } }),
+            slo({ name: 'quiet', alert: 'TwinQuietBudgetBurn', minEvents: 5, sliAbsent: false }),
+          ],
+        },
+      ],
+      config,
+    );
+    expect(seed?.tiers.map((t) => [t.id, t.severity, t.threshold, t.longWindow, t.for])).toEqual([
+      ['sustained', 'page', '0.004', '1h', '5m'],
+      ['slow', 'ticket', '0.003', '1d', '30m'],
+      ['gradual', 'ticket', '0.001', '3d', '1h'],
+    ]);
+    expect([seed?.minEvents, seed?.sliAbsentFor]).toEqual([20, '30m']);
+    expect([quiet?.minEvents, quiet?.sliAbsentFor]).toEqual([5, undefined]);
+    expect(
+      problems(() =>
+        resolveSlos([{ file: 'x.yaml', slos: [slo({ tierPreset: 'monthly' })] }], config),
+      ),
+    ).toEqual(['x.yaml: slos[0].tierPreset: no preset "monthly"; known: workbook, seed']);
+  });
+
+  it('refuses a telemetry-absent alert that would page after the freshness burn it should inhibit', () => {
+    const text = readFileSync(join(alertsDir, 'config.yaml'), 'utf8');
+    // The fast tier pages a silent class after 60 min × 14.4% + 2 min = 10.64 min at the earliest.
+    const late = text.replace('telemetryAbsentWindow: 5m', 'telemetryAbsentWindow: 10m');
+    expect(problems(() => parseConfig(late))).toEqual([
+      'config.yaml: nonSlo.telemetryAbsentWindow + telemetryAbsentFor = 11 min: a silent class ' +
+        'would page for its freshness burn first (after 10.64 min), before this cause, and the ' +
+        'inhibition of the symptom would come too late',
+    ]);
+    const unknown = text.replace('defaultTierPreset: workbook', 'defaultTierPreset: weekly');
+    expect(problems(() => parseConfig(unknown))).toEqual([
+      'config.yaml: defaultTierPreset: no preset "weekly"; known: workbook, seed',
     ]);
   });
 

@@ -24,14 +24,32 @@ export interface Tier {
 export interface AlertsConfig {
   links: { grafana: string; runbooks: string };
   exporterJob: string;
+  tierPresets: Record<string, Tier[]>;
+  defaultTierPreset: string;
+  /** The default preset's tiers (what most SLOs use, and the dashboards show). */
   tiers: Tier[];
+  minEvents: number;
+  sliAbsentFor: string;
   nonSlo: {
     exporterDownFor: string;
     telemetryAbsentWindow: string;
+    telemetryAbsentFor: string;
     kafkaLagMessages: number;
     kafkaLagWindow: string;
     ingestRejectRatio: number;
     auditVerifiedWithin: string;
+    resourceFor: string;
+    exporterMemoryMiB: number;
+    eventLoopLagSeconds: number;
+    restartsPerHour: number;
+    ingestQueueDepth: number;
+    outboxDepth: number;
+    attemptsWindow: string;
+    forbiddenAttempts: number;
+    unauthenticatedAttempts: number;
+    versionMismatchRefusals: number;
+    schemaRejectedPoints: number;
+    modelCoverageTarget: number;
   };
   testProfile: { timeScale: number; evaluationInterval: string };
 }
@@ -49,6 +67,9 @@ export interface SloSpec {
   runbook?: string;
   dashboard?: string;
   labels?: Record<string, string>;
+  tierPreset?: string;
+  minEvents?: number;
+  sliAbsent?: false | { for: string };
   tiers?: Record<string, TierOverride>;
 }
 
@@ -78,6 +99,11 @@ export interface Slo {
   runbook: string;
   dashboard: string;
   labels: Record<string, string>;
+  tierPreset: string;
+  /** Events a tier's long window must hold (per `by` value) before the tier may fire. */
+  minEvents: number;
+  /** How long the total series may be absent before TwinSLIAbsent; undefined: no such alert. */
+  sliAbsentFor: string | undefined;
   tiers: ResolvedTier[];
 }
 
@@ -152,13 +178,51 @@ function parseYaml(text: string, file: string): unknown {
 export function parseConfig(text: string, file = 'config.yaml'): AlertsConfig {
   const config = validated(validateConfig, parseYaml(text, file), file);
   const problems: string[] = [];
-  const ids = new Set<string>();
-  config.tiers.forEach((tier, i) => {
-    if (ids.has(tier.id)) problems.push(`${file}: tiers[${i}].id: "${tier.id}" is used twice`);
-    ids.add(tier.id);
-  });
+  for (const [preset, tiers] of Object.entries(config.tierPresets)) {
+    const ids = new Set<string>();
+    tiers.forEach((tier, i) => {
+      if (ids.has(tier.id)) {
+        problems.push(`${file}: tierPresets.${preset}[${i}].id: "${tier.id}" is used twice`);
+      }
+      ids.add(tier.id);
+    });
+  }
+  const tiers = config.tierPresets[config.defaultTierPreset];
+  if (!tiers) {
+    problems.push(
+      `${file}: defaultTierPreset: no preset "${config.defaultTierPreset}"; known: ${Object.keys(config.tierPresets).join(', ')}`,
+    );
+  }
+  const n = config.nonSlo;
+  const absentMs = parseDuration(n.telemetryAbsentWindow) + parseDuration(n.telemetryAbsentFor);
+  const symptomMs = earliestFreshnessPageMs(tiers ?? []);
+  if (symptomMs !== undefined && absentMs >= symptomMs) {
+    const minutes = (ms: number) => Math.round(ms / 600) / 100;
+    problems.push(
+      `${file}: nonSlo.telemetryAbsentWindow + telemetryAbsentFor = ${minutes(absentMs)} min: a ` +
+        `silent class would page for its freshness burn first (after ${minutes(symptomMs)} min), ` +
+        'before this cause, and the inhibition of the symptom would come too late',
+    );
+  }
   if (problems.length) throw new SpecError(problems);
-  return config;
+  return { ...config, tiers: tiers ?? [] };
+}
+
+/**
+ * When a class that goes silent pages for its freshness burn at the earliest: every check fails
+ * from then on, so a page tier's long-window ratio passes factor × budget after
+ * longWindow × factor × budget, then waits `for`. The budget is the default SLOs' 1%; a looser
+ * objective pages later, so this is the bound the telemetry-absent alert must beat.
+ */
+export function earliestFreshnessPageMs(tiers: Tier[], errorBudget = 0.01): number | undefined {
+  const pages = tiers
+    .filter((t) => t.severity === 'page')
+    .map(
+      (t) =>
+        parseDuration(t.longWindow) * Math.min(1, t.factor * errorBudget) +
+        (t.for === '0' ? 0 : parseDuration(t.for)),
+    );
+  return pages.length ? Math.min(...pages) : undefined;
 }
 
 /** Parses one SLO file; semantic checks that need the config happen in resolveSlos. */
@@ -189,16 +253,24 @@ export function resolveSlos(
       const objective = decimal(spec.objective);
       const errorBudget = shift(sub(decimal(100), objective), 2);
       const periodMs = parseDuration(spec.period);
+      const tierPreset = spec.tierPreset ?? config.defaultTierPreset;
+      const preset = config.tierPresets[tierPreset];
+      if (!preset) {
+        problem(
+          'tierPreset',
+          `no preset "${tierPreset}"; known: ${Object.keys(config.tierPresets).join(', ')}`,
+        );
+      }
       for (const id of Object.keys(spec.tiers ?? {})) {
-        if (!config.tiers.some((t) => t.id === id)) {
+        if (preset && !preset.some((t) => t.id === id)) {
           problem(
             `tiers.${id}`,
-            `no such tier; known: ${config.tiers.map((t) => t.id).join(', ')}`,
+            `no such tier in preset ${tierPreset}; known: ${preset.map((t) => t.id).join(', ')}`,
           );
         }
       }
       const tiers: ResolvedTier[] = [];
-      for (const base of config.tiers) {
+      for (const base of preset ?? []) {
         const override = spec.tiers?.[base.id] ?? {};
         if (override.disabled) continue;
         const tier: Tier = {
@@ -256,6 +328,10 @@ export function resolveSlos(
         runbook: spec.runbook ?? `${spec.name}.md`,
         dashboard: spec.dashboard ?? 'twinops-oncall',
         labels: spec.labels ?? {},
+        tierPreset,
+        minEvents: spec.minEvents ?? config.minEvents,
+        sliAbsentFor:
+          spec.sliAbsent === false ? undefined : (spec.sliAbsent?.for ?? config.sliAbsentFor),
         tiers,
       });
     });

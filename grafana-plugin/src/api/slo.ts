@@ -31,15 +31,15 @@ const key = (labels: Record<string, string>) =>
 
 /**
  * One row per SLO and scope, from the generated recording rules (alerts/generated/slo-rules.yaml):
- * slo:objective:ratio, slo:sli_error:ratio_rate30d, slo:error_budget_remaining:ratio,
- * slo:current_burn_rate:ratio, and the firing ALERTS of the burn-rate alerts.
+ * twinops_slo:objective:ratio, twinops_slo:sli_error:ratio_rate30d, twinops_slo:error_budget_remaining:ratio,
+ * twinops_slo:current_burn_rate:ratio, and the firing ALERTS of the burn-rate alerts.
  */
 export async function loadSloRows(source: SloSource): Promise<SloRow[]> {
   const [objective, error, remaining, burn, alerts] = await Promise.all([
-    source.instant('slo:objective:ratio'),
-    source.instant('slo:sli_error:ratio_rate30d'),
-    source.instant('slo:error_budget_remaining:ratio'),
-    source.instant('slo:current_burn_rate:ratio'),
+    source.instant('twinops_slo:objective:ratio'),
+    source.instant('twinops_slo:sli_error:ratio_rate30d'),
+    source.instant('twinops_slo:error_budget_remaining:ratio'),
+    source.instant('twinops_slo:current_burn_rate:ratio'),
     source.instant('ALERTS{alertstate="firing", slo!=""}'),
   ]);
   const rows = new Map<string, SloRow>();

@@ -7,21 +7,21 @@ import { renderWith } from '../../testing/render';
 import { testIds } from '../testIds';
 
 const series: Record<string, Array<{ labels: Record<string, string>; value: number }>> = {
-  'slo:objective:ratio': [
+  'twinops_slo:objective:ratio': [
     { labels: { slo: 'freshness' }, value: 0.99 },
     { labels: { slo: 'sync-latency' }, value: 0.99 },
   ],
-  'slo:sli_error:ratio_rate30d': [
+  'twinops_slo:sli_error:ratio_rate30d': [
     { labels: { slo: 'freshness', asset_class: 'pump' }, value: 0.012 },
     { labels: { slo: 'freshness', asset_class: 'valve' }, value: 0.001 },
     { labels: { slo: 'sync-latency', asset_class: 'pump' }, value: 0 },
   ],
-  'slo:error_budget_remaining:ratio': [
+  'twinops_slo:error_budget_remaining:ratio': [
     { labels: { slo: 'freshness', asset_class: 'pump' }, value: -0.2 },
     { labels: { slo: 'freshness', asset_class: 'valve' }, value: 0.9 },
     { labels: { slo: 'sync-latency', asset_class: 'pump' }, value: 1 },
   ],
-  'slo:current_burn_rate:ratio': [{ labels: { slo: 'freshness', asset_class: 'pump' }, value: 14.4 }],
+  'twinops_slo:current_burn_rate:ratio': [{ labels: { slo: 'freshness', asset_class: 'pump' }, value: 14.4 }],
   'ALERTS{alertstate="firing", slo!=""}': [
     {
       labels: {
