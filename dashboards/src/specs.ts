@@ -10,18 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { formatDuration, parseDuration } from '../../alerts/src/duration.js';
 import { windowsOf } from '../../alerts/src/slo-rules.js';
-import { loadSpecs, type AlertsConfig, type Slo } from '../../alerts/src/spec.js';
+import { loadSpecs, type AlertsConfig, type Slo, type Tier } from '../../alerts/src/spec.js';
 
 export const alertsDir = fileURLToPath(new URL('../../alerts/', import.meta.url));
 
-export interface Tier {
-  id: string;
-  severity: string;
-  factor: number;
-  longWindow: string;
-  shortWindow: string;
-  for: string;
-}
+/** A burn-rate tier as the alert specs define it. */
+export type { Tier };
 
 export interface SloView {
   name: string;
