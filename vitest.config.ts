@@ -4,5 +4,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['exporter', 'alerts', 'dashboards', 'scripts', 'test'],
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { benchLedger } from '../exporter/src/commands/ledger/bench.js';
 import { benchDecode } from '../exporter/src/ingest/otlp/bench.js';
 import { repoRoot } from '../test/bed/paths.js';
+import { buildExporter } from '../test/support/build-exporter.js';
 import { commandThroughput } from '../test/bench/command-throughput.js';
 import { durability } from '../test/bench/durability.js';
 import { heapBench } from '../test/bench/heap.js';
@@ -17,6 +18,7 @@ import { pipelineLatency } from '../test/bench/pipeline-latency.js';
 import { pluginFleet } from '../test/bench/plugin-fleet.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // read when a producer is made; its notice is no result
+buildExporter(); // the process benchmarks run its CLI
 
 /** Memory per asset needs a clean heap and --expose-gc: it runs in a process of its own. */
 function stateInChildProcess(): string[] {

@@ -18,6 +18,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startDeviceAgent, type DeviceAgent } from '../agent/index.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
+import { buildExporter } from '../support/build-exporter.js';
 import { assetsRequest, kafkaLoad, type RunningLoad } from '../support/acknowledged-load.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 import { pumpCatalog } from '../support/pump-catalog.js';
@@ -41,6 +42,7 @@ const cpuProfileArgs = cpuProfileDir
   ? ['--cpu-prof', '--cpu-prof-interval=2000', `--cpu-prof-dir=${cpuProfileDir}`]
   : [];
 
+buildExporter(); // the soak runs the exporter's CLI, as users do
 const durationMs = minutes * 60_000;
 const warmUpMs = 60_000;
 /** The windows compared: five minutes each, one when the run is too short for that. */

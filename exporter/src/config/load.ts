@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
-import schema from '../../schemas/config.schema.json' with { type: 'json' };
 import { parseDuration } from './duration.js';
 import { roles, type Role } from '../commands/model.js';
 import type {
@@ -19,6 +18,11 @@ import type {
   QuarantineConfig,
   ToleranceRule,
 } from './types.js';
+
+// Read at run time (not imported) so the compiled dist/ finds it beside src/ at the same depth.
+const schema = JSON.parse(
+  readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8'),
+) as object;
 
 /** Thrown with every problem found, each naming the key (or variable) at fault. */
 export class ConfigError extends Error {
