@@ -263,6 +263,40 @@ describe('exporter configuration', () => {
     ]);
   });
 
+  it('keeps traces in the process unless an OTLP endpoint is given, in the file or the environment', () => {
+    expect(defaultConfig.tracing).toEqual({ otlpEndpoint: '', sampleRatio: 1 });
+    const file = configFromDocument({
+      tracing: { otlpEndpoint: 'http://collector:4318/v1/traces', sampleRatio: 0.25 },
+    });
+    expect(file.tracing).toEqual({
+      otlpEndpoint: 'http://collector:4318/v1/traces',
+      sampleRatio: 0.25,
+    });
+    const env = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example:4318/v1/traces' };
+    expect(applyEnvironment(file, env).tracing).toEqual({
+      otlpEndpoint: 'https://traces.example:4318/v1/traces',
+      sampleRatio: 0.25,
+    });
+    expect(applyEnvironment(file, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' }).tracing).toEqual(
+      file.tracing,
+    );
+    expect(
+      problemsOf(() =>
+        configFromDocument({ tracing: { otlpEndpoint: 'collector:4318', sampleRatio: 2 } }),
+      ),
+    ).toEqual([
+      'tracing.otlpEndpoint: must be empty or an http(s) URL such as http://otel-collector:4318/v1/traces',
+      'tracing.sampleRatio: must be <= 1',
+    ]);
+    // A URL may carry credentials: a bad one is named, never echoed.
+    const problems = problemsOf(() =>
+      applyEnvironment(defaultConfig, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'user:s3cret@host' }),
+    );
+    expect(problems).toEqual([
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://otel-collector:4318/v1/traces',
+    ]);
+  });
+
   describe('Kafka TLS and SASL', () => {
     const secured = configFromDocument({
       ingest: {

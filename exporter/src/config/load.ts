@@ -85,6 +85,7 @@ interface ConfigFile {
     vettedModels?: { name: string; version: string }[];
   };
   metrics?: { perAsset?: Partial<ExporterConfig['metrics']['perAsset']> };
+  tracing?: Partial<ExporterConfig['tracing']>;
   commands?: Partial<
     Omit<
       CommandsConfig,
@@ -202,6 +203,7 @@ export const defaultConfig: ExporterConfig = {
     vettedModels: [],
   },
   metrics: { perAsset: { enabled: false, maxAssets: 100 } },
+  tracing: { otlpEndpoint: '', sampleRatio: 1 },
   commands: {
     enabled: false,
     ledgerPath: 'twinops-commands.db',
@@ -236,6 +238,9 @@ function describe(error: ErrorObject): string {
   if (error.keyword === 'pattern' && error.schemaPath.includes('duration')) {
     return `${key}: must be a duration such as 500ms, 30s, 5m or 24h`;
   }
+  if (error.keyword === 'pattern' && error.schemaPath.includes('otlpEndpoint')) {
+    return `${key}: must be empty or an http(s) URL such as http://otel-collector:4318/v1/traces`;
+  }
   if (error.keyword === 'enum') {
     return `${key}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   }
@@ -255,7 +260,7 @@ export function configFromDocument(document: unknown, source = 'config'): Export
   const d = defaultConfig;
   const duration = (text: string | undefined, fallback: number): number =>
     text === undefined ? fallback : parseDuration(text);
-  const { server, ingest, state, sli, metrics, commands } = file;
+  const { server, ingest, state, sli, metrics, tracing, commands } = file;
   const dc = d.commands;
   return {
     server: { ...d.server, ...server },
@@ -322,6 +327,7 @@ export function configFromDocument(document: unknown, source = 'config'): Export
       vettedModels: sli?.vettedModels ?? d.sli.vettedModels,
     },
     metrics: { perAsset: { ...d.metrics.perAsset, ...metrics?.perAsset } },
+    tracing: { ...d.tracing, ...tracing },
     commands: {
       enabled: commands?.enabled ?? dc.enabled,
       ledgerPath: commands?.ledgerPath ?? dc.ledgerPath,
@@ -515,6 +521,16 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
       'ingest.auth is enabled: list ingest.auth.tokens[].sha256 or set TWINOPS_INGEST_TOKEN',
     );
   }
+  // The OpenTelemetry SDKs' own variable: a deployment that sets it for every service gets the
+  // exporter's spans too. The full URL, used as given (as the SDKs do).
+  // Not echoed when wrong: a URL may carry credentials.
+  const tracesEndpoint =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || config.tracing.otlpEndpoint;
+  if (tracesEndpoint && !/^https?:\/\/.+/.test(tracesEndpoint)) {
+    problems.push(
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://otel-collector:4318/v1/traces',
+    );
+  }
   const proxySecret = env.TWINOPS_PROXY_SECRET;
   const result: ExporterConfig = {
     ...config,
@@ -560,6 +576,7 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
         path: env.TWINOPS_SNAPSHOT_PATH ?? config.state.snapshot.path,
       },
     },
+    tracing: { ...config.tracing, otlpEndpoint: tracesEndpoint },
   };
   if (problems.length) throw new ConfigError('the environment', problems);
   return result;

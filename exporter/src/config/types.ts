@@ -11,6 +11,7 @@ export interface ExporterConfig {
   state: StateConfig;
   sli: SliConfig;
   metrics: MetricsConfig;
+  tracing: TracingConfig;
   commands: CommandsConfig;
 }
 
@@ -258,6 +259,14 @@ export interface MetricsConfig {
     /** Hard cap on assets with their own series. */
     maxAssets: number;
   };
+}
+
+/** The exporter's own traces. Spans are always made (exemplars link to them); exported only with an endpoint. */
+export interface TracingConfig {
+  /** OTLP/HTTP protobuf, the full URL (`…/v1/traces`); empty: spans stay in the process. */
+  otlpEndpoint: string;
+  /** Fraction of new traces kept, 0–1; an incoming traceparent's sampled flag decides for its trace. */
+  sampleRatio: number;
 }
 
 // ---- guarded commands ----
