@@ -263,6 +263,20 @@ describe('exporter configuration', () => {
     ]);
   });
 
+  it('logs at info unless log.level or TWINOPS_LOG_LEVEL says otherwise', () => {
+    expect(defaultConfig.log).toEqual({ level: 'info' });
+    const file = configFromDocument({ log: { level: 'warn' } });
+    expect(file.log).toEqual({ level: 'warn' });
+    expect(applyEnvironment(file, {}).log).toEqual({ level: 'warn' });
+    expect(applyEnvironment(file, { TWINOPS_LOG_LEVEL: 'debug' }).log).toEqual({ level: 'debug' });
+    expect(problemsOf(() => configFromDocument({ log: { level: 'verbose' } }))).toEqual([
+      'log.level: must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+    expect(problemsOf(() => applyEnvironment(file, { TWINOPS_LOG_LEVEL: 'loud' }))).toEqual([
+      'TWINOPS_LOG_LEVEL="loud" must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+  });
+
   it('keeps traces in the process unless an OTLP endpoint is given, in the file or the environment', () => {
     expect(defaultConfig.tracing).toEqual({ otlpEndpoint: '', sampleRatio: 1 });
     const file = configFromDocument({

@@ -15,6 +15,7 @@ import type {
   IngestTlsConfig,
   KafkaSaslConfig,
   KafkaTlsConfig,
+  LogLevel,
   QuarantineConfig,
   ToleranceRule,
 } from './types.js';
@@ -23,6 +24,16 @@ import type {
 const schema = JSON.parse(
   readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8'),
 ) as object;
+
+const logLevels: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
 
 /** Thrown with every problem found, each naming the key (or variable) at fault. */
 export class ConfigError extends Error {
@@ -85,6 +96,7 @@ interface ConfigFile {
     vettedModels?: { name: string; version: string }[];
   };
   metrics?: { perAsset?: Partial<ExporterConfig['metrics']['perAsset']> };
+  log?: Partial<ExporterConfig['log']>;
   tracing?: Partial<ExporterConfig['tracing']>;
   commands?: Partial<
     Omit<
@@ -203,6 +215,7 @@ export const defaultConfig: ExporterConfig = {
     vettedModels: [],
   },
   metrics: { perAsset: { enabled: false, maxAssets: 100 } },
+  log: { level: 'info' },
   tracing: { otlpEndpoint: '', sampleRatio: 1 },
   commands: {
     enabled: false,
@@ -260,7 +273,7 @@ export function configFromDocument(document: unknown, source = 'config'): Export
   const d = defaultConfig;
   const duration = (text: string | undefined, fallback: number): number =>
     text === undefined ? fallback : parseDuration(text);
-  const { server, ingest, state, sli, metrics, tracing, commands } = file;
+  const { server, ingest, state, sli, metrics, log, tracing, commands } = file;
   const dc = d.commands;
   return {
     server: { ...d.server, ...server },
@@ -327,6 +340,7 @@ export function configFromDocument(document: unknown, source = 'config'): Export
       vettedModels: sli?.vettedModels ?? d.sli.vettedModels,
     },
     metrics: { perAsset: { ...d.metrics.perAsset, ...metrics?.perAsset } },
+    log: { ...d.log, ...log },
     tracing: { ...d.tracing, ...tracing },
     commands: {
       enabled: commands?.enabled ?? dc.enabled,
@@ -531,6 +545,10 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
       'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://otel-collector:4318/v1/traces',
     );
   }
+  const logLevel = env.TWINOPS_LOG_LEVEL?.trim() || config.log.level;
+  if (!logLevels.includes(logLevel as LogLevel)) {
+    problems.push(`TWINOPS_LOG_LEVEL="${logLevel}" must be one of ${logLevels.join(', ')}`);
+  }
   const proxySecret = env.TWINOPS_PROXY_SECRET;
   const result: ExporterConfig = {
     ...config,
@@ -576,6 +594,7 @@ export function applyEnvironment(config: ExporterConfig, env: NodeJS.ProcessEnv)
         path: env.TWINOPS_SNAPSHOT_PATH ?? config.state.snapshot.path,
       },
     },
+    log: { level: logLevel as LogLevel },
     tracing: { ...config.tracing, otlpEndpoint: tracesEndpoint },
   };
   if (problems.length) throw new ConfigError('the environment', problems);

@@ -11,6 +11,7 @@ export interface ExporterConfig {
   state: StateConfig;
   sli: SliConfig;
   metrics: MetricsConfig;
+  log: LogConfig;
   tracing: TracingConfig;
   commands: CommandsConfig;
 }
@@ -259,6 +260,15 @@ export interface MetricsConfig {
     /** Hard cap on assets with their own series. */
     maxAssets: number;
   };
+}
+
+/** pino's levels, most severe first; `silent` writes nothing. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The exporter's own logs (JSON lines on stdout). */
+export interface LogConfig {
+  /** The least severe level written; TWINOPS_LOG_LEVEL overrides it. */
+  level: LogLevel;
 }
 
 /** The exporter's own traces. Spans are always made (exemplars link to them); exported only with an endpoint. */
