@@ -46,6 +46,7 @@ export async function installCollector(): Promise<string> {
     `go.opentelemetry.io/collector/cmd/builder@${builderVersion}`,
     cachePath('builder', builderVersion),
     'builder',
+    'about a minute',
   );
   const scratch = `${dirname(binary)}.partial-${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
@@ -53,8 +54,9 @@ export async function installCollector(): Promise<string> {
   try {
     await withHeartbeat(
       'collector',
-      `building ${manifest.dist.name} ${builderVersion} (minutes on first run)`,
+      `building the ${manifest.dist.name} collector ${builderVersion} from pipelines/otelcol-builder.yaml`,
       () => run(builder, ['--config', collectorManifest, '--output-path', scratch]),
+      { cold: 'once per manifest, 3–6 minutes on 2 cores' },
     );
     rmSync(dirname(binary), { recursive: true, force: true });
     mkdirSync(dirname(binary));

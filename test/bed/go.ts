@@ -13,6 +13,8 @@ export async function goInstall(
   moduleAtVersion: string,
   binDir: string,
   binary: string,
+  /** Roughly how long the build takes with nothing cached, e.g. "about 2 minutes". */
+  cold = 'a minute or more: Go downloads and compiles the module and its dependencies',
 ): Promise<string> {
   const target = join(binDir, binary);
   if (existsSync(target)) return target;
@@ -24,8 +26,11 @@ export async function goInstall(
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
   try {
-    await withHeartbeat(component, `go install ${moduleAtVersion}`, () =>
-      run('go', ['install', moduleAtVersion], { env: { ...process.env, GOBIN: scratch } }),
+    await withHeartbeat(
+      component,
+      `go install ${moduleAtVersion}`,
+      () => run('go', ['install', moduleAtVersion], { env: { ...process.env, GOBIN: scratch } }),
+      { cold: `first run only, ${cold}` },
     );
     mkdirSync(dirname(binDir), { recursive: true });
     rmSync(binDir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ export function installHelm(): Promise<string> {
     `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`,
     cachePath('helm', HELM_VERSION),
     'helm',
+    'about 2–4 minutes on 2 cores',
   );
 }
 

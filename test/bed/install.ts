@@ -37,6 +37,11 @@ export const components: Record<string, () => Promise<unknown>> = {
  */
 export async function installAll(names = Object.keys(components)): Promise<string[]> {
   const failed: string[] = [];
+  const started = Date.now();
+  process.stderr.write(
+    `[bed] checking the test bed: ${names.join(', ')} (seconds when cached; on a new machine the ` +
+      `first run downloads and builds them, about a quarter of an hour on 2 cores, each step saying what it does)\n`,
+  );
   for (const name of names) {
     const install = components[name];
     if (!install)
@@ -50,5 +55,8 @@ export async function installAll(names = Object.keys(components)): Promise<strin
       progress(name, `install FAILED: ${(error as Error).message}`);
     }
   }
+  process.stderr.write(
+    `[bed] test bed ${failed.length ? `checked, ${failed.length} failed` : 'ready'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   return failed;
 }

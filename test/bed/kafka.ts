@@ -41,16 +41,20 @@ export async function installKafka(): Promise<string> {
   const scratch = `${libs}.partial-${process.pid}`;
   rmSync(scratch, { recursive: true, force: true });
   try {
-    await withHeartbeat('kafka', `resolving Kafka ${kafkaVersion()} jars from Maven Central`, () =>
-      run('mvn', [
-        '-q',
-        '-B',
-        '-f',
-        pomPath,
-        'dependency:copy-dependencies',
-        `-DoutputDirectory=${scratch}`,
-        '-DincludeScope=runtime',
-      ]),
+    await withHeartbeat(
+      'kafka',
+      `resolving Kafka ${kafkaVersion()} broker jars from Maven Central (mvn)`,
+      () =>
+        run('mvn', [
+          '-q',
+          '-B',
+          '-f',
+          pomPath,
+          'dependency:copy-dependencies',
+          `-DoutputDirectory=${scratch}`,
+          '-DincludeScope=runtime',
+        ]),
+      { cold: 'once per pom, about a minute' },
     );
     mkdirSync(dirname(libs), { recursive: true });
     renameSync(scratch, libs);

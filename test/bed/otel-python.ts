@@ -30,18 +30,23 @@ export async function installOtelPython(): Promise<string> {
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(dirname(venv), { recursive: true });
   try {
-    await withHeartbeat('otel-python', `pip install ${packages.join(' ')}`, async () => {
-      await run(python3, ['-m', 'venv', scratch]);
-      await run(join(scratch, 'bin', 'python'), [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--disable-pip-version-check',
-        '--no-input',
-        ...packages,
-      ]);
-    });
+    await withHeartbeat(
+      'otel-python',
+      `virtualenv and pip install ${packages.join(' ')} from PyPI`,
+      async () => {
+        await run(python3, ['-m', 'venv', scratch]);
+        await run(join(scratch, 'bin', 'python'), [
+          '-m',
+          'pip',
+          'install',
+          '--quiet',
+          '--disable-pip-version-check',
+          '--no-input',
+          ...packages,
+        ]);
+      },
+      { cold: 'once per version, under a minute' },
+    );
     rmSync(venv, { recursive: true, force: true }); // a venv whose base python is gone
     renameSync(scratch, venv);
   } finally {

@@ -85,8 +85,9 @@ async function buildFromSource(): Promise<PluginValidator> {
     try {
       await withHeartbeat(
         'plugin-validator',
-        `build.sh (${archives.join(', ')}, ${goVersion.trim()})`,
+        `building plugincheck2 with build.sh (${archives.join(', ')}, ${goVersion.trim()})`,
         () => run('bash', [buildScript, join(scratch, 'plugincheck2')]),
+        { cold: 'once per source and Go version, a few minutes on 2 cores' },
       );
       const names = await analyzerNames(
         join(pluginValidatorSourceDir, archives[archives.length - 1]!),
@@ -156,7 +157,12 @@ async function viaNpx(): Promise<PluginValidator> {
     `${pluginValidatorSourceDir} is absent: using npx @grafana/plugin-validator@${PLUGIN_VALIDATOR_VERSION}`,
   );
   // The first run downloads the binary; `-help` makes that happen at install time, not mid-test.
-  const { code, output } = await spawnCollect(validator.command, [...validator.args, '-help']);
+  const { code, output } = await withHeartbeat(
+    'plugin-validator',
+    `npx @grafana/plugin-validator@${PLUGIN_VALIDATOR_VERSION} -help (downloads its binary)`,
+    () => spawnCollect(validator.command, [...validator.args, '-help']),
+    { cold: 'first run only, under a minute' },
+  );
   if (code !== 0)
     throw new Error(`npx @grafana/plugin-validator failed (exit ${code})\n${tail(output, 20)}`);
   return validator;

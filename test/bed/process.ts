@@ -18,7 +18,30 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs a command to completion; a non-zero exit throws with the command and its output. */
+/**
+ * Progress lines a child says on stderr (`[bed:kafka] …`, `[preview] …`, `[plugin] …`, `[demo] …`,
+ * `[build] …`): `run` passes them on to this process's stderr as they come, so a long build run
+ * from a test or a script says what it is doing instead of looking hung.
+ */
+export const progressLine = /^\[(?:bed:[\w.-]+|bed|preview|plugin|demo|build)\] /;
+
+/** Calls `onLine` with each whole line of a stream of chunks (the rest waits for its newline). */
+function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    let end: number;
+    while ((end = pending.indexOf('\n')) >= 0) {
+      onLine(pending.slice(0, end));
+      pending = pending.slice(end + 1);
+    }
+  };
+}
+
+/**
+ * Runs a command to completion; a non-zero exit throws with the command and its output. Its
+ * output is kept, not shown, except the progress lines it says on stderr (`progressLine`).
+ */
 export function run(
   command: string,
   args: readonly string[],
@@ -32,8 +55,16 @@ export function run(
     });
     let stdout = '';
     let stderr = '';
+    const passOnProgress = lineSplitter((line) => {
+      if (progressLine.test(line)) process.stderr.write(`${line}\n`);
+    });
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Decoded as a stream, so a character split between chunks ("…") arrives whole.
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      stderr += text;
+      passOnProgress(text);
+    });
     child.on('error', (error) =>
       reject(new Error(`cannot run ${command}: ${error.message}`, { cause: error })),
     );

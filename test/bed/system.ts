@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { withHeartbeat } from './log.js';
+import { progress, withHeartbeat } from './log.js';
 import { run } from './process.js';
 
 /** Full path of a command on PATH, or undefined. */
@@ -54,14 +54,27 @@ export async function installDebianPackages(
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = (): Promise<unknown> =>
     run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
-  await withHeartbeat(component, `apt-get install ${missing.join(' ')}`, async () => {
-    try {
-      await install();
-    } catch {
-      await run('apt-get', ['update', '-q'], { env });
-      await install();
-    }
-  });
+  // Chromium is by far the largest download; the others take seconds to a minute.
+  const cold = missing.includes('chromium')
+    ? 'a few minutes: Chromium and its libraries are a few hundred MB'
+    : 'about a minute';
+  await withHeartbeat(
+    component,
+    `apt-get install ${missing.join(' ')}`,
+    async () => {
+      try {
+        await install();
+      } catch {
+        progress(
+          component,
+          'apt-get install failed: refreshing the package lists (apt-get update)',
+        );
+        await run('apt-get', ['update', '-q'], { env });
+        await install();
+      }
+    },
+    { cold },
+  );
   const stillMissing = packages.filter((pkg) => !isPresent(pkg));
   if (stillMissing.length > 0) {
     throw new Error(
