@@ -7,22 +7,25 @@
  * through its emulation of Grafana's plugin proxy, with a proxy secret made for this run.
  * Prints where the metrics, the twin API and the preview are, and stops cleanly on Ctrl-C.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { join, relative } from 'node:path';
 import { ConfigError, applyEnvironment, loadConfigFile } from '../exporter/src/config/index.js';
 import { startExporter } from '../exporter/src/exporter.js';
 import { parseModeList, startInProcessDevices, type ModeSetting } from '../test/agent/index.js';
+import { withProgress } from '../test/bed/log.js';
 import { repoRoot } from '../test/bed/paths.js';
 import { freePort } from '../test/bed/ports.js';
-import { httpOk, startServer, type RunningServer } from '../test/bed/process.js';
+import { httpOk, run, startServer, type RunningServer } from '../test/bed/process.js';
 import { buildFleet } from '../test/sim/fleet.js';
 import { defaultClasses, defaultSites, startSimulation } from '../test/sim/index.js';
 
+/** What the demo is doing, on stderr (stdout is the summary below): every phase is announced. */
+const say = (message: string): void => void process.stderr.write(`[demo] ${message}\n`);
+
 const stateDir = join(repoRoot, '.twinops');
 mkdirSync(stateDir, { recursive: true });
+say('reading exporter/config.example.yaml (commands on, in-process devices)');
 
 // A token for this run only, for the person at this console: commands need a login.
 const demoToken = randomBytes(18).toString('base64url');
@@ -91,14 +94,17 @@ try {
   console.error(`demo: TWINOPS_DEMO_DEVICE_MODES: ${(error as Error).message}`);
   process.exit(2);
 }
-// The preview bundle is built only when grafana-plugin/src or preview/ changed since the last build.
+// The preview bundle is built only when grafana-plugin/src or preview/ changed since the last build;
+// the build says what it does and beats while it works ([preview] lines, passed on by `run`).
 try {
-  await promisify(execFile)(process.execPath, [join(pluginDir, 'preview', 'build.mjs')], {
-    maxBuffer: 16 * 2 ** 20,
-  });
+  await withProgress(
+    say,
+    "checking the Grafana app's preview bundle",
+    () => run(process.execPath, [join(pluginDir, 'preview', 'build.mjs')]),
+    { cold: 'seconds when up to date; a rebuild takes about a minute', everyMs: 600_000 },
+  );
 } catch (error) {
-  const detail = (error as { stderr?: string }).stderr || (error as Error).message;
-  console.error(`demo: cannot build the preview host:\n${detail}`);
+  console.error(`demo: cannot build the preview host:\n${(error as Error).message}`);
   process.exit(1);
 }
 
@@ -127,17 +133,31 @@ const devices = startInProcessDevices({
   log: (line) => console.log(line),
 });
 
-const exporter = await startExporter(config, { inProcessDevice: devices.device }).catch(
-  (error: NodeJS.ErrnoException) => {
-    const hint =
-      error.code === 'EADDRINUSE'
-        ? ' (a port is taken: set TWINOPS_OTLP_PORT, TWINOPS_METRICS_PORT or TWINOPS_API_PORT)'
-        : '';
-    console.error(`demo: cannot start the exporter: ${error.message}${hint}`);
-    process.exit(1);
+const stateFile = config.state.snapshot.path;
+const shownStateFile = relative(repoRoot, stateFile).startsWith('..')
+  ? stateFile
+  : relative(repoRoot, stateFile);
+const exporter = await withProgress(
+  say,
+  'starting the exporter',
+  () => startExporter(config, { inProcessDevice: devices.device }),
+  {
+    cold:
+      stateFile === ':memory:'
+        ? 'a few seconds'
+        : `restores ${shownStateFile} and replays its journal: ` +
+          'seconds, longer after a long run',
   },
-);
+).catch((error: NodeJS.ErrnoException) => {
+  const hint =
+    error.code === 'EADDRINUSE'
+      ? ' (a port is taken: set TWINOPS_OTLP_PORT, TWINOPS_METRICS_PORT or TWINOPS_API_PORT)'
+      : '';
+  console.error(`demo: cannot start the exporter: ${error.message}${hint}`);
+  process.exit(1);
+});
 devices.reportTo(exporter.urls.otlp);
+say(`starting the fleet simulator: ${assets} assets sending OTLP every second`);
 const simulation = startSimulation({
   endpoint: exporter.urls.otlp,
   assets,
@@ -150,20 +170,26 @@ const previewPort = Number(process.env.TWINOPS_PREVIEW_PORT ?? 3000) || (await f
 let preview: RunningServer;
 try {
   // Its own process (as users run it), stopped with the demo even if the demo is killed.
-  preview = await startServer({
-    name: 'preview',
-    command: process.execPath,
-    args: () => [
-      join(pluginDir, 'preview', 'server.mjs'),
-      '--port',
-      String(previewPort),
-      '--exporter',
-      exporter.urls.api,
-    ],
-    env: { ...process.env, TWINOPS_PROXY_SECRET: proxySecret },
-    ready: () => httpOk(`http://127.0.0.1:${previewPort}/api/health`),
-    readyTimeoutMs: 20_000,
-  });
+  preview = await withProgress(
+    say,
+    `starting the preview host on port ${previewPort}`,
+    () =>
+      startServer({
+        name: 'preview',
+        command: process.execPath,
+        args: () => [
+          join(pluginDir, 'preview', 'server.mjs'),
+          '--port',
+          String(previewPort),
+          '--exporter',
+          exporter.urls.api,
+        ],
+        env: { ...process.env, TWINOPS_PROXY_SECRET: proxySecret },
+        ready: () => httpOk(`http://127.0.0.1:${previewPort}/api/health`),
+        readyTimeoutMs: 20_000,
+      }),
+    { cold: 'a few seconds' },
+  );
 } catch (error) {
   const message = (error as Error).message;
   const hint = message.includes('EADDRINUSE') ? ' (a port is taken: set TWINOPS_PREVIEW_PORT)' : '';
@@ -204,6 +230,9 @@ console.log(
 console.log('Press Ctrl-C to stop.');
 
 const stop = async (signal: string): Promise<void> => {
+  say(
+    `${signal}: stopping the preview host, the simulator, the devices and the exporter (a last checkpoint)`,
+  );
   await preview.stop();
   await simulation.stop();
   await devices.stop();

@@ -8,7 +8,7 @@
  *
  *   node preview/build.mjs [--force]     prints the bundle dir; exit 1 if the build failed
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -111,20 +111,36 @@ export async function ensurePreviewBundle(options = {}) {
     }
     const scratch = join(workDir, `dist-${process.pid}`);
     rmSync(scratch, { recursive: true, force: true });
-    log('[preview] building the preview bundle (grafana-plugin/preview, webpack; about half a minute)…');
+    const started = Date.now();
+    const seconds = () => ((Date.now() - started) / 1000).toFixed(0);
+    log(
+      '[preview] building the preview bundle (grafana-plugin/preview, webpack): about a minute, ' +
+        'a few minutes on a busy machine; rebuilt only when the plugin changes…'
+    );
+    // Said every 15 s, so a build on a loaded machine never looks hung.
+    const heartbeat = setInterval(
+      () => log(`[preview] building the preview bundle: still working (${seconds()} s)`),
+      15_000
+    );
     try {
-      execFileSync('npm', ['run', '--silent', 'build:preview'], {
-        cwd: project,
-        env: { ...process.env, TWINOPS_PREVIEW_OUT: scratch },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      await new Promise((resolveBuild, rejectBuild) => {
+        execFile(
+          'npm',
+          ['run', '--silent', 'build:preview'],
+          { cwd: project, env: { ...process.env, TWINOPS_PREVIEW_OUT: scratch }, maxBuffer: 64 * 2 ** 20 },
+          (error, stdout, stderr) =>
+            error
+              ? rejectBuild(new Error(`the preview build failed:\n${stdout}${stderr}`.trimEnd()))
+              : resolveBuild(undefined)
+        );
       });
     } catch (error) {
       rmSync(scratch, { recursive: true, force: true });
-      const output = /** @type {{ stdout?: Buffer, stderr?: Buffer }} */ (error);
-      throw new Error(
-        `the preview build failed:\n${String(output.stdout ?? '')}${String(output.stderr ?? '')}`.trimEnd()
-      );
+      throw error;
+    } finally {
+      clearInterval(heartbeat);
     }
+    log(`[preview] building the preview bundle: done in ${seconds()} s`);
     writeFileSync(join(scratch, stampName), wanted);
     rmSync(bundleDir, { recursive: true, force: true });
     renameSync(scratch, bundleDir);

@@ -86,6 +86,11 @@ if (mismatched.length) {
   process.exit(1);
 }
 
+// npm runs webpack next (`build`, `dev`): the longest step of the plugin's build, silent until it ends.
+console.error(
+  '[plugin] webpack builds the Grafana app plugin into dist/ next: seconds with its cache, about a minute without…'
+);
+
 console.log(
   `copy-dashboards: ${copied.size} copied${copied.size ? ` (${[...copied.keys()].join(', ')})` : ''}` +
     (placeholders.length ? `; placeholders for ${placeholders.join(', ')} (not in ../dashboards yet)` : '')

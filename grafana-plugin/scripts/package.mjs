@@ -54,6 +54,8 @@ function walk(dir) {
   return entries;
 }
 
+console.error(`[plugin] zipping dist/ as ${id}-${version}.zip…`);
+
 const zipName = `${id}-${version}.zip`;
 const zipFile = join(outDir, zipName);
 const sha1File = `${zipFile}.sha1`;

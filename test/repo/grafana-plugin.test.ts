@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../bed/index.js';
+import { withProgress } from '../bed/log.js';
 import { repoRoot } from '../bed/paths.js';
 
 /**
@@ -14,6 +15,12 @@ const dist = join(plugin, 'dist');
 const inPlugin = { cwd: plugin };
 const bin = (name: string): string => join(plugin, 'node_modules', '.bin', name);
 
+/** Each step takes a minute or more on a loaded machine: it says what it is doing meanwhile. */
+const step = <T>(what: string, cold: string, work: () => Promise<T>): Promise<T> =>
+  withProgress((message) => void process.stderr.write(`[plugin] ${message}\n`), what, work, {
+    cold,
+  });
+
 /** The dependency list of an AMD module: `define(["a","b"],…)`. */
 function amdDependencies(file: string): string[] {
   const text = readFileSync(file, 'utf8');
@@ -25,15 +32,27 @@ function amdDependencies(file: string): string[] {
 describe('grafana-plugin build', () => {
   // Each takes 20–40 s alone and several times that beside other suites on two cores.
   it('type-checks with the plugin tooling', { timeout: 300_000 }, async () => {
-    await expect(run(bin('tsc'), ['--noEmit'], inPlugin)).resolves.toBeDefined();
+    await expect(
+      step('type-checking grafana-plugin (tsc --noEmit)', 'about half a minute', () =>
+        run(bin('tsc'), ['--noEmit'], inPlugin),
+      ),
+    ).resolves.toBeDefined();
   });
 
   it('lints with the plugin tooling', { timeout: 300_000 }, async () => {
-    await expect(run(bin('eslint'), ['.'], inPlugin)).resolves.toBeDefined();
+    await expect(
+      step('linting grafana-plugin (eslint)', 'about half a minute', () =>
+        run(bin('eslint'), ['.'], inPlugin),
+      ),
+    ).resolves.toBeDefined();
   });
 
   it('builds dist/: AMD modules with Grafana packages external, manifests and dashboards', async () => {
-    await run('npm', ['run', 'build'], inPlugin);
+    await step(
+      'building grafana-plugin (npm run build: webpack → dist/)',
+      'about a minute without its cache',
+      () => run('npm', ['run', 'build'], inPlugin),
+    );
     const manifest = JSON.parse(readFileSync(join(dist, 'plugin.json'), 'utf8')) as {
       id: string;
       type: string;
