@@ -2,6 +2,7 @@ import { installAlertmanager } from './alertmanager.js';
 import { installChromium } from './chromium.js';
 import { installCollector } from './collector.js';
 import { installHelm } from './helm.js';
+import { buildExporterImage } from './image.js';
 import { installKafka } from './kafka.js';
 import { progress } from './log.js';
 import { installOtelPython } from './otel-python.js';
@@ -29,6 +30,8 @@ export const components: Record<string, () => Promise<unknown>> = {
   sloth: installSloth,
   'otel-python': installOtelPython,
   'plugin-validator': installPluginValidator,
+  // Last: it builds the exporter image from the checkout (cached by its inputs).
+  image: buildExporterImage,
 };
 
 /**

