@@ -1,26 +1,44 @@
-/**
- * Prometheus text exposition → OpenMetrics 1.0 text. prom-client can render OpenMetrics itself,
- * but it does so by renaming counters on the shared metric objects (stripping `_total`), which
- * leaves later Prometheus-format scrapes without the suffix; converting our own text keeps one
- * registry in one format. Every counter here already ends in `_total`, as OpenMetrics requires of
- * its samples; only the counter's family name (in HELP and TYPE) drops the suffix.
- */
-export function toOpenMetrics(prometheusText: string): string {
-  const counterFamilies = new Set<string>();
-  for (const match of prometheusText.matchAll(/^# TYPE (\S+) counter$/gm))
-    counterFamilies.add(match[1]!);
-  const lines = prometheusText.split('\n').filter((line) => line !== '');
-  const converted = lines.map((line) => {
-    const meta = /^# (HELP|TYPE) (\S+)(.*)$/.exec(line);
-    if (meta && counterFamilies.has(meta[2]!) && meta[2]!.endsWith('_total')) {
-      return `# ${meta[1]} ${meta[2]!.slice(0, -'_total'.length)}${meta[3]}`;
-    }
-    return line;
-  });
-  return `${converted.join('\n')}\n# EOF\n`;
+import { Registry, type Metric, type OpenMetricsContentType } from 'prom-client';
+
+/** What prom-client's registry reads of a metric to render it. */
+interface Renderable {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  get(): Promise<{ name: string; values: unknown[] }>;
+  /** Histograms: their samples with the bucket labels flat, as the text formats want them. */
+  getForPromString?(): Promise<{ name: string; values: unknown[] }>;
 }
 
-export const openMetricsContentType = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+/**
+ * The registry in OpenMetrics 1.0 text, exemplars included. prom-client renders exemplars only
+ * from a registry of the OpenMetrics type, and it renames every counter it renders there on the
+ * metric object itself (stripping `_total`), which would leave the Prometheus-format scrapes that
+ * follow without the suffix. So each scrape renders through a fresh OpenMetrics registry of views:
+ * a view is renamed, the metric is not. The series are the same in both formats: every counter
+ * here ends in `_total`, which OpenMetrics puts back on its samples and drops from the family name.
+ */
+export async function openMetrics(registry: Registry): Promise<string> {
+  const open = new Registry<OpenMetricsContentType>();
+  open.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  for (const metric of registry.getMetricsAsArray() as unknown as Renderable[]) {
+    const view = {
+      name: metric.name,
+      help: metric.help,
+      type: metric.type,
+      aggregator: metric.aggregator,
+      get: async () => ({
+        ...(await (metric.getForPromString ? metric.getForPromString() : metric.get())),
+        name: view.name,
+      }),
+    };
+    open.registerMetric(view as unknown as Metric);
+  }
+  return open.metrics();
+}
+
+export const openMetricsContentType = Registry.OPENMETRICS_CONTENT_TYPE;
 
 /** True when the scraper asks for OpenMetrics (Prometheus does when it may). */
 export function wantsOpenMetrics(accept: string | undefined): boolean {

@@ -1,11 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { openMetricsContentType, toOpenMetrics, wantsOpenMetrics } from './openmetrics.js';
+import { openMetrics, openMetricsContentType, wantsOpenMetrics } from './openmetrics.js';
 
 /**
  * The operations endpoints Prometheus and Kubernetes use: /metrics (Prometheus text, or
- * OpenMetrics when the scraper's Accept header asks for it), /healthz (the process is alive) and
- * /readyz (it can serve).
+ * OpenMetrics with exemplars when the scraper's Accept header asks for it), /healthz (the process
+ * is alive) and /readyz (it can serve).
  */
 export function buildOpsServer(registry: Registry, isReady: () => boolean): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 });
@@ -15,11 +15,10 @@ export function buildOpsServer(registry: Registry, isReady: () => boolean): Fast
     return reply.code(503).send({ status: 'not ready' });
   });
   app.get('/metrics', async (request, reply) => {
-    const text = await registry.metrics();
     if (wantsOpenMetrics(request.headers.accept)) {
-      return reply.header('Content-Type', openMetricsContentType).send(toOpenMetrics(text));
+      return reply.header('Content-Type', openMetricsContentType).send(await openMetrics(registry));
     }
-    return reply.header('Content-Type', registry.contentType).send(text);
+    return reply.header('Content-Type', registry.contentType).send(await registry.metrics());
   });
   return app;
 }
