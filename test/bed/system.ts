@@ -57,7 +57,7 @@ export async function installDebianPackages(
   // Chromium is by far the largest download; the others take seconds to a minute.
   const cold = missing.includes('chromium')
     ? 'a few minutes: Chromium and its libraries are a few hundred MB'
-    : 'about a minute';
+    : 'a minute or two';
   await withHeartbeat(
     component,
     `apt-get install ${missing.join(' ')}`,
