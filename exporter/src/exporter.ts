@@ -15,7 +15,9 @@ import { buildOtlpHttpServer } from './ingest/http.js';
 import { KafkaIngest } from './ingest/kafka.js';
 import { kafkaConnection } from './ingest/kafka-connection.js';
 import { IngestTelemetry } from './ingest/telemetry.js';
+import { SyncLatencyExemplars } from './sli/exemplars.js';
 import { registerTwinMetrics } from './sli/metrics.js';
+import { Tracing, type TracingOptions } from './tracing.js';
 import type { TwinEngine } from './twin/engine.js';
 
 export interface RunningExporter {
@@ -32,6 +34,8 @@ export interface RunningExporter {
 export interface ExporterOptions {
   /** Answers commands when `commands.devices` is `simulated` (default: the simulated device). */
   inProcessDevice?: ConstructorParameters<typeof InProcessDeviceTransport>[0];
+  /** Tests: every span is also handed to this exporter (e.g. an InMemorySpanExporter). */
+  spanExporter?: TracingOptions['spanExporter'];
 }
 
 /** Where a server listens, as a URL a person can open (0.0.0.0 shown as loopback). */
@@ -51,10 +55,14 @@ export async function startExporter(
 ): Promise<RunningExporter> {
   const registry = new Registry();
   registerProcessMetrics(registry);
+  const tracing = new Tracing(config.tracing, { spanExporter: options.spanExporter });
+  const { tracer } = tracing;
   const twin = await DurableTwin.open({ config, retries: config.ingest.retries, registry });
   const engine = twin.engine;
-  registerTwinMetrics(registry, engine, config);
-  const telemetry = new IngestTelemetry(registry);
+  // Ingest fills them, the sync-latency histogram shows them (OpenMetrics exemplars).
+  const latencyExemplars = new SyncLatencyExemplars(engine.aggregates.latencyBounds);
+  registerTwinMetrics(registry, engine, config, latencyExemplars);
+  const telemetry = new IngestTelemetry(registry, latencyExemplars);
 
   let ready = false;
   const kafka = config.ingest.kafka.enabled
@@ -66,10 +74,15 @@ export async function startExporter(
           maxElements: config.ingest.maxElementsPerRequest,
           maxPoints: config.ingest.maxPointsPerRequest,
         },
+        tracer,
       })
     : undefined;
 
-  const otlp = buildOtlpHttpServer(twin, telemetry, { ...config.ingest, isReady: () => ready });
+  const otlp = buildOtlpHttpServer(twin, telemetry, {
+    ...config.ingest,
+    isReady: () => ready,
+    tracer,
+  });
   const ops = buildOpsServer(registry, () => ready);
   const api = buildTwinApi(engine, registry);
   const ledger = config.commands.enabled
@@ -132,6 +145,8 @@ export async function startExporter(
       await kafka?.stop();
       await api.close();
       await ops.close();
+      // Last: the spans of everything above are ended and go out now.
+      await tracing.shutdown();
     },
   };
 }

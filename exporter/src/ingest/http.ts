@@ -4,9 +4,11 @@ import { createServer as createHttpServer, type Server, type ServerOptions } fro
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import type { Tracer } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IngestAuthConfig, IngestHttpConfig, IngestTlsConfig } from '../config/types.js';
 import type { Encoding, Signal } from '../model.js';
+import { exemplarOf, requestSpan, traceRequests } from '../tracing.js';
 import { OtlpLimitError, type RequestBounds } from './otlp/bounds.js';
 import { OtlpDecodeError, encodeExportResponse, encodeStatus } from './otlp/decode.js';
 import { decodeAndNormalize } from './otlp/normalize.js';
@@ -35,6 +37,8 @@ export interface OtlpHttpOptions {
   auth?: IngestAuthConfig;
   /** When enabled, HTTPS (mutual with `clientCaFile`). */
   tls?: IngestTlsConfig;
+  /** A SERVER span for every request, refused ones too (see tracing.ts). */
+  tracer?: Tracer;
 }
 
 const contentTypes: Record<string, Encoding> = {
@@ -136,6 +140,8 @@ export function buildOtlpHttpServer(
       socket.destroy(error);
     },
   });
+  // First of the hooks: a request refused by the others is in a span too.
+  if (options.tracer) traceRequests(app, options.tracer);
   let inflight = 0;
   /** Slots held per client address: one address never holds them all. */
   const slotsByClient = new PerClient();
@@ -194,6 +200,7 @@ export function buildOtlpHttpServer(
     refusal: Refusal,
   ): FastifyReply => {
     countRefusal(refusal.reason);
+    requestSpan(request)?.setAttribute('twin.ingest.refusal', refusal.reason);
     const encoding = contentTypes[mediaType(request)] ?? 'otlp_proto';
     if (refusal.status === 429 || refusal.status === 503) {
       response.header('Retry-After', String(options.retryAfterSeconds));
@@ -312,6 +319,7 @@ export function buildOtlpHttpServer(
     const raw = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     telemetry.bytes.inc({ transport: 'otlp_http', signal }, raw.length);
     const contentEncoding = contentEncodingOf(request.headers['content-encoding']);
+    const { receivedMs } = request as FastifyRequest & { receivedMs: number };
     const body = decompress(raw, contentEncoding, options.maxBodyBytes);
     let outcome: OtlpOutcome;
     try {
@@ -322,7 +330,7 @@ export function buildOtlpHttpServer(
           raw,
           contentEncoding,
           body,
-          receivedMs: (request as FastifyRequest & { receivedMs: number }).receivedMs,
+          receivedMs,
         },
         () => decodeAndNormalize(signal, encoding, body, bounds),
       );
@@ -335,9 +343,17 @@ export function buildOtlpHttpServer(
       throw error;
     }
     const { batch, rejected, rejectedByState } = outcome;
+    const span = requestSpan(request);
+    span?.setAttributes({
+      'twin.ingest.signal': signal,
+      'twin.ingest.points': batch ? batch.points.length - rejectedByState : 0,
+      'twin.ingest.rejected_points': rejected,
+      'twin.ingest.retry': !batch,
+    });
     let message: string;
     if (batch) {
       telemetry.count('otlp_http', signal, batch, rejectedByState);
+      telemetry.traced(batch.points, receivedMs, exemplarOf(span));
       message = [
         batch.errorMessage,
         rejectedByState ? `${rejectedByState} over the state's limits (over_limit)` : '',

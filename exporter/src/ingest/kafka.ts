@@ -1,5 +1,7 @@
+import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaIngestConfig, KafkaTopicConfig } from '../config/types.js';
+import { exemplarOf } from '../tracing.js';
 import { kafkaConnection } from './kafka-connection.js';
 import { OtlpLimitError, type RequestBounds } from './otlp/bounds.js';
 import { OtlpDecodeError } from './otlp/decode.js';
@@ -17,6 +19,8 @@ export interface KafkaIngestOptions {
   bounds: RequestBounds;
   /** How often applied offsets are committed to the group (they are a hint: the twin keeps its own). */
   commitEveryMs?: number;
+  /** A CONSUMER span for every batch applied (see tracing.ts). */
+  tracer?: Tracer;
 }
 
 /**
@@ -111,10 +115,20 @@ export class KafkaIngest {
   }: EachBatchPayload): Promise<void> {
     const topic = this.topics.get(batch.topic);
     if (!topic) return;
-    const { telemetry, sink } = this.options;
+    const { telemetry, sink, tracer } = this.options;
     telemetry.queueDepth.inc({ transport: 'kafka' });
     this.batchesInHand += 1;
     const receivedMs = Date.now();
+    const span = tracer?.startSpan(`process ${batch.topic}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': batch.topic,
+        'messaging.destination.partition.id': String(batch.partition),
+        'messaging.batch.message_count': batch.messages.length,
+      },
+    });
     try {
       const applied = sink.appliedOffset(batch.topic, batch.partition);
       const messages: KafkaMessageIn[] = [];
@@ -152,12 +166,16 @@ export class KafkaIngest {
           receivedMs,
           messages,
         });
+        let points = 0;
         messages.forEach((message, i) => {
           const rejectedByState = refused[i];
           if (message.batch && rejectedByState !== undefined) {
             telemetry.count('kafka', topic.signal, message.batch, rejectedByState);
+            telemetry.traced(message.batch.points, receivedMs, exemplarOf(span));
+            points += message.batch.points.length - rejectedByState;
           }
         });
+        span?.setAttribute('twin.ingest.points', points);
       }
       // Resolved only now that the twin has them on disk.
       for (const offset of skipped) resolveOffset(offset);
@@ -171,7 +189,12 @@ export class KafkaIngest {
         );
       }
       await heartbeat();
+    } catch (error) {
+      span?.recordException(error as Error);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
     } finally {
+      span?.end();
       this.batchesInHand -= 1;
       telemetry.queueDepth.dec({ transport: 'kafka' });
     }

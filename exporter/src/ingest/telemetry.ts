@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { NormalizedBatch, Signal } from '../model.js';
+import type { NormalizedBatch, Signal, TwinPoint } from '../model.js';
+import type { SyncLatencyExemplars } from '../sli/exemplars.js';
 
 export type Transport = 'otlp_http' | 'kafka';
 
@@ -32,7 +33,11 @@ export class IngestTelemetry {
   readonly queueDepth: Gauge<'transport'>;
   readonly kafkaLag: Gauge<'topic' | 'partition'>;
 
-  constructor(registry: Registry) {
+  constructor(
+    registry: Registry,
+    /** Where the traces of applied requests are kept for the sync-latency histogram. */
+    private readonly latencyExemplars?: SyncLatencyExemplars,
+  ) {
     const registers = [registry];
     this.points = new Counter({
       name: 'twin_exporter_ingest_points_total',
@@ -76,6 +81,15 @@ export class IngestTelemetry {
       labelNames: ['topic', 'partition'],
       registers,
     });
+  }
+
+  /** Links the sync-latency histogram to the trace that applied `points` (OpenMetrics exemplars). */
+  traced(
+    points: readonly TwinPoint[],
+    receivedMs: number,
+    exemplar: Readonly<Record<string, string>> | undefined,
+  ): void {
+    this.latencyExemplars?.observe(points, receivedMs, exemplar);
   }
 
   /** Counts a normalized batch: accepted points, and rejections by reason (state rejections too). */

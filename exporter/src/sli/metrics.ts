@@ -9,6 +9,7 @@ import type { MetricsConfig } from '../config/types.js';
 import { sources } from '../model.js';
 import type { TwinEngine } from '../twin/engine.js';
 import type { ClassState, PredictionSeries, SiteGauges, TrackedAsset } from '../twin/state.js';
+import type { Exemplar, SyncLatencyExemplars } from './exemplars.js';
 import { cumulativeBuckets, type HistogramData } from './histogram.js';
 import { classifications } from './prediction.js';
 
@@ -19,6 +20,8 @@ interface Sample {
   value: number;
   /** Histograms: the `_bucket`, `_sum` and `_count` series. */
   metricName?: string;
+  /** Buckets: the trace of an observation there (rendered in OpenMetrics only). */
+  exemplar?: Exemplar;
 }
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -53,13 +56,25 @@ class ReadThroughMetric {
   reset(): void {}
 }
 
-/** The cumulative `_bucket` series (one per bound and `+Inf`), then `_sum` and `_count`. */
-export function histogramSamples(name: string, labels: Labels, histogram: HistogramData): Sample[] {
-  const samples: Sample[] = cumulativeBuckets(histogram).map(({ le, count }) => ({
-    metricName: `${name}_bucket`,
-    labels: { ...labels, le: Number.isFinite(le) ? le : '+Inf' },
-    value: count,
-  }));
+/**
+ * The cumulative `_bucket` series (one per bound and `+Inf`), then `_sum` and `_count`;
+ * `exemplarOf` gives a bucket's exemplar by its index.
+ */
+export function histogramSamples(
+  name: string,
+  labels: Labels,
+  histogram: HistogramData,
+  exemplarOf?: (bucket: number) => Exemplar | undefined,
+): Sample[] {
+  const samples: Sample[] = cumulativeBuckets(histogram).map(({ le, count }, bucket) => {
+    const exemplar = exemplarOf?.(bucket);
+    return {
+      metricName: `${name}_bucket`,
+      labels: { ...labels, le: Number.isFinite(le) ? le : '+Inf' },
+      value: count,
+      ...(exemplar ? { exemplar } : {}),
+    };
+  });
   samples.push(
     { metricName: `${name}_sum`, labels, value: histogram.sum },
     { metricName: `${name}_count`, labels, value: histogram.count },
@@ -69,12 +84,14 @@ export function histogramSamples(name: string, labels: Labels, histogram: Histog
 
 /**
  * Registers every twin SLI metric on `registry`, reading `engine` at each scrape. `config` holds
- * the per-asset switch (the engine's own configuration unless given).
+ * the per-asset switch (the engine's own configuration unless given); `exemplars`, the traces of
+ * recent ingest requests, shown on the sync-latency buckets.
  */
 export function registerTwinMetrics(
   registry: Registry<RegistryContentType>,
   engine: TwinEngine,
   config: { metrics: MetricsConfig } = engine.config,
+  exemplars?: SyncLatencyExemplars,
 ): void {
   const agg = engine.aggregates;
   const add = (name: string, help: string, type: MetricType, read: () => Sample[]): void => {
@@ -111,6 +128,7 @@ export function registerTwinMetrics(
         'twin_sync_latency_seconds',
         classSource(cls, i),
         cls.syncLatency[i] as HistogramData,
+        exemplars && ((bucket) => exemplars.of(cls.name, i, bucket)),
       ),
     ),
   );
