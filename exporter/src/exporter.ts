@@ -17,7 +17,7 @@ import { kafkaConnection } from './ingest/kafka-connection.js';
 import { IngestTelemetry } from './ingest/telemetry.js';
 import { SyncLatencyExemplars } from './sli/exemplars.js';
 import { registerTwinMetrics } from './sli/metrics.js';
-import { Tracing, type TracingOptions } from './tracing.js';
+import { Tracing, traceRequests, type TracingOptions } from './tracing.js';
 import type { TwinEngine } from './twin/engine.js';
 
 export interface RunningExporter {
@@ -85,6 +85,7 @@ export async function startExporter(
   });
   const ops = buildOpsServer(registry, () => ready);
   const api = buildTwinApi(engine, registry);
+  traceRequests(api, tracer);
   const ledger = config.commands.enabled
     ? new CommandLedger(config.commands.ledgerPath)
     : undefined;
@@ -95,6 +96,7 @@ export async function startExporter(
         ledger,
         engine,
         registry,
+        tracer,
         transport:
           config.commands.devices === 'kafka'
             ? new KafkaDeviceTransport({

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Context } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPrincipal, type AuthRefusal, type Headers } from '../commands/auth.js';
 import type { CommandGateway, GatewayAnswer } from '../commands/gateway.js';
@@ -8,6 +9,7 @@ import type { AuditExport } from '../commands/ledger/ledger.js';
 import type { CommandRequest, Principal } from '../commands/model.js';
 import type { AssetRetirement, RetirementRequest } from '../commands/retirement.js';
 import type { CommandRoute } from '../commands/unauthenticated.js';
+import { requestSpan, within } from '../tracing.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
 
@@ -40,6 +42,12 @@ const send = (reply: FastifyReply, answer: GatewayAnswer): FastifyReply =>
     .code(answer.status)
     .headers(answer.headers ?? {})
     .send(answer.body);
+
+/** The request's span (when the API is traced) as the parent of what the gateway does for it. */
+const callerOf = (request: FastifyRequest): Context | undefined => {
+  const span = requestSpan(request);
+  return span && within(span);
+};
 
 /** Principals found before the body was read, for the route's handler. */
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -105,6 +113,7 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
           request.headers,
           request.body as CommandRequest,
           principals.get(request),
+          callerOf(request),
         ),
       ),
   );
@@ -158,6 +167,7 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
             verdict,
             (request.body as { reason: string }).reason,
             principals.get(request),
+            callerOf(request),
           ),
         );
       },

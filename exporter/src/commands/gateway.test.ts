@@ -1,7 +1,9 @@
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyEnvironment, configFromDocument } from '../config/load.js';
 import type { PropertyValue, Source, TwinPoint } from '../model.js';
+import { Tracing } from '../tracing.js';
 import { TwinEngine } from '../twin/engine.js';
 import { tokenDigest, type Headers } from './auth.js';
 import { CommandGateway, type GatewayAnswer } from './gateway.js';
@@ -132,6 +134,8 @@ interface Harness {
   sent: CommandMessage[];
   /** `manual` devices: the ack function of each command received, by command id. */
   acks: Map<string, (ack: CommandAck) => void>;
+  /** Every span the gateway ended. */
+  spans: InMemorySpanExporter;
   now(): number;
   advance(ms: number): void;
   /** Points for pump-1 at the current clock (or `atMs`), applied as received now. */
@@ -168,6 +172,7 @@ async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
   const engine = new TwinEngine(config);
   const ledger = new CommandLedger(':memory:');
   const registry = new Registry();
+  const spans = new InMemorySpanExporter();
   const sent: CommandMessage[] = [];
   const acks = new Map<string, (ack: CommandAck) => void>();
   const simulated = simulatedDevice(
@@ -187,6 +192,7 @@ async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
     engine,
     transport,
     registry,
+    tracer: new Tracing(undefined, { spanExporter: spans }).tracer,
     now,
     tickMs: 3_600_000,
   });
@@ -197,6 +203,7 @@ async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
     registry,
     sent,
     acks,
+    spans,
     now,
     advance: (ms) => {
       clock += ms;
@@ -887,15 +894,71 @@ describe('CommandGateway: accepted commands', () => {
     expect(batches).toHaveLength(2);
   });
 
-  it("sends the command in the submitter's trace, the same context on every send", async () => {
+  it("sends the command in the submitter's trace, from a dispatch span of its own", async () => {
     const h = await build('silent');
     const incoming = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const answer = await h.gateway.submit({ ...bearer('oscar'), traceparent: incoming }, request());
     const id = recordOf(answer).id;
     await h.settle();
-    const context = h.ledger.get(id)?.traceparent;
-    expect(context).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
-    expect(h.sent).toEqual([expect.objectContaining({ commandId: id, traceparent: context })]);
+    const [decided, dispatched] = h.spans.getFinishedSpans();
+    expect(decided?.name).toBe('command.guard_chain');
+    expect(decided?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(decided?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(decided?.attributes).toMatchObject({
+      'twin.command.id': id,
+      'twin.command.decision': 'accepted',
+    });
+    // The ledger keeps the deciding span's context; the device gets the dispatch span's.
+    expect(h.ledger.get(id)?.traceparent).toBe(
+      `00-4bf92f3577b34da6a3ce929d0e0e4736-${decided?.spanContext().spanId}-01`,
+    );
+    expect(dispatched?.name).toBe('command.dispatch');
+    expect(dispatched?.parentSpanContext?.spanId).toBe(decided?.spanContext().spanId);
+    expect(h.sent).toEqual([
+      expect.objectContaining({
+        commandId: id,
+        traceparent: `00-4bf92f3577b34da6a3ce929d0e0e4736-${dispatched?.spanContext().spanId}-01`,
+      }),
+    ]);
+  });
+
+  it("joins an ack that arrives after a restart to the command's trace", async () => {
+    const h = await build('silent');
+    const id = recordOf(await h.gateway.submit(bearer('oscar'), request())).id;
+    await h.settle();
+    const decided = h.spans.getFinishedSpans()[0]!;
+    await h.gateway.stop();
+    // A new process: another gateway and tracer on the same ledger; the ack comes from Kafka.
+    let deliver: (ack: CommandAck) => void = () => undefined;
+    const spans = new InMemorySpanExporter();
+    const restarted = new CommandGateway({
+      config: config.commands,
+      divergence: config.sli.divergence,
+      ledger: h.ledger,
+      engine: h.engine,
+      transport: {
+        start: async (onAck) => {
+          deliver = onAck;
+        },
+        send: async () => undefined,
+        stop: async () => undefined,
+      },
+      registry: new Registry(),
+      tracer: new Tracing(undefined, { spanExporter: spans }).tracer,
+      now: h.now,
+      tickMs: 3_600_000,
+    });
+    await restarted.start();
+    deliver({ commandId: id, assetId: 'pump-1', status: 'rejected', message: 'valve stuck' });
+    await restarted.stop();
+    const [ack, outcome] = spans.getFinishedSpans();
+    for (const span of [ack, outcome]) {
+      expect(span?.spanContext().traceId).toBe(decided.spanContext().traceId);
+      expect(span?.parentSpanContext?.spanId).toBe(decided.spanContext().spanId);
+    }
+    expect(ack?.attributes).toMatchObject({ 'twin.command.ack.status': 'rejected' });
+    expect(outcome?.attributes).toMatchObject({ 'twin.command.outcome': 'rejected_by_device' });
+    expect(outcome?.status).toMatchObject({ code: 2, message: 'valve stuck' });
   });
 
   it('times out a command the device accepted but never finished, within the ack timeout', async () => {

@@ -1,7 +1,16 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import {
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CommandsConfig, DivergenceConfig } from '../config/types.js';
 import { resolveDivergenceRule, toleranceFor, withinTolerance } from '../sli/divergence.js';
+import { Tracing, continueTrace, exemplarOf, traceparentOf } from '../tracing.js';
 import type { TwinEngine } from '../twin/engine.js';
 import { authenticate, authorize, isPrincipal, type AuthRefusal, type Headers } from './auth.js';
 import {
@@ -18,7 +27,7 @@ import {
 import type { ChainHead } from './ledger/audit.js';
 import type { CommandLedger, CommandRecord, KillSwitchScope } from './ledger/ledger.js';
 import type { CommandAck, CommandRequest, Outcome, Principal, Verdict } from './model.js';
-import { traceparent, type CommandMessage, type DeviceTransport } from './transport.js';
+import type { CommandMessage, DeviceTransport } from './transport.js';
 import { UnauthenticatedAttempts, type CommandRoute } from './unauthenticated.js';
 
 /** Commands per send, and sends on the wire at once. */
@@ -39,6 +48,8 @@ export interface GatewayOptions {
   engine: TwinEngine;
   transport: DeviceTransport;
   registry: Registry;
+  /** Each command's life as one trace (see tracing.ts); by default its spans go nowhere. */
+  tracer?: Tracer;
   now?: () => number;
   /** How often the outbox is drained and timeouts and convergence are checked. */
   tickMs?: number;
@@ -55,6 +66,7 @@ export class CommandGateway {
   private readonly validators: CatalogValidators;
   private readonly now: () => number;
   private readonly metrics: ReturnType<typeof commandMetrics>;
+  private readonly tracer: Tracer;
   private timer: NodeJS.Timeout | undefined;
   private auditTimer: NodeJS.Timeout | undefined;
   /** The head the last verification reached with the chain sound: the next one starts there. */
@@ -69,6 +81,7 @@ export class CommandGateway {
     principal: Principal;
     headers: Headers;
     request: CommandRequest;
+    parent: Context;
     resolve: (answer: GatewayAnswer) => void;
     reject: (error: unknown) => void;
   }[] = [];
@@ -77,6 +90,7 @@ export class CommandGateway {
     this.validators = compileCatalog(options.config.catalog);
     this.now = options.now ?? Date.now;
     this.metrics = commandMetrics(options.registry);
+    this.tracer = options.tracer ?? new Tracing().tracer;
     this.unauthenticated = new UnauthenticatedAttempts(options.registry, { now: this.now });
   }
 
@@ -135,16 +149,18 @@ export class CommandGateway {
    * answer waits for that commit, and nothing is dispatched before it. Authentication comes
    * first, outside the transaction, as it may wait on Grafana's signing keys; a stranger is
    * answered 401 there, with no verdicts (even a dry run describes the asset's state).
+   * `parent` is the API request's span; without it the caller's `traceparent` header is continued.
    */
   async submit(
     headers: Headers,
     request: CommandRequest,
     authenticated?: Principal,
+    parent: Context = continueTrace(headers.traceparent),
   ): Promise<GatewayAnswer> {
     const principal = await this.who(headers, 'submit', authenticated);
     if (!isPrincipal(principal)) return unauthenticatedAnswer(principal);
     return new Promise((resolve, reject) => {
-      this.submissions.push({ principal, headers, request, resolve, reject });
+      this.submissions.push({ principal, headers, request, parent, resolve, reject });
       if (this.submissions.length === 1) setImmediate(() => this.decideSubmissions());
     });
   }
@@ -154,9 +170,9 @@ export class CommandGateway {
     let answers: (GatewayAnswer | Error)[];
     try {
       answers = this.options.ledger.batch(() =>
-        batch.map(({ principal, headers, request }) => {
+        batch.map(({ principal, request, parent }) => {
           try {
-            return this.decide(principal, headers, request);
+            return this.decide(principal, request, parent);
           } catch (error) {
             // Its savepoint is rolled back; the rest of the batch still commits.
             return error as Error;
@@ -177,8 +193,27 @@ export class CommandGateway {
     }
   }
 
-  /** One submission through authentication, the guard chain and the ledger (inside a batch). */
-  private decide(principal: Principal, headers: Headers, request: CommandRequest): GatewayAnswer {
+  /**
+   * One submission through the guard chain and the ledger (inside a batch), in a span whose
+   * context the ledger keeps: dispatch, approval, acks and outcome continue it, so the command's
+   * whole life is one trace, the caller's.
+   */
+  private decide(principal: Principal, request: CommandRequest, parent: Context): GatewayAnswer {
+    const span = this.tracer.startSpan(
+      'command.guard_chain',
+      {
+        attributes: {
+          'twin.asset.id': request.assetId,
+          'twin.command.name': request.name,
+          'twin.command.dry_run': request.dryRun === true,
+        },
+      },
+      parent,
+    );
+    return answerIn(span, () => this.judge(principal, request, span));
+  }
+
+  private judge(principal: Principal, request: CommandRequest, span: Span): GatewayAnswer {
     const { ledger } = this.options;
     const nowMs = this.now();
     const { context, view, spec } = this.contextFor(principal, request, nowMs);
@@ -186,6 +221,13 @@ export class CommandGateway {
     const status =
       decision === 'accept' ? 'accepted' : decision === 'refuse' ? 'refused' : 'pending_approval';
     const first = verdicts.find(isRefusal);
+    span.setAttribute('twin.command.decision', status);
+    for (const refusal of verdicts.filter(isRefusal)) {
+      span.addEvent('guard refused', {
+        'twin.command.guard': refusal.guard,
+        'twin.command.refusal.code': refusal.code ?? 'unknown',
+      });
+    }
 
     const result = ledger.recordDecision(
       request,
@@ -195,10 +237,16 @@ export class CommandGateway {
         status,
         assetClass: view?.assetClass,
         risk: spec?.risk,
-        traceparent: traceparent(headers.traceparent),
+        traceparent: traceparentOf(span),
       },
       nowMs,
     );
+    if (result.kind === 'recorded' || result.kind === 'duplicate') {
+      span.setAttributes({
+        'twin.command.id': result.record.id,
+        'twin.command.duplicate': result.kind === 'duplicate',
+      });
+    }
     // Counted once recorded: an attempt whose record failed is answered 500, not counted.
     this.metrics.attempts.inc({ decision: request.dryRun ? 'dry_run' : status });
     if (first) this.metrics.refusals.inc({ guard: first.guard, code: first.code ?? 'unknown' });
@@ -232,19 +280,43 @@ export class CommandGateway {
     };
   }
 
+  /**
+   * Approves or rejects a command held for approval, in a span of the command's own trace (linked
+   * to the reviewer's request, `caller`), so the approval shows where the command's life does.
+   */
   async review(
     headers: Headers,
     commandId: string,
     verdict: 'approve' | 'reject',
     reason: string,
     authenticated?: Principal,
+    caller: Context = continueTrace(headers.traceparent),
   ): Promise<GatewayAnswer> {
-    const { ledger, config } = this.options;
     const principal = await this.who(headers, verdict, authenticated);
-    const nowMs = this.now();
     if (!isPrincipal(principal)) return unauthenticatedAnswer(principal);
-    const record = ledger.get(commandId);
+    const record = this.options.ledger.get(commandId);
     if (!record) return { status: 404, body: { error: `no command "${commandId}"` } };
+    const callerSpan = trace.getSpanContext(caller);
+    const span = this.tracer.startSpan(
+      `command.${verdict}`,
+      {
+        attributes: { 'twin.command.id': commandId },
+        links: callerSpan ? [{ context: callerSpan }] : [],
+      },
+      continueTrace(record.traceparent),
+    );
+    return answerIn(span, () => this.reviewRecord(principal, record, verdict, reason));
+  }
+
+  private reviewRecord(
+    principal: Principal,
+    record: CommandRecord,
+    verdict: 'approve' | 'reject',
+    reason: string,
+  ): GatewayAnswer {
+    const { ledger, config } = this.options;
+    const commandId = record.id;
+    const nowMs = this.now();
     if (record.status !== 'pending_approval' || !record.risk) {
       return {
         status: 409,
@@ -483,9 +555,24 @@ export class CommandGateway {
     return Promise.all(this.sends).then(() => undefined);
   }
 
+  /**
+   * Sends a batch, each command in a PRODUCER span of its own trace: the traceparent a device
+   * receives is that span's, so the device's spans join the command's trace (a resend after a
+   * crash is a span of its own, in the same trace).
+   */
   private async dispatch(records: readonly CommandRecord[]): Promise<void> {
     const issuedAtMs = this.now();
-    const messages = records.map((record): CommandMessage => {
+    const spans = records.map((record) =>
+      this.tracer.startSpan(
+        'command.dispatch',
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: { 'twin.command.id': record.id, 'twin.asset.id': record.assetId },
+        },
+        continueTrace(record.traceparent),
+      ),
+    );
+    const messages = records.map((record, i): CommandMessage => {
       const spec = record.assetClass
         ? lookupCommand(this.options.config.catalog, record.assetClass, record.name)
         : undefined;
@@ -498,10 +585,18 @@ export class CommandGateway {
         value: spec ? record.params[spec.sets.param] : undefined,
         params: record.params,
         issuedAtMs,
-        traceparent: record.traceparent,
+        traceparent: traceparentOf(spans[i] as Span),
       };
     });
-    await this.options.transport.send(messages);
+    try {
+      await this.options.transport.send(messages);
+    } catch (error) {
+      for (const span of spans)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
     // A crash right here sends these again on restart: devices de-duplicate by command id.
     this.options.ledger.markAllDispatched(
       records.map((record) => record.id),
@@ -509,16 +604,27 @@ export class CommandGateway {
     );
   }
 
+  /** An ack, as a CONSUMER span of its command's trace: also when it comes after a restart. */
   private onAck(ack: CommandAck): void {
     const record = this.options.ledger.recordAck(ack, this.now());
     if (!record) return;
+    const span = this.tracer.startSpan(
+      'command.ack',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'twin.command.id': record.id, 'twin.command.ack.status': ack.status },
+      },
+      continueTrace(record.traceparent),
+    );
+    span.end();
     if (record.dispatchedAtMs !== undefined && record.ackedAtMs !== undefined) {
-      this.metrics.ackSeconds.observe(
-        { asset_class: record.assetClass ?? '' },
-        (record.ackedAtMs - record.dispatchedAtMs) / 1000,
-      );
+      this.metrics.ackSeconds.observe({
+        labels: { asset_class: record.assetClass ?? '' },
+        value: (record.ackedAtMs - record.dispatchedAtMs) / 1000,
+        exemplarLabels: exemplarOf(span),
+      });
     }
-    if (record.outcome) this.countOutcome(record, record.outcome);
+    if (record.outcome) this.countOutcome(record, record.outcome, ack.message ?? '');
   }
 
   /** Timeouts, and whether acked commands really changed the asset. */
@@ -554,15 +660,12 @@ export class CommandGateway {
         typeof commanded !== 'object' &&
         this.matches(record.assetClass, spec.sets.property, reported.value, commanded as never)
       ) {
-        this.metrics.convergenceSeconds.observe(
-          { asset_class: record.assetClass },
-          Math.max(0, reported.sourceTimeMs - since) / 1000,
-        );
         this.finish(
           record,
           'applied',
           `${spec.sets.property} reported ${String(reported.value)}`,
           nowMs,
+          Math.max(0, reported.sourceTimeMs - since) / 1000,
         );
       } else if (
         record.doneAtMs === undefined &&
@@ -601,17 +704,49 @@ export class CommandGateway {
     );
   }
 
-  private finish(record: CommandRecord, outcome: Outcome, message: string, nowMs: number): void {
-    if (this.options.ledger.recordOutcome(record.id, outcome, message, nowMs))
-      this.countOutcome(record, outcome);
+  /** Records the outcome (the first one wins); `convergedSeconds` when it is `applied`. */
+  private finish(
+    record: CommandRecord,
+    outcome: Outcome,
+    message: string,
+    nowMs: number,
+    convergedSeconds?: number,
+  ): void {
+    if (!this.options.ledger.recordOutcome(record.id, outcome, message, nowMs)) return;
+    const span = this.countOutcome(record, outcome, message);
+    if (convergedSeconds !== undefined) {
+      this.metrics.convergenceSeconds.observe({
+        labels: { asset_class: record.assetClass ?? '' },
+        value: convergedSeconds,
+        exemplarLabels: exemplarOf(span),
+      });
+    }
   }
 
-  private countOutcome(record: CommandRecord, outcome: Outcome): void {
+  /**
+   * Counts an outcome, and closes the command's trace with a span from its dispatch (or its
+   * submission) to now, whose exemplar leads from the outcome counter to the whole trace.
+   */
+  private countOutcome(record: CommandRecord, outcome: Outcome, message: string): Span {
+    const span = this.tracer.startSpan(
+      'command.outcome',
+      {
+        startTime: new Date(record.dispatchedAtMs ?? record.submittedAtMs),
+        attributes: { 'twin.command.id': record.id, 'twin.command.outcome': outcome },
+      },
+      continueTrace(record.traceparent),
+    );
+    if (outcome !== 'applied' && outcome !== 'acked') {
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+    }
+    // Dates, not numbers: the SDK reads a number before the process started as a monotonic time.
+    span.end(new Date(Math.max(this.now(), record.dispatchedAtMs ?? record.submittedAtMs)));
     this.metrics.outcomes.inc({
-      asset_class: record.assetClass ?? '',
-      command: record.name,
-      outcome,
+      labels: { asset_class: record.assetClass ?? '', command: record.name, outcome },
+      value: 1,
+      exemplarLabels: exemplarOf(span),
     });
+    return span;
   }
 
   /** Verifies the whole audit chain; the gauge lets an alert page when it breaks. */
@@ -682,6 +817,14 @@ function answerStatus(record: CommandRecord): number {
 
 function commandMetrics(registry: Registry) {
   const registers = [registry];
+  // Exemplars (the command's trace) are rendered in OpenMetrics only (see api/openmetrics.ts).
+  // prom-client refuses them on a Prometheus-type registry when a metric is constructed, so these
+  // are registered once made. Their label names are `string`: prom-client would type the
+  // exemplar's labels (trace_id, span_id) as the metric's own.
+  const traced = <T extends Counter<string> | Histogram<string>>(metric: T): T => {
+    registry.registerMetric(metric);
+    return metric;
+  };
   return {
     attempts: new Counter({
       name: 'twin_command_attempts_total',
@@ -695,26 +838,35 @@ function commandMetrics(registry: Registry) {
       labelNames: ['guard', 'code'],
       registers,
     }),
-    outcomes: new Counter({
-      name: 'twin_command_outcomes_total',
-      help: 'Final outcomes of dispatched commands (the actuation success SLI).',
-      labelNames: ['asset_class', 'command', 'outcome'],
-      registers,
-    }),
-    ackSeconds: new Histogram({
-      name: 'twin_command_ack_seconds',
-      help: 'Dispatch to first ack.',
-      labelNames: ['asset_class'],
-      buckets: [0.1, 0.5, 1, 5, 10, 30, 60],
-      registers,
-    }),
-    convergenceSeconds: new Histogram({
-      name: 'twin_command_convergence_seconds',
-      help: 'Dispatch to the reported state matching the command.',
-      labelNames: ['asset_class'],
-      buckets: [0.5, 1, 5, 10, 30, 60, 300],
-      registers,
-    }),
+    outcomes: traced(
+      new Counter<string>({
+        name: 'twin_command_outcomes_total',
+        help: 'Final outcomes of dispatched commands (the actuation success SLI).',
+        labelNames: ['asset_class', 'command', 'outcome'],
+        enableExemplars: true,
+        registers: [],
+      }),
+    ),
+    ackSeconds: traced(
+      new Histogram<string>({
+        name: 'twin_command_ack_seconds',
+        help: 'Dispatch to first ack.',
+        labelNames: ['asset_class'],
+        buckets: [0.1, 0.5, 1, 5, 10, 30, 60],
+        enableExemplars: true,
+        registers: [],
+      }),
+    ),
+    convergenceSeconds: traced(
+      new Histogram<string>({
+        name: 'twin_command_convergence_seconds',
+        help: 'Dispatch to the reported state matching the command.',
+        labelNames: ['asset_class'],
+        buckets: [0.5, 1, 5, 10, 30, 60, 300],
+        enableExemplars: true,
+        registers: [],
+      }),
+    ),
     killSwitch: new Gauge({
       name: 'twin_command_kill_switch_engaged',
       help: '1 while a kill switch is engaged, by scope (global or an asset class).',
@@ -742,4 +894,19 @@ function commandMetrics(registry: Registry) {
       registers,
     }),
   };
+}
+
+/** Runs `answer` in `span`, which ends with the answer's status (or the error). */
+function answerIn(span: Span, answer: () => GatewayAnswer): GatewayAnswer {
+  try {
+    const result = answer();
+    span.setAttribute('twin.command.answer_status', result.status);
+    return result;
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { KafkaConnection } from '../ingest/kafka-connection.js';
 import type { CommandAck } from './model.js';
@@ -14,7 +13,7 @@ export interface CommandMessage {
   value: unknown;
   params: Record<string, unknown>;
   issuedAtMs: number;
-  /** Sent as the `traceparent` header, not in the value. */
+  /** The dispatch span's W3C context, sent as the `traceparent` header, not in the value. */
   traceparent?: string;
 }
 
@@ -30,21 +29,6 @@ export interface DeviceTransport {
    */
   send(messages: readonly CommandMessage[]): Promise<void>;
   stop(): Promise<void>;
-}
-
-const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-/**
- * A W3C traceparent for a command, so a device's work joins the command's trace: a new span in
- * the caller's trace when the request carried a valid `traceparent`, else a new trace.
- */
-export function traceparent(incoming?: string | string[]): string {
-  const match = typeof incoming === 'string' ? traceparentPattern.exec(incoming) : null;
-  const span = randomBytes(8).toString('hex');
-  if (match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!)) {
-    return `00-${match[1]}-${span}-${match[3]}`;
-  }
-  return `00-${randomBytes(16).toString('hex')}-${span}-01`;
 }
 
 export interface KafkaTransportOptions {
@@ -98,7 +82,10 @@ export class KafkaDeviceTransport implements DeviceTransport {
       messages: messages.map(({ traceparent: context, ...message }) => ({
         key: message.assetId,
         value: JSON.stringify(message),
-        headers: { 'twin.command.id': message.commandId, traceparent: context ?? traceparent() },
+        headers: {
+          'twin.command.id': message.commandId,
+          ...(context ? { traceparent: context } : {}),
+        },
       })),
     });
   }

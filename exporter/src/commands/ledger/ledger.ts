@@ -60,7 +60,10 @@ export interface CommandRecord {
   ackedAtMs?: number;
   /** The device's `done` ack: it says the command is applied; convergence is judged from here. */
   doneAtMs?: number;
-  /** The W3C trace context the command travels with to the devices (the same on every resend). */
+  /**
+   * The W3C context of the span that decided the command: its approval, dispatch, acks and outcome
+   * continue it, even after a restart, so its whole life is one trace.
+   */
   traceparent?: string;
   outcome?: Outcome;
   outcomeAtMs?: number;
@@ -74,7 +77,7 @@ export interface Decision {
   risk?: Risk;
   /** The new command's id; a fresh UUID by default. */
   id?: string;
-  /** The W3C trace context to send the command with. */
+  /** The W3C context of the deciding span (see CommandRecord.traceparent). */
   traceparent?: string;
 }
 
