@@ -1,20 +1,7 @@
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { createLogger, kafkaLogLevel, kafkaLogging, kafkaRecord } from './log.js';
-
-/** A logger writing into an array, one parsed record per line. */
-function capture(level: Parameters<typeof createLogger>[0]['level'] = 'info') {
-  const lines: string[] = [];
-  const logger = createLogger({
-    level,
-    destination: { write: (line: string) => lines.push(line) },
-  });
-  return {
-    logger,
-    lines,
-    records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
+import { capturedLogger as capture } from './log-fixtures.js';
+import { kafkaLogLevel, kafkaLogging, kafkaRecord } from './log.js';
 
 describe('createLogger', () => {
   it('writes JSON lines with level, time and message, from its level up', () => {
@@ -33,7 +20,7 @@ describe('createLogger', () => {
   });
 
   it('censors secret headers and never writes a request’s headers', () => {
-    const { logger, lines } = capture();
+    const { logger, text: written } = capture('info');
     const headers = {
       authorization: 'Bearer tok-1',
       cookie: 'grafana_session=tok-2',
@@ -44,7 +31,7 @@ describe('createLogger', () => {
     logger.info({ headers }, 'direct');
     logger.info({ request: { headers } }, 'nested');
     logger.info({ req: { method: 'GET', url: '/a?token=tok-5', headers } }, 'serialized');
-    const text = lines.join('');
+    const text = written();
     for (const secret of ['tok-1', 'tok-2', 'tok-3', 'tok-4', 'tok-5'])
       expect(text).not.toContain(secret);
     expect(text).toContain('"authorization":"[redacted]"');

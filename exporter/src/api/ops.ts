@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { serverLogging } from '../access-log.js';
+import { fallbackLogger, type Logger } from '../log.js';
 import { openMetrics, openMetricsContentType, wantsOpenMetrics } from './openmetrics.js';
 
 /**
@@ -7,8 +9,17 @@ import { openMetrics, openMetricsContentType, wantsOpenMetrics } from './openmet
  * OpenMetrics with exemplars when the scraper's Accept header asks for it), /healthz (the process
  * is alive) and /readyz (it can serve).
  */
-export function buildOpsServer(registry: Registry, isReady: () => boolean): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 });
+export function buildOpsServer(
+  registry: Registry,
+  isReady: () => boolean,
+  logger: Logger = fallbackLogger(),
+): FastifyInstance {
+  // Scrapes and probes: access records at debug.
+  const app = Fastify({
+    ...serverLogging(logger, true),
+    forceCloseConnections: true,
+    bodyLimit: 1024,
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (isReady()) return { status: 'ready' };

@@ -1,6 +1,8 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+import { serverLogging } from '../access-log.js';
+import { fallbackLogger, type Logger } from '../log.js';
 import type { TwinEngine } from '../twin/engine.js';
 
 const maxPageSize = 500;
@@ -67,8 +69,17 @@ const predictionsFilter = {
  * (`/asset?id=`, `/asset/history?id=&property=`, `/predictions?model=`) for any id through any
  * proxy. Every request is counted by route and status class for the availability SLI.
  */
-export function buildTwinApi(engine: TwinEngine, registry: Registry): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 });
+export function buildTwinApi(
+  engine: TwinEngine,
+  registry: Registry,
+  logger: Logger = fallbackLogger(),
+): FastifyInstance {
+  // People's requests (the plugin's, commands): an access record each at info.
+  const app = Fastify({
+    ...serverLogging(logger, false),
+    forceCloseConnections: true,
+    bodyLimit: 64 * 1024,
+  });
   // Unknown keys in bodies and queries are refused, not silently dropped: a typo must not pass.
   // A query string is text, so its numbers and booleans are converted (as fastify does by
   // default); a JSON body says what it means, so `"dryRun": null` or `"assetId": 12` is refused

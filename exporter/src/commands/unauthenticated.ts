@@ -1,10 +1,11 @@
 /**
  * Requests that fail authentication are counted, not stored: an audit entry per stranger would let
- * anyone fill the disk. Each costs a counter increment and, now and then, one line on stderr
+ * anyone fill the disk. Each costs a counter increment and, now and then, one warning in the log
  * naming the route and the reason label (never a header's value nor the refusal's message, which
  * may quote one).
  */
 import { Counter, type Registry } from 'prom-client';
+import { fallbackLogger } from '../log.js';
 import type { AuthFailure } from './auth.js';
 
 /** The write or read a stranger attempted: a bounded label. */
@@ -55,7 +56,7 @@ export class UnauthenticatedAttempts {
 
   constructor(registry: Registry, options: UnauthenticatedOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.log = options.log ?? ((line) => console.error(line));
+    this.log = options.log ?? ((line) => fallbackLogger().warn(line));
     // One counter per registry, whoever counts into it (the gateway, asset retirement).
     this.counter =
       (registry.getSingleMetric(metricName) as Counter<'route' | 'reason'> | undefined) ??

@@ -22,6 +22,7 @@ import type {
 } from '../ingest/pipeline.js';
 import { IngestUnavailableError, partitionKey } from '../ingest/pipeline.js';
 import { decodeAndNormalize } from '../ingest/otlp/normalize.js';
+import { fallbackLogger, type Logger } from '../log.js';
 import type { NormalizedBatch, TwinPoint } from '../model.js';
 import {
   CheckpointReader,
@@ -45,7 +46,7 @@ export interface DurableTwinOptions {
   retries: { windowMs: number; maxRequests: number };
   /** Where the durability health metrics go (`twin_exporter_snapshot_*`, `_journal_*`). */
   registry?: Registry;
-  log?: (message: string) => void;
+  logger?: Logger;
 }
 
 /** What a checkpoint keeps beside the twin: the Kafka positions and the recent OTLP requests. */
@@ -236,7 +237,7 @@ export class DurableTwin implements IngestSink {
   private timers: NodeJS.Timeout[] = [];
   private lastCheckpointResult: CheckpointResult | undefined;
   private closing = false;
-  private readonly log: (message: string) => void;
+  private readonly log: Logger;
 
   private constructor(
     private readonly options: DurableTwinOptions,
@@ -255,7 +256,7 @@ export class DurableTwin implements IngestSink {
     this.durableSeq = restored.seq;
     this.appliedSeq = restored.seq;
     this.checkpointSeq = restored.seq;
-    this.log = options.log ?? ((message) => console.error(`twinops exporter: ${message}`));
+    this.log = options.logger ?? fallbackLogger();
     this.metrics = options.registry ? durabilityMetrics(options.registry) : undefined;
   }
 
@@ -298,10 +299,15 @@ export class DurableTwin implements IngestSink {
     twin.engineNow.track(twin.checkpointer);
     const journalPath = journalPathFor(path);
     const replayed = twin.replay(journalPath);
-    twin.journal = new Journal(journalPath, twin.lastSeq + 1, {
-      durable: (seq) => twin.onDurable(seq),
-      failed: (_seq, error, nextSeq) => twin.onJournalFailure(error, nextSeq),
-    });
+    twin.journal = new Journal(
+      journalPath,
+      twin.lastSeq + 1,
+      {
+        durable: (seq) => twin.onDurable(seq),
+        failed: (_seq, error, nextSeq) => twin.onJournalFailure(error, nextSeq),
+      },
+      (message) => twin.log.warn(message),
+    );
     // Records the checkpoint holds may have outlived it in the journal (a crash before the trim).
     if (restored.seq > 0) twin.journal.truncateThrough(restored.seq);
     const inForce = engineFingerprint(twin.engineNow.config);
@@ -488,7 +494,7 @@ export class DurableTwin implements IngestSink {
   /** The journal could not write from `seq` on: refuse those changes; none took effect. */
   private onJournalFailure(error: JournalUnavailableError, nextSeq: number): void {
     this.metrics?.journalFailures.inc();
-    this.log(error.message);
+    this.log.error(error.message);
     this.drain(Infinity); // what is on disk takes effect, whatever failed after it
     const failed = this.waiting.takeAll();
     this.lastSeq = nextSeq - 1;
@@ -560,7 +566,7 @@ export class DurableTwin implements IngestSink {
     try {
       return decodeAndNormalize(event.signal, event.encoding, decompress(event));
     } catch (error) {
-      this.log(`a journaled ${event.signal} body no longer decodes: ${(error as Error).message}`);
+      this.log.error({ err: error }, `a journaled ${event.signal} body no longer decodes`);
       return { points: [], rejected: {}, rejectedCount: 0, errorMessage: '' };
     }
   }
@@ -597,7 +603,7 @@ export class DurableTwin implements IngestSink {
           await yieldToEventLoop();
         }
       } catch (error) {
-        this.log(`evaluation failed, will retry: ${(error as Error).message}`);
+        this.log.error({ err: error }, 'evaluation failed, will retry');
       } finally {
         this.evaluating = undefined;
       }
@@ -632,7 +638,7 @@ export class DurableTwin implements IngestSink {
       } catch (error) {
         if (recent) this.recent.restoreAdded(recent.added);
         this.metrics?.snapshotFailures.inc();
-        this.log(`checkpoint failed: ${(error as Error).message}`);
+        this.log.error({ err: error }, 'checkpoint failed');
       } finally {
         this.checkpointing = undefined;
       }

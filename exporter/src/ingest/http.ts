@@ -6,7 +6,9 @@ import type { Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Tracer } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { serverLogging } from '../access-log.js';
 import type { IngestAuthConfig, IngestHttpConfig, IngestTlsConfig } from '../config/types.js';
+import { fallbackLogger, type Logger } from '../log.js';
 import type { Encoding, Signal } from '../model.js';
 import { exemplarOf, requestSpan, traceRequests } from '../tracing.js';
 import { OtlpLimitError, type RequestBounds } from './otlp/bounds.js';
@@ -37,6 +39,8 @@ export interface OtlpHttpOptions {
   auth?: IngestAuthConfig;
   /** When enabled, HTTPS (mutual with `clientCaFile`). */
   tls?: IngestTlsConfig;
+  /** fastify's logs and the access records (at debug: collectors push many a second). */
+  logger?: Logger;
   /** A SERVER span for every request, refused ones too (see tracing.ts). */
   tracer?: Tracer;
 }
@@ -108,7 +112,7 @@ export function buildOtlpHttpServer(
   };
   const tls = options.tls?.enabled ? tlsOptions(options.tls) : undefined;
   const app = Fastify({
-    logger: false,
+    ...serverLogging(options.logger ?? fallbackLogger(), true),
     forceCloseConnections: true,
     bodyLimit: options.maxBodyBytes,
     serverFactory: (handler) => {

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { Kafka, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaIngestConfig, KafkaTopicConfig } from '../config/types.js';
+import { fallbackLogger, kafkaLogging, type Logger } from '../log.js';
 import { exemplarOf } from '../tracing.js';
 import { kafkaConnection } from './kafka-connection.js';
 import { OtlpLimitError, type RequestBounds } from './otlp/bounds.js';
@@ -19,6 +20,8 @@ export interface KafkaIngestOptions {
   bounds: RequestBounds;
   /** How often applied offsets are committed to the group (they are a hint: the twin keeps its own). */
   commitEveryMs?: number;
+  /** Where kafkajs's own logs go. */
+  logger?: Logger;
   /** A CONSUMER span for every batch applied (see tracing.ts). */
   tracer?: Tracer;
 }
@@ -43,7 +46,7 @@ export class KafkaIngest {
     this.kafka = new Kafka({
       ...kafkaConnection(config),
       clientId: config.clientId,
-      logLevel: logLevel.ERROR,
+      ...kafkaLogging(options.logger ?? fallbackLogger()),
     });
     // A short session (10 s by default): a crashed replica's partitions move within seconds.
     this.consumer = this.kafka.consumer({

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { fallbackLogger } from '../log.js';
 
 /**
  * The journal: every change to the twin, as a numbered record, on disk before it takes effect
@@ -65,8 +66,7 @@ export class Journal {
     path: string,
     nextSeq: number,
     private readonly listener: JournalListener,
-    private readonly warn: (message: string) => void = (m) =>
-      console.error(`twinops exporter: ${m}`),
+    private readonly warn: (message: string) => void = (m) => fallbackLogger().warn(m),
   ) {
     this.durableSeq = nextSeq - 1;
     this.worker = new Worker(new URL('./journal-worker.mjs', import.meta.url), {
