@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { buildOpsServer, registerProcessMetrics } from './api/ops.js';
 import { registerCommandRoutes, registerRetirementRoute } from './api/commands.js';
 import { buildTwinApi } from './api/twin.js';
+import { buildInfo, registerBuildInfo } from './build-info.js';
 import { CommandGateway } from './commands/gateway.js';
 import { CommandLedger } from './commands/ledger/ledger.js';
 import { AssetRetirement } from './commands/retirement.js';
@@ -15,6 +16,7 @@ import { buildOtlpHttpServer } from './ingest/http.js';
 import { KafkaIngest } from './ingest/kafka.js';
 import { kafkaConnection } from './ingest/kafka-connection.js';
 import { IngestTelemetry } from './ingest/telemetry.js';
+import { fallbackLogger, type Logger } from './log.js';
 import { SyncLatencyExemplars } from './sli/exemplars.js';
 import { registerTwinMetrics } from './sli/metrics.js';
 import { Tracing, traceRequests, type TracingOptions } from './tracing.js';
@@ -34,6 +36,8 @@ export interface RunningExporter {
 export interface ExporterOptions {
   /** Answers commands when `commands.devices` is `simulated` (default: the simulated device). */
   inProcessDevice?: ConstructorParameters<typeof InProcessDeviceTransport>[0];
+  /** Where its logs go (the CLI's root logger); without one, warnings and errors on stderr. */
+  logger?: Logger;
   /** Tests: every span is also handed to this exporter (e.g. an InMemorySpanExporter). */
   spanExporter?: TracingOptions['spanExporter'];
 }
@@ -53,11 +57,19 @@ export async function startExporter(
   config: ExporterConfig,
   options: ExporterOptions = {},
 ): Promise<RunningExporter> {
+  const logger = options.logger ?? fallbackLogger();
+  const part = (component: string): Logger => logger.child({ component });
   const registry = new Registry();
   registerProcessMetrics(registry);
+  registerBuildInfo(registry, buildInfo());
   const tracing = new Tracing(config.tracing, { spanExporter: options.spanExporter });
   const { tracer } = tracing;
-  const twin = await DurableTwin.open({ config, retries: config.ingest.retries, registry });
+  const twin = await DurableTwin.open({
+    config,
+    retries: config.ingest.retries,
+    registry,
+    logger: part('durability'),
+  });
   const engine = twin.engine;
   // Ingest fills them, the sync-latency histogram shows them (OpenMetrics exemplars).
   const latencyExemplars = new SyncLatencyExemplars(engine.aggregates.latencyBounds);
@@ -70,6 +82,7 @@ export async function startExporter(
         config: config.ingest.kafka,
         sink: twin,
         telemetry,
+        logger: part('kafka'),
         bounds: {
           maxElements: config.ingest.maxElementsPerRequest,
           maxPoints: config.ingest.maxPointsPerRequest,
@@ -82,9 +95,10 @@ export async function startExporter(
     ...config.ingest,
     isReady: () => ready,
     tracer,
+    logger: part('otlp'),
   });
-  const ops = buildOpsServer(registry, () => ready);
-  const api = buildTwinApi(engine, registry);
+  const ops = buildOpsServer(registry, () => ready, part('metrics'));
+  const api = buildTwinApi(engine, registry, part('api'));
   traceRequests(api, tracer);
   const ledger = config.commands.enabled
     ? new CommandLedger(config.commands.ledgerPath)
@@ -97,6 +111,7 @@ export async function startExporter(
         engine,
         registry,
         tracer,
+        logger: part('commands'),
         transport:
           config.commands.devices === 'kafka'
             ? new KafkaDeviceTransport({
@@ -105,6 +120,7 @@ export async function startExporter(
                 groupId: `${config.ingest.kafka.groupId}-command-acks`,
                 commandsTopic: 'twin.commands',
                 acksTopic: 'twin.commands.ack',
+                logger: part('kafka'),
               })
             : new InProcessDeviceTransport(options.inProcessDevice ?? simulatedDevice(twin)),
       })

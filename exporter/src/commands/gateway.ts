@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CommandsConfig, DivergenceConfig } from '../config/types.js';
+import { fallbackLogger, type Logger } from '../log.js';
 import { resolveDivergenceRule, toleranceFor, withinTolerance } from '../sli/divergence.js';
 import { Tracing, continueTrace, exemplarOf, traceparentOf } from '../tracing.js';
 import type { TwinEngine } from '../twin/engine.js';
@@ -48,6 +49,7 @@ export interface GatewayOptions {
   engine: TwinEngine;
   transport: DeviceTransport;
   registry: Registry;
+  logger?: Logger;
   /** Each command's life as one trace (see tracing.ts); by default its spans go nowhere. */
   tracer?: Tracer;
   now?: () => number;
@@ -66,6 +68,7 @@ export class CommandGateway {
   private readonly validators: CatalogValidators;
   private readonly now: () => number;
   private readonly metrics: ReturnType<typeof commandMetrics>;
+  private readonly log: Logger;
   private readonly tracer: Tracer;
   private timer: NodeJS.Timeout | undefined;
   private auditTimer: NodeJS.Timeout | undefined;
@@ -91,7 +94,11 @@ export class CommandGateway {
     this.now = options.now ?? Date.now;
     this.metrics = commandMetrics(options.registry);
     this.tracer = options.tracer ?? new Tracing().tracer;
-    this.unauthenticated = new UnauthenticatedAttempts(options.registry, { now: this.now });
+    this.log = options.logger ?? fallbackLogger();
+    this.unauthenticated = new UnauthenticatedAttempts(options.registry, {
+      now: this.now,
+      log: (line) => this.log.warn(line),
+    });
   }
 
   /** Connects the devices, sends what a previous run accepted but did not send, starts following. */
@@ -107,7 +114,7 @@ export class CommandGateway {
     await this.drain();
     this.timer = setInterval(() => {
       this.tick().catch((error: Error) => {
-        console.error(`twinops commands: following commands failed, will retry: ${error.message}`);
+        this.log.warn({ err: error }, 'following commands failed, will retry');
       });
     }, this.options.tickMs ?? 250);
     this.timer.unref();
@@ -540,7 +547,7 @@ export class CommandGateway {
           () => true,
           (error: Error) => {
             this.metrics.dispatchFailures.inc();
-            console.error(`twinops commands: dispatch failed, will retry: ${error.message}`);
+            this.log.warn({ err: error }, 'dispatch failed, will retry');
             return false;
           },
         )
@@ -765,8 +772,9 @@ export class CommandGateway {
     this.verifiedThrough = result.ok ? through : undefined;
     this.metrics.auditValid.set(result.ok ? 1 : 0);
     this.metrics.auditVerified.set(this.now() / 1000);
-    if (!result.ok)
-      console.error(`twinops commands: audit chain broken at row ${result.seq}: ${result.reason}`);
+    if (!result.ok) {
+      this.log.error({ seq: result.seq, reason: result.reason }, 'audit chain broken');
+    }
     return result;
   }
 

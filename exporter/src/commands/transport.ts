@@ -1,5 +1,6 @@
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, type Consumer, type Producer } from 'kafkajs';
 import type { KafkaConnection } from '../ingest/kafka-connection.js';
+import { fallbackLogger, kafkaLogging, type Logger } from '../log.js';
 import type { CommandAck } from './model.js';
 
 /** What goes to a device on `twin.commands` (JSON value, key = asset id). */
@@ -38,6 +39,8 @@ export interface KafkaTransportOptions {
   groupId: string;
   commandsTopic: string;
   acksTopic: string;
+  /** Where kafkajs's own logs go. */
+  logger?: Logger;
 }
 
 /** Kafka: commands keyed by asset id (one asset's commands stay ordered), acks consumed in a group. */
@@ -49,7 +52,7 @@ export class KafkaDeviceTransport implements DeviceTransport {
     const kafka = new Kafka({
       ...options.connection,
       clientId: options.clientId,
-      logLevel: logLevel.ERROR,
+      ...kafkaLogging(options.logger ?? fallbackLogger()),
     });
     // Not idempotent: kafkajs sends one request at a time per broker for an idempotent producer,
     // and the gateway keeps several batches on the wire. A retried send may be written twice, which
