@@ -1,4 +1,5 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usage } from './cli.js';
+import { buildInfo } from './build-info.js';
 import {
   ConfigError,
   applyEnvironment,
@@ -7,60 +8,79 @@ import {
 } from './config/index.js';
 import { startExporter } from './exporter.js';
 import { tuneHeap } from './heap.js';
+import { createLogger, type Logger } from './log.js';
 
-const usage = `usage: twinops-exporter [--config FILE] [--check]
-
-  --config FILE  YAML configuration (see exporter/config.example.yaml); defaults apply without it
-  --check        validate the configuration (file and TWINOPS_* environment) and exit
-  --help         this text`;
+/** Set once the configuration is read: what fails after that is logged too. */
+let logger: Logger | undefined;
 
 /** Runs the exporter until SIGINT or SIGTERM, then saves a last snapshot and exits. */
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      config: { type: 'string' },
-      check: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(usage);
-    return 0;
+  const command = parseCommandLine(process.argv.slice(2));
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    case 'version':
+      process.stdout.write(`${buildInfo().version}\n`);
+      return 0;
+    case 'error':
+      process.stderr.write(`twinops-exporter: ${command.message}\n${usage}\n`);
+      return 2;
   }
-  const fromFile = values.config ? loadConfigFile(values.config) : configFromDocument({});
+  const fromFile = command.config ? loadConfigFile(command.config) : configFromDocument({});
   const config = applyEnvironment(fromFile, process.env);
-  if (values.check) {
-    console.log(`configuration OK${values.config ? `: ${values.config}` : ' (defaults)'}`);
+  if (command.check) {
+    process.stdout.write(
+      `configuration OK${command.config ? `: ${command.config}` : ' (defaults)'}\n`,
+    );
     return 0;
   }
+  const log = createLogger({ level: config.log.level });
+  logger = log;
   tuneHeap();
-  const exporter = await startExporter(config);
-  console.log(
-    `twinops exporter: OTLP ${exporter.urls.otlp}/v1/metrics · metrics ${exporter.urls.metrics}/metrics · API ${exporter.urls.api}/api/v1/assets`,
+  const { version, revision } = buildInfo();
+  const exporter = await startExporter(config, { logger: log });
+  log.info(
+    {
+      version,
+      revision,
+      otlp: `${exporter.urls.otlp}/v1/metrics`,
+      metrics: `${exporter.urls.metrics}/metrics`,
+      api: `${exporter.urls.api}/api/v1/assets`,
+    },
+    'twinops exporter started',
   );
   const proxy = config.commands.enabled ? config.commands.auth.grafanaProxy : undefined;
   if (proxy) {
     // Says which identity headers count, so an ignored X-Grafana-Id is no surprise.
-    console.log(
+    log.info(
       proxy.idToken
-        ? `twinops exporter: Grafana proxy identity from X-Grafana-Id (verified with ${proxy.idToken.jwksUrl}) and X-Grafana-Context`
-        : 'twinops exporter: Grafana proxy identity from X-Grafana-Context; X-Grafana-Id is ignored (commands.auth.grafanaProxy.jwksUrl is not set)',
+        ? { identity: ['X-Grafana-Id', 'X-Grafana-Context'], jwksUrl: proxy.idToken.jwksUrl }
+        : { identity: ['X-Grafana-Context'], ignored: 'X-Grafana-Id' },
+      proxy.idToken
+        ? 'Grafana proxy identity from X-Grafana-Id (verified with the JWKS) and X-Grafana-Context'
+        : 'Grafana proxy identity from X-Grafana-Context; X-Grafana-Id is ignored (commands.auth.grafanaProxy.jwksUrl is not set)',
     );
   }
-  await new Promise<void>((resolveSignal) => {
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
     process.once('SIGINT', resolveSignal);
     process.once('SIGTERM', resolveSignal);
   });
+  log.info({ signal }, 'twinops exporter stopping');
   await exporter.close();
+  log.info('twinops exporter stopped');
   return 0;
 }
 
 main().then(
   (code) => process.exit(code),
   (error: Error) => {
-    console.error(
-      error instanceof ConfigError ? error.message : `twinops exporter: ${error.message}`,
-    );
-    process.exit(error instanceof ConfigError ? 2 : 1);
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    logger?.fatal({ err: error }, 'twinops exporter failed');
+    process.stderr.write(`twinops exporter: ${error.message}\n`);
+    process.exit(1);
   },
 );
