@@ -43,7 +43,8 @@ const file = (name: string, text: string): string => {
   return path;
 };
 
-describe('twinops-exporter', () => {
+// Each test starts node and the CLI: seconds on a machine busy with other suites.
+describe('twinops-exporter', { timeout: 60_000 }, () => {
   it.each([['--help'], ['-h']])('%s prints the usage and exits 0', async (flag) => {
     expect(await cli([flag])).toEqual({ code: 0, stdout: `${usage}\n`, stderr: '' });
   });

@@ -6,9 +6,7 @@ import {
   configFromDocument,
   loadConfigFile,
 } from './config/index.js';
-import { startExporter } from './exporter.js';
-import { tuneHeap } from './heap.js';
-import { createLogger, type Logger } from './log.js';
+import type { Logger } from './log.js';
 
 /** Set once the configuration is read: what fails after that is logged too. */
 let logger: Logger | undefined;
@@ -35,6 +33,12 @@ async function main(): Promise<number> {
     );
     return 0;
   }
+  // Loaded only to run: help, version and --check answer without the servers, SQLite and the SDKs.
+  const [{ createLogger }, { tuneHeap }, { startExporter }] = await Promise.all([
+    import('./log.js'),
+    import('./heap.js'),
+    import('./exporter.js'),
+  ]);
   const log = createLogger({ level: config.log.level });
   logger = log;
   tuneHeap();
