@@ -94,7 +94,11 @@ describe('rules and dashboards in the chart (a copy carrying the fixtures)', () 
       chart,
     );
     expect(byKind(objects, 'PrometheusRule')).toHaveLength(0);
-    expect(byKind(objects, 'ConfigMap').map((c) => c.metadata.name)).toEqual(['twin-twinops']);
+    // The chart's own ConfigMaps (everything's extraManifests add two of the user's).
+    const own = byKind(objects, 'ConfigMap').filter(
+      (c) => c.metadata.labels?.['app.kubernetes.io/part-of'] === 'twinops',
+    );
+    expect(own.map((c) => c.metadata.name)).toEqual(['twin-twinops']);
   });
 });
 

@@ -48,8 +48,14 @@ function effectiveSecurity(pod: PodSpec, container: Container) {
 }
 
 describe('the ci/ scenarios of the chart', () => {
-  it('are the three the issue asks for, and Kafka with TLS and SASL', () => {
-    expect(all.map((s) => s.name)).toEqual(['embedded', 'everything', 'kafka-secure', 'kafka']);
+  it('are the three the issue asks for, Kafka with TLS and SASL, and the chart as a subchart', () => {
+    expect(all.map((s) => s.name)).toEqual([
+      'embedded',
+      'everything',
+      'kafka-secure',
+      'kafka',
+      'subchart',
+    ]);
   });
 
   describe.each(all)('$name', ({ file, values, name }) => {

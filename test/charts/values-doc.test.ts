@@ -44,3 +44,43 @@ describe('values.yaml', () => {
     expect(uncommented).toEqual([]);
   });
 });
+
+/**
+ * The keys a row of the README's values table names: `a.b` / `c` / `d` are siblings (`a.c`, `a.d`),
+ * `a.b`, `c.d` are each whole, `a.*` is a map.
+ */
+function tableKeys(cell: string): string[] {
+  return cell.split(/,\s*/).flatMap((group) => {
+    const names = [...group.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    const [first, ...siblings] = names;
+    if (!first) return [];
+    const parent = first.split('.').slice(0, -1);
+    return [first, ...siblings.map((name) => [...parent, name].join('.'))];
+  });
+}
+
+describe('the values table of the chart README', () => {
+  it('names only keys values.yaml has', () => {
+    const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## Values'),
+      readme.indexOf('\n### ', readme.indexOf('## Values')),
+    );
+    const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+    const keys = rows.flatMap((row) => tableKeys(row.split('|')[1]!));
+    const values = parseDocument(
+      readFileSync(join(chartDir, 'values.yaml'), 'utf8'),
+    ).toJSON() as Record<string, unknown>;
+    const missing = keys.filter((key) => {
+      let node: unknown = values;
+      for (const part of key.split('.')) {
+        if (part === '*') return !(node && typeof node === 'object');
+        if (!node || typeof node !== 'object' || !(part in node)) return true;
+        node = (node as Record<string, unknown>)[part];
+      }
+      return false;
+    });
+    expect(keys.length).toBeGreaterThan(30);
+    expect(missing).toEqual([]);
+  });
+});

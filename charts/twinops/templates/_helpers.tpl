@@ -15,18 +15,39 @@
 {{- end -}}
 {{- end -}}
 
-{{- define "twinops.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
-{{ include "twinops.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: twinops
+{{/* The namespace of every namespaced object: namespaceOverride, else the release's. */}}
+{{- define "twinops.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride -}}
 {{- end -}}
 
+{{/* The labels of every object the chart renders. */}}
+{{- define "twinops.labels" -}}
+{{- include "twinops.labelsWith" (dict "context" . "extra" dict) -}}
+{{- end -}}
+
+{{/*
+The labels of an object with labels of its own (`extra`, e.g. serviceMonitor.labels): those win
+over commonLabels, and the chart's own labels win over both (its selectors rely on them).
+*/}}
+{{- define "twinops.labelsWith" -}}
+{{- $ctx := .context -}}
+{{- $own := include "twinops.selectorLabels" $ctx | fromYaml -}}
+{{- $_ := set $own "helm.sh/chart" (printf "%s-%s" $ctx.Chart.Name $ctx.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-") -}}
+{{- $_ := set $own "app.kubernetes.io/version" $ctx.Chart.AppVersion -}}
+{{- $_ := set $own "app.kubernetes.io/managed-by" $ctx.Release.Service -}}
+{{- $_ := set $own "app.kubernetes.io/part-of" "twinops" -}}
+{{- toYaml (merge $own (deepCopy (.extra | default dict)) (deepCopy ($ctx.Values.commonLabels | default dict))) -}}
+{{- end -}}
+
+{{/* The labels the Deployment and the Service select the Pods by: never commonLabels. */}}
 {{- define "twinops.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "twinops.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/component: exporter
+{{- toYaml (dict "app.kubernetes.io/name" (include "twinops.name" .) "app.kubernetes.io/instance" .Release.Name "app.kubernetes.io/component" "exporter") -}}
+{{- end -}}
+
+{{/* The Pods' labels: the selector's, then podLabels, then commonLabels. */}}
+{{- define "twinops.podLabels" -}}
+{{- $own := include "twinops.selectorLabels" . | fromYaml -}}
+{{- toYaml (merge $own (deepCopy (.Values.podLabels | default dict)) (deepCopy (.Values.commonLabels | default dict))) -}}
 {{- end -}}
 
 {{- define "twinops.serviceAccountName" -}}
@@ -37,11 +58,58 @@ app.kubernetes.io/component: exporter
 {{- end -}}
 {{- end -}}
 
+{{/*
+The exporter's image reference, `<registry>/<repository>:<tag>` or `<registry>/<repository>@<digest>`:
+the registry is global.imageRegistry (a parent chart's) when set, else image.registry (none when
+both are empty); the tag is the chart's appVersion unless image.tag is set; a digest wins over any
+tag.
+*/}}
 {{- define "twinops.image" -}}
-{{- if .Values.image.digest -}}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- $image := .Values.image -}}
+{{- $registry := default $image.registry (dig "imageRegistry" "" (.Values.global | default dict)) -}}
+{{- $repository := $image.repository -}}
+{{- if $registry -}}
+{{- $repository = printf "%s/%s" (trimSuffix "/" $registry) $repository -}}
+{{- end -}}
+{{- if $image.digest -}}
+{{- printf "%s@%s" $repository $image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion $image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+imagePullSecrets of the Pod: global.imagePullSecrets (a parent chart's), then imagePullSecrets, each
+`{name: …}` or a bare name as bitnami and prometheus-community charts accept; a name given twice
+is listed once.
+*/}}
+{{- define "twinops.imagePullSecrets" -}}
+{{- $names := list -}}
+{{- range concat (dig "imagePullSecrets" list (.Values.global | default dict)) (.Values.imagePullSecrets | default list) -}}
+{{- if kindIs "map" . -}}
+{{- $names = append $names .name -}}
+{{- else -}}
+{{- $names = append $names . -}}
+{{- end -}}
+{{- end -}}
+{{- $secrets := list -}}
+{{- range uniq $names -}}
+{{- $secrets = append $secrets (dict "name" .) -}}
+{{- end -}}
+{{- with $secrets -}}
+{{- toYaml . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The `job` label of the scraped series, as the ServiceMonitor sets it (see serviceMonitor.*). */}}
+{{- define "twinops.scrapeJob" -}}
+{{- $sm := .Values.serviceMonitor -}}
+{{- if $sm.jobName -}}
+{{- $sm.jobName -}}
+{{- else if $sm.jobLabel -}}
+{{- index (include "twinops.labels" . | fromYaml) $sm.jobLabel | default (include "twinops.fullname" .) -}}
+{{- else -}}
+{{- include "twinops.fullname" . -}}
 {{- end -}}
 {{- end -}}
 
@@ -118,6 +186,45 @@ the Deployment, so `helm template`, `helm lint` and `helm install` all stop on t
 {{- end -}}
 {{- if and $v.commands.auth.existingSecret (or $v.commands.auth.tokens $v.commands.auth.proxySecret) -}}
 {{- fail "commands.auth: set either existingSecret or tokens/proxySecret, not both" -}}
+{{- end -}}
+{{- $registry := default $v.image.registry (dig "imageRegistry" "" ($v.global | default dict)) -}}
+{{- $host := first (splitList "/" $v.image.repository) -}}
+{{- if and $registry (contains "/" $v.image.repository) (or (contains "." $host) (contains ":" $host) (eq $host "localhost")) -}}
+{{- fail (printf "image.repository %q begins with a registry host, and the registry is image.registry (or global.imageRegistry) since chart 0.3.0: this would pull %s; set image.repository to the path alone (%s), or keep the whole reference in image.repository with image.registry: \"\" and no global.imageRegistry" $v.image.repository (include "twinops.image" .) (rest (splitList "/" $v.image.repository) | join "/")) -}}
+{{- end -}}
+{{- range $v.extraArgs -}}
+{{- if regexMatch "^--config(=|$)" . -}}
+{{- fail (printf "extraArgs: %q, but the chart passes --config itself (the ConfigMap's config.yaml, rendered from config): put the exporter's settings in config" .) -}}
+{{- end -}}
+{{- if regexMatch "^(--(check|help|version)(=|$)|-[hv]$)" . -}}
+{{- fail (printf "extraArgs: %q makes the exporter exit instead of serving; run it with kubectl run or locally" .) -}}
+{{- end -}}
+{{- end -}}
+{{- /* The chart's own volumes and mount paths (each of them, whether rendered or not). */ -}}
+{{- $volumes := list "config" "data" "tmp" "kafka-tls" "ingest-tls" -}}
+{{- $paths := list (include "twinops.configDir" .) (include "twinops.dataDir" .) "/tmp" (include "twinops.kafkaTlsDir" .) (include "twinops.ingestTlsDir" .) -}}
+{{- range $v.extraVolumes -}}
+{{- if has .name $volumes -}}
+{{- fail (printf "extraVolumes: the name %q is taken (the chart's volumes: %s, and extraVolumes named before it); give it another name" .name (join ", " $volumes)) -}}
+{{- end -}}
+{{- $volumes = append $volumes .name -}}
+{{- end -}}
+{{- range $v.extraVolumeMounts -}}
+{{- if not (has .name $volumes) -}}
+{{- fail (printf "extraVolumeMounts: %q names no volume (the chart's, or one of extraVolumes)" .name) -}}
+{{- end -}}
+{{- if has (trimSuffix "/" .mountPath) $paths -}}
+{{- fail (printf "extraVolumeMounts: %s is already a mount point (the chart mounts %s)" .mountPath (join ", " $paths)) -}}
+{{- end -}}
+{{- $paths = append $paths (trimSuffix "/" .mountPath) -}}
+{{- end -}}
+{{- with $v.serviceMonitor -}}
+{{- if and .jobLabel .jobName -}}
+{{- fail (printf "serviceMonitor.jobLabel %q and serviceMonitor.jobName %q both set the job: jobName's relabeling would replace what jobLabel takes from the Service; set jobName: \"\" to take the job from the Service's label" .jobLabel .jobName) -}}
+{{- end -}}
+{{- if and .jobLabel (not (hasKey (include "twinops.labels" $ | fromYaml) .jobLabel)) -}}
+{{- fail (printf "serviceMonitor.jobLabel: the Service has no label %q (add it with commonLabels)" .jobLabel) -}}
+{{- end -}}
 {{- end -}}
 {{- $c := $v.config | default dict -}}
 {{- $managed := list
