@@ -62,7 +62,7 @@ describe('accessLevel', () => {
     [401, false, 'info'],
     [200, true, 'debug'],
     [429, true, 'debug'],
-    [503, true, 'warn'],
+    [503, true, 'debug'],
     [503, false, 'warn'],
     [500, true, 'error'],
     [500, false, 'error'],

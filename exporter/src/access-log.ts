@@ -85,15 +85,15 @@ export function requestForLog(request: {
 export type AccessLevel = 'error' | 'warn' | 'info' | 'debug';
 
 /**
- * People's requests (the twin API, commands) are written at info. Machines' requests (OTLP
- * pushes, scrapes, probes) come many a second and are counted in metrics already: debug, unless
- * the server failed. A 500 is a fault; another 5xx (not ready, overloaded, journal unwritable) a
- * warning.
+ * People's requests (the twin API, commands) are written at info, a 5xx at warn. Machines'
+ * requests (OTLP pushes, scrapes, probes) come many a second and their refusals are counted in
+ * metrics already (a 503 to a readiness probe is expected all through a restore, a 429 under
+ * load): debug. A 500 is a fault, an error wherever it happens.
  */
 export function accessLevel(status: number, machines: boolean): AccessLevel {
   if (status === 500) return 'error';
-  if (status >= 500) return 'warn';
-  return machines ? 'debug' : 'info';
+  if (machines) return 'debug';
+  return status >= 500 ? 'warn' : 'info';
 }
 
 export interface AccessRecord {
