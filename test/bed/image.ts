@@ -36,8 +36,9 @@ const inputsLabel = 'dev.twinops.bed.inputs';
 const debianMirror = 'http://deb.debian.org/debian';
 const debianSuite = 'bookworm';
 
-export const BUILD_BASE = 'docker.io/library/node:24-bookworm';
-export const RUNTIME_BASE = 'gcr.io/distroless/nodejs24-debian12';
+const nodeMajor = NODE_VERSION.split('.')[0]!;
+export const BUILD_BASE = `docker.io/library/node:${nodeMajor}-bookworm`;
+export const RUNTIME_BASE = `gcr.io/distroless/nodejs${nodeMajor}-debian12`;
 
 /** The image the chart pulls by default: `ghcr.io/twinops/exporter:<version>`. */
 export function exporterImageReference(): string {

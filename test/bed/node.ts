@@ -1,14 +1,14 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withHeartbeat } from './log.js';
-import { cachePath } from './paths.js';
+import { cachePath, repoRoot } from './paths.js';
 import { run } from './process.js';
 
 /**
- * The Node.js the image ships and the tests run on. Kept equal to the engines field of the root
- * package.json and to the image's base (`…/nodejs24-…`) by test/repo.
+ * The Node.js the image ships and the tests run on (scripts/ensure-deps.mjs reads the same file).
+ * test/repo keeps it equal to the engines fields and to the Containerfile's base images.
  */
-export const NODE_VERSION = '24.22.3';
+export const NODE_VERSION = readFileSync(join(repoRoot, '.node-version'), 'utf8').trim();
 /** npm for the image's build stage (the registry's Node package carries no npm). */
 export const NPM_VERSION = '11.21.2';
 
