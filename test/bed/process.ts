@@ -77,6 +77,8 @@ export function run(
           ),
         );
     });
+    // A child that exits without reading its input must not fail the run with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
