@@ -1005,6 +1005,12 @@ describe('CommandGateway: accepted commands', () => {
     h.report('physical', { speed: 1100, mode: 'auto', pressure: 4 });
     await h.tick();
     expect(h.ledger.get(id)).toMatchObject({ outcome: 'applied' });
+    // Two acks, one command: dispatch-to-first-ack is observed once, at the accepted ack (0 s).
+    const ackSeconds = await h.registry.getSingleMetric('twin_command_ack_seconds')?.get();
+    const countOf = (name: string) =>
+      ackSeconds?.values.find((v) => v.metricName === name && v.labels.asset_class === 'pump');
+    expect(countOf('twin_command_ack_seconds_count')?.value).toBe(1);
+    expect(countOf('twin_command_ack_seconds_sum')?.value).toBe(0);
   });
 
   it('calls a done command that never converges diverged_after_ack, once past the timeout from done', async () => {

@@ -613,6 +613,8 @@ export class CommandGateway {
 
   /** An ack, as a CONSUMER span of its command's trace: also when it comes after a restart. */
   private onAck(ack: CommandAck): void {
+    // `accepted` then `done` are two acks of one command: the histogram times the first only.
+    const firstAck = this.options.ledger.get(ack.commandId)?.ackedAtMs === undefined;
     const record = this.options.ledger.recordAck(ack, this.now());
     if (!record) return;
     const span = this.tracer.startSpan(
@@ -624,7 +626,7 @@ export class CommandGateway {
       continueTrace(record.traceparent),
     );
     span.end();
-    if (record.dispatchedAtMs !== undefined && record.ackedAtMs !== undefined) {
+    if (firstAck && record.dispatchedAtMs !== undefined && record.ackedAtMs !== undefined) {
       this.metrics.ackSeconds.observe({
         labels: { asset_class: record.assetClass ?? '' },
         value: (record.ackedAtMs - record.dispatchedAtMs) / 1000,
