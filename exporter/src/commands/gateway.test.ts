@@ -1007,8 +1007,12 @@ describe('CommandGateway: accepted commands', () => {
     expect(h.ledger.get(id)).toMatchObject({ outcome: 'applied' });
     // Two acks, one command: dispatch-to-first-ack is observed once, at the accepted ack (0 s).
     const ackSeconds = await h.registry.getSingleMetric('twin_command_ack_seconds')?.get();
+    // prom-client's values carry the series name (`_count`, `_sum`), which its types leave out.
     const countOf = (name: string) =>
-      ackSeconds?.values.find((v) => v.metricName === name && v.labels.asset_class === 'pump');
+      ackSeconds?.values.find(
+        (v) =>
+          (v as { metricName?: string }).metricName === name && v.labels.asset_class === 'pump',
+      );
     expect(countOf('twin_command_ack_seconds_count')?.value).toBe(1);
     expect(countOf('twin_command_ack_seconds_sum')?.value).toBe(0);
   });
