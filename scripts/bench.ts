@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { benchLedger } from '../exporter/src/commands/ledger/bench.js';
-import { benchDecode } from '../exporter/src/ingest/otlp/bench.js';
+import { benchLedger } from '../test/bench/ledger.js';
+import { benchDecode } from '../test/bench/decode.js';
 import { repoRoot } from '../test/bed/paths.js';
 import { buildExporter } from '../test/support/build-exporter.js';
 import { commandThroughput } from '../test/bench/command-throughput.js';
@@ -30,7 +30,7 @@ function stateInChildProcess(): string[] {
       '--import',
       'tsx',
       '-e',
-      "import('./exporter/src/twin/bench.ts').then(async (m) => console.log((await m.benchState()).join('\\n')))",
+      "import('./test/bench/state.ts').then(async (m) => console.log((await m.benchState()).join('\\n')))",
     ],
     { cwd: repoRoot, encoding: 'utf8' },
   );

@@ -3,7 +3,7 @@ import { accessLevel, redactUrl, requestForLog } from './access-log.js';
 import { tokenDigest } from './commands/auth.js';
 import { applyEnvironment, configFromDocument } from './config/index.js';
 import { startExporter, type RunningExporter } from './exporter.js';
-import { capturedLogger } from './log-fixtures.js';
+import { capturedLogger } from '../test/log-fixtures.js';
 
 describe('redactUrl', () => {
   it('keeps the path and the parameters the routes define', () => {

@@ -1,6 +1,6 @@
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { capturedLogger as capture } from './log-fixtures.js';
+import { capturedLogger as capture } from '../test/log-fixtures.js';
 import { kafkaLogLevel, kafkaLogging, kafkaRecord } from './log.js';
 
 describe('createLogger', () => {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { encode } from '../../exporter/src/ingest/otlp/testing.js';
+import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { freePort } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
 import { startExporterProcess } from '../support/exporter-process.js';

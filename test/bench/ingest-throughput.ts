@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { encode } from '../../exporter/src/ingest/otlp/testing.js';
+import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { freePort, startCollector } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 import { cpuSeconds } from './cpu.js';

@@ -6,7 +6,7 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { tuneHeap } from '../../exporter/src/heap.js';
 import { TwinEngine } from '../../exporter/src/twin/engine.js';
-import { testConfig } from '../../exporter/src/twin/fixtures.js';
+import { testConfig } from '../../exporter/test/twin/fixtures.js';
 import { fleetPoints, idRange } from './fleet-points.js';
 
 const [assetsArg, secondsArg, mode] = process.argv.slice(2);

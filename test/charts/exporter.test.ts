@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encode } from '../../exporter/src/ingest/otlp/testing.js';
+import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { run, startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';

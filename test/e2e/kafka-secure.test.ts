@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encode } from '../../exporter/src/ingest/otlp/testing.js';
+import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 

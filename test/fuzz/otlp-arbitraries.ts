@@ -1,11 +1,11 @@
 /**
  * Generators of OTLP export requests in their OTLP/JSON object form (as in
- * exporter/src/ingest/otlp/testing.ts), mostly near the conventions (twin attributes, times in
+ * exporter/test/ingest/otlp/testing.ts), mostly near the conventions (twin attributes, times in
  * range) with every kind of wrong value mixed in, and of byte-level mutations of encoded bodies.
  */
 import fc from 'fast-check';
 import type { Signal } from '../../exporter/src/model.js';
-import { delimited } from '../../exporter/src/ingest/otlp/testing.js';
+import { delimited } from '../../exporter/test/ingest/otlp/testing.js';
 
 /** Names: conventional ones, empty, at and over the 256 limit, any code point (controls too). */
 export const text: fc.Arbitrary<string> = fc.oneof(

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { Signal } from '../../exporter/src/model.js';
-import { deepLogBodyJson } from '../../exporter/src/ingest/otlp/testing.js';
+import { deepLogBodyJson } from '../../exporter/test/ingest/otlp/testing.js';
 import { applyMutations, mutations, request } from './otlp-arbitraries.js';
 import { bounds, checkWithBody } from './otlp-protobuf.js';
 import { check, type FuzzTarget } from './run.js';

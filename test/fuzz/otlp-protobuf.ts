@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { Signal } from '../../exporter/src/model.js';
-import { deepLogBodyProtobuf, encode } from '../../exporter/src/ingest/otlp/testing.js';
+import { deepLogBodyProtobuf, encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { assetsRequest } from '../support/acknowledged-load.js';
 import { payload } from '../bench/ingest-throughput.js';
 import { applyMutations, mutations, request } from './otlp-arbitraries.js';

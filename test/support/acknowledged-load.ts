@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import type { Producer } from 'kafkajs';
-import { attributes, encode } from '../../exporter/src/ingest/otlp/testing.js';
+import { attributes, encode } from '../../exporter/test/ingest/otlp/testing.js';
 
 export interface LoadCounts {
   /** Points in requests answered 200 (HTTP) or messages acknowledged by Kafka. */

@@ -27,7 +27,7 @@ import {
 import { CommandLedger } from '../commands/ledger/ledger.js';
 import { applyEnvironment, configFromDocument } from '../config/load.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
-import { capturedLogger } from '../log-fixtures.js';
+import { capturedLogger } from '../../test/log-fixtures.js';
 
 /**
  * What the command API's audit log costs the server, against a real listening exporter and a

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckpointCommit, CheckpointWriter } from '../store/checkpoints.js';
 import { decodeAsset } from '../twin/codec.js';
 import { TwinEngine } from '../twin/engine.js';
-import { point, T0, testConfig } from '../twin/fixtures.js';
+import { point, T0, testConfig } from '../../test/twin/fixtures.js';
 import type { AssetSnapshot } from '../twin/snapshot.js';
 import { Checkpointer } from './checkpointer.js';
 

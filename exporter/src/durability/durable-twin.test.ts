@@ -7,10 +7,10 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFromDocument, type ExporterConfig } from '../config/index.js';
 import { decodeAndNormalize } from '../ingest/otlp/normalize.js';
-import { attributes, encode } from '../ingest/otlp/testing.js';
+import { attributes, encode } from '../../test/ingest/otlp/testing.js';
 import type { OtlpRequest } from '../ingest/pipeline.js';
 import { snapshotToChunks, TwinEngine } from '../twin/engine.js';
-import { point } from '../twin/fixtures.js';
+import { point } from '../../test/twin/fixtures.js';
 import { DurableTwin, journalPathFor, restoreCheckpoint } from './durable-twin.js';
 
 const T0 = 1_700_000_000_000;

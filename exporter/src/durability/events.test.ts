@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptRecordError } from '../bytes.js';
-import { point, T0, testConfig } from '../twin/fixtures.js';
+import { point, T0, testConfig } from '../../test/twin/fixtures.js';
 import { decodeEvent, encodeEvent, type TwinEvent } from './events.js';
 
 const events: TwinEvent[] = [

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFromDocument, type ExporterConfig } from '../config/index.js';
 import { registerTwinMetrics } from '../sli/metrics.js';
-import { point, T0 } from '../twin/fixtures.js';
+import { point, T0 } from '../../test/twin/fixtures.js';
 import { DurableTwin } from './durable-twin.js';
 
 let dir: string;

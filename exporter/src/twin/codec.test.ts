@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ByteWriter, CorruptRecordError } from '../bytes.js';
 import { decodeAsset, encodeAsset, restoreEncodedAsset } from './codec.js';
 import { TwinEngine } from './engine.js';
-import { point, scenario, scenarioOverrides, T0, testConfig } from './fixtures.js';
+import { point, scenario, scenarioOverrides, T0, testConfig } from '../../test/twin/fixtures.js';
 import { finishRestore, restoreAggregates } from './snapshot.js';
 
 /** The engine after the whole scenario, plus a dark asset and odd values. */

@@ -2,7 +2,7 @@ import { Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { registerTwinMetrics } from '../sli/metrics.js';
 import { TwinEngine } from './engine.js';
-import { point, testConfig, type ConfigOverrides } from './fixtures.js';
+import { point, testConfig, type ConfigOverrides } from '../../test/twin/fixtures.js';
 
 const T0 = 1_700_000_000_000;
 

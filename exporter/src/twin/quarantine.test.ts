@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configFromDocument, defaultConfig } from '../config/index.js';
 import { registerTwinMetrics } from '../sli/metrics.js';
 import { TwinEngine } from './engine.js';
-import { point, testConfig, T0, type ConfigOverrides } from './fixtures.js';
+import { point, testConfig, T0, type ConfigOverrides } from '../../test/twin/fixtures.js';
 import {
   catalogDeclarations,
   declaredNames,

@@ -10,7 +10,7 @@ import {
   scenarioOverrides as overrides,
   T0,
   testConfig,
-} from './fixtures.js';
+} from '../../test/twin/fixtures.js';
 
 function run(engine: TwinEngine, batches: [TwinPoint[], number][]): void {
   for (const [points, receivedMs] of batches) {

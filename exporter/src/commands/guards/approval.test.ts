@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../model.js';
 import { checkApproval } from './approval.js';
-import { nowMs, testCommandsConfig as config } from './fixtures.js';
+import { nowMs, testCommandsConfig as config } from '../../../test/commands/guards/fixtures.js';
 
 const engineer: Principal = { user: 'erin', roles: ['engineer'], via: 'token', kind: 'user' };
 const held = { submittedBy: 'alice', risk: 'high' as const, submittedAtMs: nowMs - 60_000 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { guardOrder } from '../model.js';
 import { runGuardChain } from './chain.js';
-import { bob, guardContext } from './fixtures.js';
+import { bob, guardContext } from '../../../test/commands/guards/fixtures.js';
 
 const highRisk = { request: { name: 'setPressure', params: { bar: 5 } } };
 

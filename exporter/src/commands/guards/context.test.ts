@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AssetView, PropertyView } from '../../twin/reads.js';
 import { lookupCommand, snapshotFromView } from './context.js';
-import { testCommandsConfig } from './fixtures.js';
+import { testCommandsConfig } from '../../../test/commands/guards/fixtures.js';
 
 function property(name: string, physical: number | string | null): PropertyView {
   return {

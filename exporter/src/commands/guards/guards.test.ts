@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { guardOrder } from '../model.js';
-import { bob, guardContext, nowMs, testCommandsConfig } from './fixtures.js';
+import {
+  bob,
+  guardContext,
+  nowMs,
+  testCommandsConfig,
+} from '../../../test/commands/guards/fixtures.js';
 import {
   approval,
   authentication,

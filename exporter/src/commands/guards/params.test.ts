@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileCatalog, compileParams } from './params.js';
-import { testCommandsConfig } from './fixtures.js';
+import { testCommandsConfig } from '../../../test/commands/guards/fixtures.js';
 
 const validate = compileParams({
   type: 'object',

@@ -9,7 +9,7 @@ import {
   genesisHash,
   verifyChain,
 } from './audit.js';
-import { alice, freshPath, passing, request } from './fixtures.js';
+import { alice, freshPath, passing, request } from '../../../test/commands/ledger/fixtures.js';
 import { CommandLedger } from './ledger.js';
 
 /** A ledger file with five entries: three decisions, a dispatch, a kill switch. */

@@ -13,7 +13,7 @@ import {
   passing,
   refusedStale,
   request,
-} from './fixtures.js';
+} from '../../../test/commands/ledger/fixtures.js';
 import { CommandLedger, guardQueries, type CommandRecord, type DecisionResult } from './ledger.js';
 
 const accepted = { status: 'accepted', assetClass: 'pump', risk: 'low' } as const;

@@ -10,7 +10,7 @@ import {
   encodings,
   pumpResource,
   type JsonValue,
-} from './testing.js';
+} from '../../../test/ingest/otlp/testing.js';
 
 /** A metrics request of `points` gauge points, physical, for one pump. */
 const gaugeRequest = (points: number) => ({

@@ -18,7 +18,7 @@ import {
   encode,
   encodings,
   pumpResource,
-} from './testing.js';
+} from '../../../test/ingest/otlp/testing.js';
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const gaugeRequest = (dataPoints: unknown) => ({

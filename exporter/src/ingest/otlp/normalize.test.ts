@@ -9,7 +9,7 @@ import {
   encodings,
   pumpResource,
   type JsonValue,
-} from './testing.js';
+} from '../../../test/ingest/otlp/testing.js';
 
 const T1 = '1700000000123456789';
 /** 1700000000123.456789 ms, as the nearest double (a literal with that many digits fails lint). */

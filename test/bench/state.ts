@@ -6,13 +6,13 @@
  * never walks the assets.
  */
 import { Registry } from 'prom-client';
-import type { TwinPoint } from '../model.js';
-import { registerTwinMetrics } from '../sli/metrics.js';
-import { ByteWriter } from '../bytes.js';
-import { encodeAsset, restoreEncodedAsset } from './codec.js';
-import { TwinEngine } from './engine.js';
-import { testConfig } from './fixtures.js';
-import { finishRestore, restoreAggregates } from './snapshot.js';
+import type { TwinPoint } from '../../exporter/src/model.js';
+import { registerTwinMetrics } from '../../exporter/src/sli/metrics.js';
+import { ByteWriter } from '../../exporter/src/bytes.js';
+import { encodeAsset, restoreEncodedAsset } from '../../exporter/src/twin/codec.js';
+import { TwinEngine } from '../../exporter/src/twin/engine.js';
+import { testConfig } from '../../exporter/test/twin/fixtures.js';
+import { finishRestore, restoreAggregates } from '../../exporter/src/twin/snapshot.js';
 
 const classes = ['pump', 'valve', 'compressor', 'fan', 'chiller', 'boiler', 'meter', 'motor'];
 const properties = ['flow', 'pressure', 'temperature'];

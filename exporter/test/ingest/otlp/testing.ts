@@ -3,8 +3,8 @@
  * strings, doubles like NaN as strings) and encoded either way, so one fixture checks both paths.
  */
 import protobuf from 'protobufjs';
-import type { Encoding, Signal } from '../../model.js';
-import { otlpRoot } from './decode.js';
+import type { Encoding, Signal } from '../../../src/model.js';
+import { otlpRoot } from '../../../src/ingest/otlp/decode.js';
 
 export const encodings: readonly Encoding[] = ['otlp_proto', 'otlp_json'];
 

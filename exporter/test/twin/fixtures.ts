@@ -1,7 +1,7 @@
 /** Configuration and points for the engine's tests and benchmark: small, explicit, overridable. */
-import type { MetricsConfig, SliConfig, StateConfig } from '../config/types.js';
-import type { TwinPoint } from '../model.js';
-import type { TwinEngineConfig } from './state.js';
+import type { MetricsConfig, SliConfig, StateConfig } from '../../src/config/types.js';
+import type { TwinPoint } from '../../src/model.js';
+import type { TwinEngineConfig } from '../../src/twin/state.js';
 
 export interface ConfigOverrides {
   state?: Partial<StateConfig>;

@@ -1,5 +1,5 @@
-import { createLogger, type Logger } from './log.js';
-import type { LogLevel } from './config/types.js';
+import { createLogger, type Logger } from '../src/log.js';
+import type { LogLevel } from '../src/config/types.js';
 
 /** Tests: a logger writing into memory, and what it wrote, as text and as parsed records. */
 export function capturedLogger(level: LogLevel = 'debug'): {

@@ -6,8 +6,13 @@
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { alice, freshPath, passing, request } from './fixtures.js';
-import { CommandLedger } from './ledger.js';
+import {
+  alice,
+  freshPath,
+  passing,
+  request,
+} from '../../exporter/test/commands/ledger/fixtures.js';
+import { CommandLedger } from '../../exporter/src/commands/ledger/ledger.js';
 
 const decision = { status: 'accepted', assetClass: 'pump', risk: 'low' } as const;
 /** Commands a dispatcher finds queued per wake-up in the batched run. */

@@ -1,9 +1,13 @@
 /** A small catalog and a context builder for the guard tests: every default passes every guard. */
-import type { CommandSpec, CommandsConfig } from '../../config/types.js';
-import { defaultCommandPolicy } from '../auth.js';
-import type { CommandRequest, Principal, Verdict } from '../model.js';
-import { lookupCommand, type AssetSnapshot, type GuardContext } from './context.js';
-import { compileCatalog } from './params.js';
+import type { CommandSpec, CommandsConfig } from '../../../src/config/types.js';
+import { defaultCommandPolicy } from '../../../src/commands/auth.js';
+import type { CommandRequest, Principal, Verdict } from '../../../src/commands/model.js';
+import {
+  lookupCommand,
+  type AssetSnapshot,
+  type GuardContext,
+} from '../../../src/commands/guards/context.js';
+import { compileCatalog } from '../../../src/commands/guards/params.js';
 
 export const nowMs = 1_700_000_000_000;
 

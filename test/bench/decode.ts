@@ -3,10 +3,10 @@
  * OTel SDK sends, many points per resource. Budget: well under 1 µs per point, since the whole
  * exporter must ingest ≥ 300,000 points/s on one core.
  */
-import { defaultConfig } from '../../config/load.js';
-import { checkRequestBounds, type RequestBounds } from './bounds.js';
-import { decodeRequest, otlpRoot } from './decode.js';
-import { decodeAndNormalize } from './normalize.js';
+import { defaultConfig } from '../../exporter/src/config/load.js';
+import { checkRequestBounds, type RequestBounds } from '../../exporter/src/ingest/otlp/bounds.js';
+import { decodeRequest, otlpRoot } from '../../exporter/src/ingest/otlp/decode.js';
+import { decodeAndNormalize } from '../../exporter/src/ingest/otlp/normalize.js';
 
 /** The bounds the exporter serves with by default, counted as every request's are. */
 const bounds: RequestBounds = {
