@@ -126,9 +126,9 @@ describe('generated rules', () => {
 
 describe('the SLIs read metrics the exporter exposes', () => {
   const exporterSource = [
-    'sli/metrics.ts',
+    'metrics/sli.ts',
+    'metrics/commands.ts',
     'ingest/telemetry.ts',
-    'commands/gateway.ts',
     'api/twin.ts',
     'commands/unauthenticated.ts',
     'api/ops.ts',

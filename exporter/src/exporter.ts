@@ -17,8 +17,8 @@ import { KafkaIngest } from './ingest/kafka.js';
 import { kafkaConnection } from './ingest/kafka-connection.js';
 import { IngestTelemetry } from './ingest/telemetry.js';
 import { fallbackLogger, type Logger } from './log.js';
-import { SyncLatencyExemplars } from './sli/exemplars.js';
-import { registerTwinMetrics } from './sli/metrics.js';
+import { SyncLatencyExemplars } from './metrics/exemplars.js';
+import { registerTwinMetrics } from './metrics/sli.js';
 import { Tracing, traceRequests, type TracingOptions } from './tracing.js';
 import type { TwinEngine } from './twin/engine.js';
 

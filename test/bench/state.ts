@@ -7,7 +7,7 @@
  */
 import { Registry } from 'prom-client';
 import type { TwinPoint } from '../../exporter/src/model.js';
-import { registerTwinMetrics } from '../../exporter/src/sli/metrics.js';
+import { registerTwinMetrics } from '../../exporter/src/metrics/sli.js';
 import { ByteWriter } from '../../exporter/src/bytes.js';
 import { encodeAsset, restoreEncodedAsset } from '../../exporter/src/twin/codec.js';
 import { TwinEngine } from '../../exporter/src/twin/engine.js';

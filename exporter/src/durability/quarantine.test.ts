@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFromDocument, type ExporterConfig } from '../config/index.js';
-import { registerTwinMetrics } from '../sli/metrics.js';
+import { registerTwinMetrics } from '../metrics/sli.js';
 import { point, T0 } from '../../test/twin/fixtures.js';
 import { DurableTwin } from './durable-twin.js';
 

@@ -1,7 +1,7 @@
 import { Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { configFromDocument, defaultConfig } from '../config/index.js';
-import { registerTwinMetrics } from '../sli/metrics.js';
+import { registerTwinMetrics } from '../metrics/sli.js';
 import { TwinEngine } from './engine.js';
 import { point, testConfig, T0, type ConfigOverrides } from '../../test/twin/fixtures.js';
 import {

@@ -1,6 +1,6 @@
 import { Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerTwinMetrics } from '../sli/metrics.js';
+import { registerTwinMetrics } from '../metrics/sli.js';
 import { snapshotFromChunks, snapshotToChunks, TwinEngine, type TwinSnapshot } from './engine.js';
 import type { TwinPoint } from '../model.js';
 import {

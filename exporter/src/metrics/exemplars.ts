@@ -5,8 +5,8 @@
  * the engine, filled by ingest once a request is applied.
  */
 import { sources, type TwinPoint } from '../model.js';
-import { bucketIndex } from './histogram.js';
-import { syncLatencySeconds } from './latency.js';
+import { bucketIndex } from '../sli/histogram.js';
+import { syncLatencySeconds } from '../sli/latency.js';
 
 /** What prom-client renders after a sample in OpenMetrics: `# {labels} value timestamp`. */
 export interface Exemplar {

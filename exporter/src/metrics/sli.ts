@@ -10,8 +10,8 @@ import { sources } from '../model.js';
 import type { TwinEngine } from '../twin/engine.js';
 import type { ClassState, PredictionSeries, SiteGauges, TrackedAsset } from '../twin/state.js';
 import type { Exemplar, SyncLatencyExemplars } from './exemplars.js';
-import { cumulativeBuckets, type HistogramData } from './histogram.js';
-import { classifications } from './prediction.js';
+import { cumulativeBuckets, type HistogramData } from '../sli/histogram.js';
+import { classifications } from '../sli/prediction.js';
 
 type Labels = Record<string, string | number>;
 
