@@ -14,7 +14,7 @@ import type { ExporterConfig } from './config/index.js';
 import { DurableTwin } from './durability/durable-twin.js';
 import { buildOtlpHttpServer } from './ingest/http.js';
 import { KafkaIngest } from './ingest/kafka.js';
-import { kafkaConnection } from './ingest/kafka-connection.js';
+import { kafkaConnection } from './kafka/connection.js';
 import { IngestTelemetry } from './ingest/telemetry.js';
 import { fallbackLogger, type Logger } from './log.js';
 import { SyncLatencyExemplars } from './metrics/exemplars.js';

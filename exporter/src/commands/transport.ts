@@ -1,5 +1,5 @@
 import { Kafka, type Consumer, type Producer } from 'kafkajs';
-import type { KafkaConnection } from '../ingest/kafka-connection.js';
+import type { KafkaConnection } from '../kafka/connection.js';
 import { fallbackLogger, kafkaLogging, type Logger } from '../log.js';
 import type { CommandAck } from './model.js';
 

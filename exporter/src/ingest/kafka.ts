@@ -3,7 +3,7 @@ import { Kafka, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaIngestConfig, KafkaTopicConfig } from '../config/types.js';
 import { fallbackLogger, kafkaLogging, type Logger } from '../log.js';
 import { exemplarOf } from '../tracing.js';
-import { kafkaConnection } from './kafka-connection.js';
+import { kafkaConnection } from '../kafka/connection.js';
 import { OtlpLimitError, type RequestBounds } from './otlp/bounds.js';
 import { OtlpDecodeError } from './otlp/decode.js';
 import { decodeAndNormalize } from './otlp/normalize.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../config/index.js';
 import type { KafkaIngestConfig } from '../config/types.js';
-import { kafkaConnection } from './kafka-connection.js';
+import { kafkaConnection } from './connection.js';
 
 const base = defaultConfig.ingest.kafka;
 const files: Record<string, string> = { '/ca.pem': 'CA', '/cert.pem': 'CERT', '/key.pem': 'KEY' };
