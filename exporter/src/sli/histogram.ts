@@ -1,7 +1,7 @@
 /**
- * Histograms whose bucket counts the SLI engine holds itself (prom-client's Histogram cannot be
- * restored from a snapshot). SLO thresholds must be exact bucket bounds: the SLI "latency ≤ 5 s"
- * is then `le="5"` over `_count`, with no interpolation.
+ * Histograms whose bucket counts the SLI engine holds itself (a metrics library's histogram cannot
+ * be restored from a snapshot; metrics/sli.ts exposes these). SLO thresholds must be exact bucket
+ * bounds: the SLI "latency ≤ 5 s" is then `le="5"` over `_count`, with no interpolation.
  */
 
 export interface HistogramData {
