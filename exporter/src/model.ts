@@ -81,3 +81,7 @@ export type Signal = 'metrics' | 'logs';
 
 /** The wire encodings the exporter accepts: OTLP/HTTP content types and the collector's Kafka encodings. */
 export type Encoding = 'otlp_proto' | 'otlp_json';
+
+/** A principal's role: what the configuration grants and command authorization checks. */
+export type Role = 'viewer' | 'operator' | 'engineer' | 'admin';
+export const roles: readonly Role[] = ['viewer', 'operator', 'engineer', 'admin'];

@@ -4,7 +4,8 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandAuthConfig } from '../config/types.js';
 import { authenticate, authorize, defaultCommandPolicy, isPrincipal, tokenDigest } from './auth.js';
-import { risks, roles, type Principal, type Risk, type Role } from './model.js';
+import { roles, type Role } from '../model.js';
+import { risks, type Principal, type Risk } from './model.js';
 
 const token = 'tw_s3cret-token-value';
 const proxySecret = 'proxy-shared-secret';

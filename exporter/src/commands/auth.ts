@@ -21,7 +21,8 @@ import {
   type IdTokenIdentity,
   type Refusal,
 } from './grafana-identity.js';
-import { risks, type Principal, type Risk, type Role, type Verdict } from './model.js';
+import type { Role } from '../model.js';
+import { risks, type Principal, type Risk, type Verdict } from './model.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 

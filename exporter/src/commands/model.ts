@@ -4,13 +4,10 @@
  * page's: authentication → authorization → schema → kill switch → safety envelope → freshness →
  * divergence → simulation → precondition → conflict → rate limit and cooldown → approval.
  */
-import type { PropertyValue } from '../model.js';
+import type { PropertyValue, Role } from '../model.js';
 
 export type Risk = 'low' | 'medium' | 'high';
 export const risks: readonly Risk[] = ['low', 'medium', 'high'];
-
-export type Role = 'viewer' | 'operator' | 'engineer' | 'admin';
-export const roles: readonly Role[] = ['viewer', 'operator', 'engineer', 'admin'];
 
 /**
  * A person, or one of Grafana's non-person identities: those may read, but never submit, approve,

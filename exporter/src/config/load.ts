@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
 import { parseDuration } from './duration.js';
-import { roles, type Role } from '../commands/model.js';
+import { roles, type Role } from '../model.js';
 import type {
   CommandSpec,
   CommandsConfig,

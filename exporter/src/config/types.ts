@@ -1,4 +1,5 @@
-import type { Risk, Role } from '../commands/model.js';
+import type { Risk } from '../commands/model.js';
+import type { Role } from '../model.js';
 
 /**
  * The exporter's configuration, as validated against `exporter/schemas/config.schema.json`.
