@@ -12,13 +12,13 @@ import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigError, applyEnvironment, loadConfigFile } from '../exporter/src/config/index.js';
 import { startExporter } from '../exporter/src/exporter.js';
-import { parseModeList, startInProcessDevices, type ModeSetting } from '../test/agent/index.js';
+import { parseModeList, startInProcessDevices, type ModeSetting } from '../device-agent/index.js';
 import { withProgress } from '../test/bed/log.js';
 import { repoRoot } from '../test/bed/paths.js';
 import { freePort } from '../test/bed/ports.js';
 import { httpOk, run, startServer, type RunningServer } from '../test/bed/process.js';
-import { buildFleet } from '../test/sim/fleet.js';
-import { defaultClasses, defaultSites, startSimulation } from '../test/sim/index.js';
+import { buildFleet } from '../simulator/fleet.js';
+import { defaultClasses, defaultSites, startSimulation } from '../simulator/index.js';
 
 /** What the demo is doing, on stderr (stdout is the summary below): every phase is announced. */
 const say = (message: string): void => void process.stderr.write(`[demo] ${message}\n`);
@@ -216,7 +216,7 @@ console.log(
     'users viewer, olga (Editor), erin and emil (Admin): switch at the top right)',
 );
 console.log(
-  '  devices      the reference device agent (test/agent) answers commands in process; ' +
+  '  devices      the reference device agent (device-agent/) answers commands in process; ' +
     (modesText
       ? `modes ${modesText}`
       : 'every asset ok (set TWINOPS_DEMO_DEVICE_MODES, e.g. "refuse:conveyor-2 slow=3s:pump")'),

@@ -18,7 +18,7 @@ import {
   waitFor,
   type PrometheusServer,
 } from '../../test/bed/index.js';
-import { startSimulation, type SimulationHandle } from '../../test/sim/index.js';
+import { startSimulation, type SimulationHandle } from '../../simulator/index.js';
 import { startExporterProcess, type ExporterProcess } from '../../test/support/exporter-process.js';
 import { alertsDir } from './cli.js';
 import { slothSpec } from './sloth-spec.js';

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDeviceAgent, type DeviceAgent } from '../../test/agent/index.js';
+import { startDeviceAgent, type DeviceAgent } from '../../device-agent/index.js';
 import {
   startKafka,
   startPrometheus,
@@ -30,7 +30,7 @@ import {
   type KafkaBroker,
   type PrometheusServer,
 } from '../../test/bed/index.js';
-import { defaultClasses, startSimulation, type SimulationHandle } from '../../test/sim/index.js';
+import { defaultClasses, startSimulation, type SimulationHandle } from '../../simulator/index.js';
 import { startExporterProcess, type ExporterProcess } from '../../test/support/exporter-process.js';
 import { buildDashboards, dashboardsDir } from './dashboards.js';
 import { parseLabelValues, parseQuery } from './promql.js';

@@ -6,7 +6,7 @@ import { decodeRequest } from '../../exporter/src/ingest/otlp/decode.js';
 import { nanosToMs } from '../../exporter/src/ingest/otlp/normalize.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startPipelineCollector, scrape, total, type Sample } from '../pipelines/collectors.js';
-import { startSimulation, type TruthPoint } from '../sim/index.js';
+import { startSimulation, type TruthPoint } from '../../simulator/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 
 /**

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandLedger } from '../../exporter/src/commands/ledger/ledger.js';
-import { startDeviceAgent, type DeviceAgent } from '../agent/index.js';
+import { startDeviceAgent, type DeviceAgent } from '../../device-agent/index.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 import { pumpCatalog } from '../support/pump-catalog.js';

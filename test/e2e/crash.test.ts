@@ -13,7 +13,7 @@ import {
   type PrometheusServer,
 } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
-import { createRng } from '../sim/index.js';
+import { createRng } from '../../simulator/index.js';
 import {
   assetsRequest,
   httpLoad,

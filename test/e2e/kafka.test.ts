@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../exporter/src/ingest/otlp/decode.js';
 import { readBody, serveHttp, startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
-import { runSimulation } from '../sim/index.js';
+import { runSimulation } from '../../simulator/index.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 
 /**

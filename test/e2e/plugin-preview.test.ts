@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { applyEnvironment, configFromDocument } from '../../exporter/src/config/index.js';
 import { startExporter, type RunningExporter } from '../../exporter/src/exporter.js';
-import { startInProcessDevices, type InProcessDevices } from '../agent/index.js';
+import { startInProcessDevices, type InProcessDevices } from '../../device-agent/index.js';
 import {
   freePort,
   launchBrowser,
@@ -17,7 +17,7 @@ import {
 } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
 import type { RunningServer } from '../bed/process.js';
-import { startSimulation, type SimulationHandle } from '../sim/index.js';
+import { startSimulation, type SimulationHandle } from '../../simulator/index.js';
 import { startPreviewHost } from '../support/preview-host.js';
 
 /**

@@ -5,7 +5,7 @@ import {
   runSimulation,
   type SimulationResult,
   type TruthPoint,
-} from '../sim/index.js';
+} from '../../simulator/index.js';
 import type { ExporterProcess } from '../support/exporter-process.js';
 
 /**

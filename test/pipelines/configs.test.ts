@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../exporter/src/ingest/otlp/decode.js';
 import { freePort, validateCollectorConfig, waitFor } from '../bed/index.js';
-import { countBy, runSimulation } from '../sim/index.js';
+import { countBy, runSimulation } from '../../simulator/index.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 import {
   captureOtlp,

@@ -11,7 +11,7 @@ import {
   type KafkaBroker,
   type PrometheusServer,
 } from '../bed/index.js';
-import { countBy, runSimulation, startSimulation, type TruthPoint } from '../sim/index.js';
+import { countBy, runSimulation, startSimulation, type TruthPoint } from '../../simulator/index.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 import {
   nowNano,

@@ -15,7 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { startDeviceAgent, type DeviceAgent } from '../agent/index.js';
+import { startDeviceAgent, type DeviceAgent } from '../../device-agent/index.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
 import { buildExporter } from '../support/build-exporter.js';

@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeAndNormalize } from '../../exporter/src/ingest/otlp/normalize.js';
-import type { TwinPoint } from '../../exporter/src/model.js';
+import { decodeAndNormalize } from '../exporter/src/ingest/otlp/normalize.js';
+import type { TwinPoint } from '../exporter/src/model.js';
 import {
   serveHttp,
   startKafka,
   waitFor,
   type KafkaBroker,
   type LoopbackServer,
-} from '../bed/index.js';
+} from '../test/bed/index.js';
 import {
   acksTopic,
   commandIdHeader,

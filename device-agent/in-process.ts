@@ -5,9 +5,9 @@
  * and the assets' state still goes to the exporter over real OTLP/HTTP, so a change is seen to
  * converge through the twin's own ingest path.
  */
-import type { CommandAck } from '../../exporter/src/commands/model.js';
-import type { CommandMessage as DispatchedCommand } from '../../exporter/src/commands/transport.js';
-import { msToNanoString } from '../sim/index.js';
+import type { CommandAck } from '../exporter/src/commands/model.js';
+import type { CommandMessage as DispatchedCommand } from '../exporter/src/commands/transport.js';
+import { msToNanoString } from '../simulator/index.js';
 import {
   Halted,
   SimulatedDevices,

@@ -2,7 +2,7 @@
  * Failure modes: how a simulated asset answers a command. Set per asset id, per asset class, or
  * for every asset (`*`); the asset id wins over its class, and the class over `*`.
  */
-import { parseDuration } from '../sim/index.js';
+import { parseDuration } from '../simulator/index.js';
 
 export type FailureMode = 'ok' | 'slow' | 'refuse' | 'ack_without_apply' | 'silent' | 'crash';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serveHttp, type LoopbackServer } from '../bed/http.js';
+import { serveHttp, type LoopbackServer } from '../test/bed/http.js';
 import {
   assetsHitBy,
   changedBy,

@@ -1,5 +1,5 @@
 // The fleet simulator from the command line: runs until Ctrl-C (or --ticks), summary every 10 s.
-//   npx tsx test/sim/cli.ts --endpoint http://127.0.0.1:4318 --assets 50 --tick 1000 \
+//   npx tsx simulator/cli.ts --endpoint http://127.0.0.1:4318 --assets 50 --tick 1000 \
 //     [--scenario drift:pump-3] [--scenario partition:site-a@30s+60s] [--seed 7]
 import { parseArgs } from 'node:util';
 import {
@@ -11,7 +11,7 @@ import {
   type SimulationStats,
 } from './index.js';
 
-const usage = `usage: npx tsx test/sim/cli.ts [options]
+const usage = `usage: npx tsx simulator/cli.ts [options]
   --endpoint URL     OTLP/HTTP base URL (default http://127.0.0.1:4318)
   --encoding E       proto (default) or json
   --assets N         number of assets (default 12)

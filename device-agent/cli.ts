@@ -1,12 +1,12 @@
 // The reference device agent from the command line: runs until Ctrl-C, then stops cleanly.
-//   npx tsx test/agent/cli.ts --brokers 127.0.0.1:9092 --otlp http://127.0.0.1:4318 \
+//   npx tsx device-agent/cli.ts --brokers 127.0.0.1:9092 --otlp http://127.0.0.1:4318 \
 //     [--mode refuse:pump-2] [--mode slow=5s:valve] [--group twinops-device-agent]
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../sim/index.js';
+import { parseDuration } from '../simulator/index.js';
 import { startDeviceAgent, type DeviceAgent, type DeviceAgentOptions } from './agent.js';
 import { failureModes, parseModeArg, type ModeSpec } from './modes.js';
 
-const usage = `usage: npx tsx test/agent/cli.ts --brokers HOST:PORT[,…] [options]
+const usage = `usage: npx tsx device-agent/cli.ts --brokers HOST:PORT[,…] [options]
   --brokers LIST     Kafka bootstrap servers (required)
   --otlp URL         OTLP/HTTP base URL of the exporter (default http://127.0.0.1:4318)
   --group ID         consumer group (default twinops-device-agent)

@@ -4,8 +4,8 @@
  * one asset's messages stay in order on one partition.
  */
 import type { Message } from 'kafkajs';
-import type { CommandAck } from '../../exporter/src/commands/model.js';
-import type { PropertyValue } from '../../exporter/src/model.js';
+import type { CommandAck } from '../exporter/src/commands/model.js';
+import type { PropertyValue } from '../exporter/src/model.js';
 
 export type { CommandAck, PropertyValue };
 

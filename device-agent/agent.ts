@@ -15,7 +15,7 @@ import {
   type KafkaMessage,
   type Producer,
 } from 'kafkajs';
-import { msToNanoString } from '../sim/index.js';
+import { msToNanoString } from '../simulator/index.js';
 import { Halted, SimulatedDevices, type DeviceAck, type InitialAsset } from './devices.js';
 import type { ModeSpec } from './modes.js';
 import {

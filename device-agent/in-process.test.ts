@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandAck } from '../../exporter/src/commands/model.js';
-import type { CommandMessage } from '../../exporter/src/commands/transport.js';
-import { applyEnvironment, configFromDocument } from '../../exporter/src/config/index.js';
-import { startExporter, type RunningExporter } from '../../exporter/src/exporter.js';
-import { waitFor } from '../bed/index.js';
+import type { CommandAck } from '../exporter/src/commands/model.js';
+import type { CommandMessage } from '../exporter/src/commands/transport.js';
+import { applyEnvironment, configFromDocument } from '../exporter/src/config/index.js';
+import { startExporter, type RunningExporter } from '../exporter/src/exporter.js';
+import { waitFor } from '../test/bed/index.js';
 import { startInProcessDevices, type InProcessDevices } from './index.js';
-import { pumpCatalog } from '../support/pump-catalog.js';
+import { pumpCatalog } from '../test/support/pump-catalog.js';
 
 /**
  * The reference devices in process, as the demo runs them: a real exporter (embedded default,
