@@ -21,6 +21,7 @@ import { SyncLatencyExemplars } from './metrics/exemplars.js';
 import { registerTwinMetrics } from './metrics/sli.js';
 import { Tracing, traceRequests, type TracingOptions } from './tracing.js';
 import type { TwinEngine } from './twin/engine.js';
+import type { topics } from '../../contracts/commands.js';
 
 export interface RunningExporter {
   /** Base URLs of what it serves. */
@@ -118,8 +119,8 @@ export async function startExporter(
                 connection: kafkaConnection(config.ingest.kafka),
                 clientId: `${config.ingest.kafka.clientId}-commands`,
                 groupId: `${config.ingest.kafka.groupId}-command-acks`,
-                commandsTopic: 'twin.commands',
-                acksTopic: 'twin.commands.ack',
+                commandsTopic: 'twin.commands' satisfies (typeof topics)['commands'],
+                acksTopic: 'twin.commands.ack' satisfies (typeof topics)['acks'],
                 logger: part('kafka'),
               })
             : new InProcessDeviceTransport(options.inProcessDevice ?? simulatedDevice(twin)),

@@ -265,6 +265,7 @@ async function contextHash(): Promise<string> {
       '--exclude-standard',
       '--',
       'exporter',
+      'contracts',
       'package.json',
       'package-lock.json',
       'tsconfig.base.json',

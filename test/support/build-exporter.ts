@@ -10,7 +10,8 @@ import { repoRoot } from '../bed/paths.js';
 export function buildExporter(): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   process.stderr.write('[build] compiling the exporter (tsc → exporter/dist)…\n');
-  execFileSync(process.execPath, [tsc, '-p', join(repoRoot, 'exporter', 'tsconfig.build.json')], {
+  // -b: the build references contracts/ (types only), whose declarations it must build first.
+  execFileSync(process.execPath, [tsc, '-b', join(repoRoot, 'exporter', 'tsconfig.build.json')], {
     stdio: 'inherit',
   });
 }

@@ -1,22 +1,26 @@
 import { Kafka, type Consumer, type Producer } from 'kafkajs';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { fallbackLogger, kafkaLogging, type Logger } from '../log.js';
+import type {
+  CommandMessage as WireCommand,
+  headers as wireHeaders,
+} from '../../../contracts/commands.js';
 import type { CommandAck } from './model.js';
 
-/** What goes to a device on `twin.commands` (JSON value, key = asset id). */
-export interface CommandMessage {
-  commandId: string;
-  assetId: string;
-  assetClass: string;
-  name: string;
-  /** The twin property the command sets, and the value it sets it to. */
-  property: string;
+/**
+ * What goes to a device on `twin.commands` (JSON value, key = asset id): the contract's message
+ * (contracts/commands.ts), whose value is the parameter the catalog names (checked against the
+ * parameters' schema by the guards, so not typed here).
+ */
+export interface CommandMessage extends Omit<WireCommand, 'value'> {
   value: unknown;
-  params: Record<string, unknown>;
-  issuedAtMs: number;
   /** The dispatch span's W3C context, sent as the `traceparent` header, not in the value. */
   traceparent?: string;
 }
+
+/** The contract's header names (contracts/commands.ts), as values of the exporter's own. */
+const commandIdHeader: (typeof wireHeaders)['commandId'] = 'twin.command.id';
+const traceparentHeader: (typeof wireHeaders)['traceparent'] = 'traceparent';
 
 /**
  * How accepted commands reach devices and how their acks come back: Kafka in production, an
@@ -86,8 +90,8 @@ export class KafkaDeviceTransport implements DeviceTransport {
         key: message.assetId,
         value: JSON.stringify(message),
         headers: {
-          'twin.command.id': message.commandId,
-          ...(context ? { traceparent: context } : {}),
+          [commandIdHeader]: message.commandId,
+          ...(context ? { [traceparentHeader]: context } : {}),
         },
       })),
     });

@@ -2,8 +2,14 @@
  * The twin API's reads: pure functions of the state (and of a given `now` where ages are shown).
  * They return copies, never the engine's own records, and every answer is bounded in size.
  */
-import type { QuarantineConfig, ToleranceRule } from '../config/types.js';
-import type { PropertyValue } from '../model.js';
+import type {
+  AssetPage,
+  AssetSummary,
+  AssetView,
+  ObservationView,
+  PropertyView,
+} from '../../../contracts/api.js';
+import type { QuarantineConfig } from '../config/types.js';
 import { oldestUnconvergedAgeSeconds } from '../sli/convergence.js';
 import { isDiverged, toleranceFor } from '../sli/divergence.js';
 import { isFresh } from '../sli/freshness.js';
@@ -17,6 +23,17 @@ import {
   type TwinState,
 } from './state.js';
 
+// The views the twin API serializes are the contracts' (contracts/api.ts).
+export type {
+  AssetPage,
+  AssetSummary,
+  AssetView,
+  DivergenceView,
+  ObservationView,
+  PropertyView,
+  VersionsView,
+} from '../../../contracts/api.js';
+
 export interface AssetQuery {
   assetClass?: string;
   site?: string;
@@ -26,27 +43,6 @@ export interface AssetQuery {
   offset?: number;
   /** At most limits.pageSize; default 100. */
   limit?: number;
-}
-
-export interface AssetSummary {
-  id: string;
-  assetClass: string;
-  site: string | null;
-  lastSeenMs: number;
-  stale: boolean;
-  diverged: boolean;
-  /** Silent past retention: its state was dropped; it counts as stale until retired. */
-  dark: boolean;
-  properties: number;
-}
-
-export interface AssetPage {
-  /** Assets matching the filters, over all pages. */
-  total: number;
-  offset: number;
-  limit: number;
-  /** In first-seen order. */
-  items: AssetSummary[];
 }
 
 /** One page of assets. Walks the assets (O(assets)): the API's cost, never the scrape's. */
@@ -87,64 +83,6 @@ function isAssetDiverged(asset: AssetState, nowMs: number): boolean {
   return asset.props.some(
     (p) => !p.spec.evicted && isDiverged(p.graceFromMs, nowMs, p.spec.graceMs),
   );
-}
-
-export interface ObservationView {
-  value: PropertyValue;
-  sourceTimeMs: number;
-  receivedMs: number;
-  /** now − source time */
-  ageMs: number;
-}
-
-export interface DivergenceView {
-  /** Both a physical and a twin value are known. */
-  comparable: boolean;
-  /** Since when they disagree beyond tolerance (source time), or null. */
-  differsSinceMs: number | null;
-  /**
-   * When the grace period started: the exporter's receipt of the later of the two values (so
-   * backfilled data gets its full grace), or null.
-   */
-  graceFromMs: number | null;
-  /** Disagreeing for longer than the grace period, at `now`. */
-  diverged: boolean;
-  /** The tolerance that applies (null while neither side has a value and no rule names one). */
-  tolerance: ToleranceRule | null;
-  graceMs: number;
-}
-
-export interface PropertyView {
-  property: string;
-  physical: ObservationView | null;
-  twin: ObservationView | null;
-  divergence: DivergenceView;
-  pendingPredictions: number;
-}
-
-export interface VersionsView {
-  desiredVersion: number | null;
-  desiredTimeMs: number | null;
-  reportedVersion: number | null;
-  reportedTimeMs: number | null;
-  unconvergedChanges: number;
-  oldestUnconvergedAgeSeconds: number;
-}
-
-export interface AssetView {
-  id: string;
-  assetClass: string;
-  site: string | null;
-  lastSeenMs: number;
-  newestPhysicalMs: number | null;
-  staleAfterMs: number;
-  /** Judged at `now` (the metrics' gauges judge at each evaluation). */
-  stale: boolean;
-  diverged: boolean;
-  /** Silent past retention: its state was dropped; it counts as stale until retired. */
-  dark: boolean;
-  versions: VersionsView | null;
-  properties: PropertyView[];
 }
 
 /** One asset, physical and twin side by side per property, with verdicts judged at `nowMs`. */

@@ -3,23 +3,13 @@
  * anyone holding an export (JSON lines) check with them, no database needed.
  */
 import { createHash } from 'node:crypto';
+import type { AuditEntry, AuditVerification } from '../../../../contracts/api.js';
 
 /** What the chain's first entry links to. */
 export const genesisHash = '0'.repeat(64);
 
-export interface AuditEntry {
-  seq: number;
-  atMs: number;
-  /** The user who acted, or 'system' (dispatcher, ack tracker), or 'anonymous'. */
-  actor: string;
-  /** E.g. `command.accepted`, `command.approved`, `kill_switch.engaged`. */
-  action: string;
-  commandId?: string;
-  assetId?: string;
-  details: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+/** An audit log entry as the API serializes it: the contract's (contracts/api.ts). */
+export type { AuditEntry, AuditVerification } from '../../../../contracts/api.js';
 
 /** The chain so far: the last entry's seq and hash (seq 0 with the genesis hash when empty). */
 export interface ChainHead {
@@ -37,11 +27,6 @@ export interface AuditCheckpoint extends ChainHead {
   /** Rows removed by this archive. */
   count: number;
 }
-
-export type AuditVerification =
-  | { ok: true; entries: number }
-  /** `seq` names the first bad row (for a removed row: the missing seq). */
-  | { ok: false; seq: number; reason: string };
 
 /** JSON with object keys sorted at every depth, so the same entry always hashes the same. */
 export function canonicalJson(value: unknown): string {

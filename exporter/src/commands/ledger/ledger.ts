@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
+import type { CommandRecord } from '../../../../contracts/api.js';
 import type {
   CommandAck,
   CommandRequest,
@@ -34,41 +35,8 @@ import {
   verifyChain,
 } from './audit.js';
 
-export interface CommandRecord {
-  id: string;
-  idempotencyKey: string;
-  user: string;
-  assetId: string;
-  /** Absent when the asset was unknown (refused). */
-  assetClass?: string;
-  name: string;
-  params: Record<string, unknown>;
-  /** Absent when the command was not in the catalog (refused). */
-  risk?: Risk;
-  reason: string;
-  expectedVersion?: number;
-  status: CommandStatus;
-  verdicts: Verdict[];
-  submittedAtMs: number;
-  approvedBy?: string;
-  approvedAtMs?: number;
-  rejectedBy?: string;
-  rejectedAtMs?: number;
-  rejectionReason?: string;
-  dispatchedAtMs?: number;
-  /** The device's first ack (usually `accepted`: it has the command). */
-  ackedAtMs?: number;
-  /** The device's `done` ack: it says the command is applied; convergence is judged from here. */
-  doneAtMs?: number;
-  /**
-   * The W3C context of the span that decided the command: its approval, dispatch, acks and outcome
-   * continue it, even after a restart, so its whole life is one trace.
-   */
-  traceparent?: string;
-  outcome?: Outcome;
-  outcomeAtMs?: number;
-  outcomeMessage?: string;
-}
+/** A command as the API serializes it: the contract's (contracts/api.ts). */
+export type { CommandRecord } from '../../../../contracts/api.js';
 
 /** What the guard chain concluded, and what it learned about the command on the way. */
 export interface Decision {
