@@ -80,6 +80,7 @@ export function summary(id: string, over: Partial<AssetSummary> = {}): AssetSumm
     lastSeenMs: NOW - 2_000,
     stale: false,
     diverged: false,
+    dark: false,
     properties: 2,
     ...over,
   };
@@ -93,6 +94,7 @@ export function property(name: string, over: Partial<PropertyView> = {}): Proper
     divergence: {
       comparable: true,
       differsSinceMs: null,
+      graceFromMs: null,
       diverged: false,
       tolerance: { kind: 'absolute', epsilon: 0.1 },
       graceMs: 30_000,
@@ -112,6 +114,7 @@ export function assetView(id: string, over: Partial<AssetView> = {}): AssetView 
     staleAfterMs: 60_000,
     stale: false,
     diverged: false,
+    dark: false,
     versions: {
       desiredVersion: 7,
       desiredTimeMs: NOW - 10_000,

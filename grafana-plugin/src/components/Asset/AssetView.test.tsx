@@ -17,6 +17,7 @@ const staleAsset = assetView('belt-1', {
       divergence: {
         comparable: true,
         differsSinceMs: NOW - 80_000,
+        graceFromMs: NOW - 79_000,
         diverged: true,
         tolerance: { kind: 'absolute', epsilon: 0.1 },
         graceMs: 30_000,
@@ -28,6 +29,7 @@ const staleAsset = assetView('belt-1', {
       divergence: {
         comparable: false,
         differsSinceMs: null,
+        graceFromMs: null,
         diverged: false,
         tolerance: { kind: 'exact' },
         graceMs: 30_000,

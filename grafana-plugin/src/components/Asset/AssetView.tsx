@@ -38,7 +38,7 @@ function tolerance(p: PropertyView): string {
   if (!t) {
     return '—';
   }
-  return t.epsilon !== undefined ? `${t.kind} ±${t.epsilon}` : t.kind;
+  return 'epsilon' in t ? `${t.kind} ±${t.epsilon}` : t.kind;
 }
 
 function PropertiesTable({ asset }: { asset: AssetData }) {
