@@ -4,30 +4,16 @@
  * one asset's messages stay in order on one partition.
  */
 import type { Message } from 'kafkajs';
-import type { CommandAck } from '../exporter/src/commands/model.js';
-import type { PropertyValue } from '../exporter/src/model.js';
+import type { PropertyValue } from '../contracts/api.js';
+import { headers, topics, type CommandAck, type CommandMessage } from '../contracts/commands.js';
 
-export type { CommandAck, PropertyValue };
+// The messages, topics and headers are the contracts' (contracts/commands.ts).
+export type { CommandAck, CommandMessage, PropertyValue };
 
-export const commandsTopic = 'twin.commands';
-export const acksTopic = 'twin.commands.ack';
-export const commandIdHeader = 'twin.command.id';
-export const traceparentHeader = 'traceparent';
-
-/** What the exporter produces on `twin.commands` (headers `twin.command.id` and `traceparent`). */
-export interface CommandMessage {
-  commandId: string;
-  assetId: string;
-  assetClass: string;
-  /** The catalog command, e.g. `setSpeed`. */
-  name: string;
-  /** The twin property the command sets, and the value it sets it to. */
-  property: string;
-  value: PropertyValue;
-  params: Record<string, unknown>;
-  /** When the exporter dispatched it, in ms since the epoch. */
-  issuedAtMs: number;
-}
+export const commandsTopic = topics.commands;
+export const acksTopic = topics.acks;
+export const commandIdHeader = headers.commandId;
+export const traceparentHeader = headers.traceparent;
 
 /** A command message read off the wire: the command, or why it is not one. */
 export type ReadCommand =

@@ -8,6 +8,7 @@ import { startKafka, waitFor } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 import { cpuSeconds } from './cpu.js';
 import { pumpSetSpeed } from '../support/pump-catalog.js';
+import { topics } from '../../contracts/commands.js';
 
 /**
  * Guarded commands per second, and latency from submission to dispatched: over HTTP, through the
@@ -87,8 +88,8 @@ export async function commandThroughput(): Promise<string[]> {
   const ledgerPath = join(workDir, 'commands.db');
   const broker = await startKafka({
     topics: [
-      { topic: 'twin.commands', numPartitions: 3 },
-      { topic: 'twin.commands.ack', numPartitions: 3 },
+      { topic: topics.commands, numPartitions: 3 },
+      { topic: topics.acks, numPartitions: 3 },
     ],
   });
   const exporter = await startExporterProcess(

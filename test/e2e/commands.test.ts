@@ -10,6 +10,7 @@ import { startDeviceAgent, type DeviceAgent } from '../../device-agent/index.js'
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 import { pumpCatalog } from '../support/pump-catalog.js';
+import { topics } from '../../contracts/commands.js';
 
 /**
  * Guarded commands against a real Kafka broker and the reference device agent: command → agent →
@@ -98,8 +99,8 @@ describe('guarded commands through Kafka with the reference device agent', () =>
   beforeAll(async () => {
     broker = await startKafka({
       topics: [
-        { topic: 'twin.commands', numPartitions: 3 },
-        { topic: 'twin.commands.ack', numPartitions: 3 },
+        { topic: topics.commands, numPartitions: 3 },
+        { topic: topics.acks, numPartitions: 3 },
       ],
     });
     exporter = await start();

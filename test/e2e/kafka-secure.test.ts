@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
+import { topics } from '../../contracts/commands.js';
 
 /**
  * Against a broker that accepts only SASL over TLS on its secure listener (PLAIN, a self-signed
@@ -20,8 +21,8 @@ describe('Kafka over SASL_SSL (real broker)', () => {
       secure: { users: { twinops: password } },
       topics: [
         { topic: 'twin.telemetry.metrics', numPartitions: 1 },
-        { topic: 'twin.commands', numPartitions: 1 },
-        { topic: 'twin.commands.ack', numPartitions: 1 },
+        { topic: topics.commands, numPartitions: 1 },
+        { topic: topics.acks, numPartitions: 1 },
       ],
     });
   }, 180_000);
@@ -122,7 +123,7 @@ describe('Kafka over SASL_SSL (real broker)', () => {
 
       const consumer = broker.client().consumer({ groupId: 'secure-e2e-reader' });
       await consumer.connect();
-      await consumer.subscribe({ topic: 'twin.commands', fromBeginning: true });
+      await consumer.subscribe({ topic: topics.commands, fromBeginning: true });
       const received: string[] = [];
       await consumer.run({
         eachMessage: async ({ message }) => {

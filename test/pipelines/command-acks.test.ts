@@ -9,6 +9,7 @@ import {
   total,
   type PipelineCollector,
 } from './collectors.js';
+import { topics } from '../../contracts/commands.js';
 
 /**
  * command-acks: devices report acks as OTLP log records; the collector writes each as a
@@ -16,7 +17,7 @@ import {
  * in order on one partition, and drops and counts records that are not acks.
  */
 
-const topic = 'twin.commands.ack';
+const topic = topics.acks;
 
 describe('command-acks: OTLP log records → twin.commands.ack', () => {
   let broker: KafkaBroker;

@@ -22,6 +22,7 @@ import { buildExporter } from '../support/build-exporter.js';
 import { assetsRequest, kafkaLoad, type RunningLoad } from '../support/acknowledged-load.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 import { pumpCatalog } from '../support/pump-catalog.js';
+import { topics } from '../../contracts/commands.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
@@ -281,8 +282,8 @@ async function main(): Promise<number> {
   broker = await startKafka({
     topics: [
       { topic: kafkaTopic, numPartitions: 3 },
-      { topic: 'twin.commands', numPartitions: 3 },
-      { topic: 'twin.commands.ack', numPartitions: 3 },
+      { topic: topics.commands, numPartitions: 3 },
+      { topic: topics.acks, numPartitions: 3 },
     ],
   });
   const groupId = 'twinops-soak';
