@@ -7,7 +7,7 @@ import { applyEnvironment, configFromDocument } from '../exporter/src/config/ind
 import { startExporter, type RunningExporter } from '../exporter/src/exporter.js';
 import { waitFor } from '../test/bed/index.js';
 import { startInProcessDevices, type InProcessDevices } from './index.js';
-import { pumpCatalog } from '../test/support/pump-catalog.js';
+import { pumpCatalog } from '../exporter/test/commands/pump-catalog.js';
 
 /**
  * The reference devices in process, as the demo runs them: a real exporter (embedded default,

@@ -12,6 +12,7 @@ import { configFromDocument } from './config/index.js';
 import { startExporter, type RunningExporter } from './exporter.js';
 import { continueTrace } from './tracing.js';
 import { trace } from '@opentelemetry/api';
+import { pumpSetSpeed } from '../test/commands/pump-catalog.js';
 
 /**
  * The exporter's own traces through its real startup: one trace per command from the API call to
@@ -38,15 +39,9 @@ const configFor = (tracing: object = {}) =>
       catalog: {
         pump: {
           setSpeed: {
+            ...pumpSetSpeed,
             risk: 'medium',
-            params: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['rpm'],
-              properties: { rpm: { type: 'number' } },
-            },
-            sets: { property: 'speed', param: 'rpm' },
-            envelope: { min: 0, max: 1500, maxStep: 300 },
+            envelope: { ...pumpSetSpeed.envelope, maxStep: 300 },
             simulation: { kind: 'set' },
           },
         },

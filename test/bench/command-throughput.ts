@@ -7,7 +7,7 @@ import { CommandLedger } from '../../exporter/src/commands/ledger/ledger.js';
 import { startKafka, waitFor } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 import { cpuSeconds } from './cpu.js';
-import { pumpSetSpeed } from '../support/pump-catalog.js';
+import { pumpSetSpeed } from '../../exporter/test/commands/pump-catalog.js';
 import { topics } from '../../contracts/commands.js';
 
 /**

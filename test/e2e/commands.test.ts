@@ -9,7 +9,7 @@ import { CommandLedger } from '../../exporter/src/commands/ledger/ledger.js';
 import { startDeviceAgent, type DeviceAgent } from '../../device-agent/index.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
-import { pumpCatalog } from '../support/pump-catalog.js';
+import { pumpCatalog } from '../../exporter/test/commands/pump-catalog.js';
 import { topics } from '../../contracts/commands.js';
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../exporter/test/ingest/otlp/testing.js';
+import { pumpCatalog } from '../../exporter/test/commands/pump-catalog.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 import { topics } from '../../contracts/commands.js';
@@ -45,20 +46,7 @@ describe('Kafka over SASL_SSL (real broker)', () => {
       enabled: true,
       ledgerPath: ':memory:',
       devices: 'kafka',
-      catalog: {
-        pump: {
-          setSpeed: {
-            risk: 'low',
-            params: {
-              type: 'object',
-              required: ['rpm'],
-              properties: { rpm: { type: 'number' } },
-            },
-            sets: { property: 'speed', param: 'rpm' },
-            envelope: { min: 0, max: 1500 },
-          },
-        },
-      },
+      catalog: pumpCatalog,
     },
   });
 

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { tokenDigest } from '../../exporter/src/commands/auth.js';
 import { configFromDocument } from '../../exporter/src/config/index.js';
 import { startExporter } from '../../exporter/src/exporter.js';
-import { pumpCatalog } from '../support/pump-catalog.js';
+import { pumpCatalog } from '../../exporter/test/commands/pump-catalog.js';
 import { check, type FuzzTarget } from './run.js';
 
 const operatorToken = 'fuzz-operator-token-0123456789';

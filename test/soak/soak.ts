@@ -21,7 +21,7 @@ import { repoRoot } from '../bed/paths.js';
 import { buildExporter } from '../support/build-exporter.js';
 import { assetsRequest, kafkaLoad, type RunningLoad } from '../support/acknowledged-load.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
-import { pumpCatalog } from '../support/pump-catalog.js';
+import { pumpCatalog } from '../../exporter/test/commands/pump-catalog.js';
 import { topics } from '../../contracts/commands.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';

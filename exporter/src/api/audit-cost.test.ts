@@ -28,6 +28,7 @@ import { CommandLedger } from '../commands/ledger/ledger.js';
 import { applyEnvironment, configFromDocument } from '../config/load.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
 import { capturedLogger } from '../../test/log-fixtures.js';
+import { pumpSetSpeed } from '../../test/commands/pump-catalog.js';
 
 /**
  * What the command API's audit log costs the server, against a real listening exporter and a
@@ -58,18 +59,7 @@ function exporterConfig(ledgerPath: string) {
         },
         catalog: {
           pump: {
-            setSpeed: {
-              risk: 'medium',
-              params: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['rpm'],
-                properties: { rpm: { type: 'number' } },
-              },
-              sets: { property: 'speed', param: 'rpm' },
-              envelope: { min: 0, max: 1500 },
-              simulation: { kind: 'set' },
-            },
+            setSpeed: { ...pumpSetSpeed, risk: 'medium', simulation: { kind: 'set' } },
           },
         },
       },

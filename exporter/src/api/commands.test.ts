@@ -11,6 +11,7 @@ import {
 } from './commands.js';
 import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
+import { pumpSetSpeed } from '../../test/commands/pump-catalog.js';
 
 /**
  * The command API end to end in one process (embedded default: the simulated in-process device):
@@ -47,29 +48,12 @@ const config = configFromDocument({
     catalog: {
       pump: {
         setSpeed: {
+          ...pumpSetSpeed,
           risk: 'medium',
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['rpm'],
-            properties: { rpm: { type: 'number' } },
-          },
-          sets: { property: 'speed', param: 'rpm' },
-          envelope: { min: 0, max: 1500, maxStep: 300 },
+          envelope: { ...pumpSetSpeed.envelope, maxStep: 300 },
           simulation: { kind: 'set' },
         },
-        purge: {
-          risk: 'high',
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['rpm'],
-            properties: { rpm: { type: 'number' } },
-          },
-          sets: { property: 'speed', param: 'rpm' },
-          envelope: { min: 0, max: 1500 },
-          simulation: { kind: 'set' },
-        },
+        purge: { ...pumpSetSpeed, risk: 'high', simulation: { kind: 'set' } },
       },
     },
   },

@@ -1,6 +1,7 @@
 /**
- * The command most suites send: a pump's `setSpeed`, its `rpm` (0–1500) setting `speed`, low
- * risk, simulated as set. Suites that need more (a step limit) spread over it.
+ * The command most suites send, the exporter's unit tests and the cross-component suites alike: a
+ * pump's `setSpeed`, its `rpm` (0–1500) setting `speed`, low risk, simulated as set. Suites that
+ * need more (a step limit, another risk) spread over it.
  */
 export const pumpSetSpeed = {
   risk: 'low',
