@@ -14,6 +14,7 @@ import { commandMetrics, type CommandMetrics } from '../metrics/commands.js';
 import { resolveDivergenceRule, toleranceFor, withinTolerance } from '../sli/divergence.js';
 import { Tracing, continueTrace, exemplarOf, traceparentOf } from '../tracing.js';
 import type { TwinEngine } from '../twin/engine.js';
+import type { DryRunAnswer, SubmitAnswer } from '../../../contracts/api.js';
 import { authenticate, authorize, isPrincipal, type AuthRefusal, type Headers } from './auth.js';
 import {
   checkApproval,
@@ -258,7 +259,10 @@ export class CommandGateway {
     // Counted once recorded: an attempt whose record failed is answered 500, not counted.
     this.metrics.attempts.inc({ decision: request.dryRun ? 'dry_run' : status });
     if (first) this.metrics.refusals.inc({ guard: first.guard, code: first.code ?? 'unknown' });
-    if (request.dryRun) return { status: 200, body: { dryRun: true, decision: status, verdicts } };
+    if (request.dryRun) {
+      const body: DryRunAnswer = { dryRun: true, decision: status, verdicts };
+      return { status: 200, body };
+    }
     if (result.kind === 'conflict') {
       return {
         status: 409,
@@ -281,7 +285,7 @@ export class CommandGateway {
         command: record,
         verdicts: record.verdicts,
         duplicate: result.kind === 'duplicate',
-      },
+      } satisfies SubmitAnswer,
       ...(refusal && retryAfterMs !== undefined
         ? { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } }
         : {}),
