@@ -1,4 +1,4 @@
-import type { Risk } from '../commands/model.js';
+import type { Risk } from '../../../contracts/api.js';
 import type { Role } from '../model.js';
 
 /**
