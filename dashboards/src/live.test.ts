@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../contracts/commands.js';
 import { startDeviceAgent, type DeviceAgent } from '../../device-agent/index.js';
 import {
   startKafka,
@@ -80,8 +81,8 @@ describe('live: every dashboard query returns data from a real exporter', () => 
     broker = await startKafka({
       topics: [
         { topic: telemetryTopic, numPartitions: 2 },
-        { topic: 'twin.commands', numPartitions: 1 },
-        { topic: 'twin.commands.ack', numPartitions: 1 },
+        { topic: topics.commands, numPartitions: 1 },
+        { topic: topics.acks, numPartitions: 1 },
       ],
     });
     const setpoint = {
