@@ -6,7 +6,7 @@ import { applyEnvironment, configFromDocument } from '../../exporter/src/config/
 import { startExporter } from '../../exporter/src/exporter.js';
 import { freePort, launchBrowser, run, waitFor } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
-import { startPreviewHost } from '../support/preview-host.js';
+import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
 
 /**
  * The Fleet page of the Grafana app in Chromium, through the preview host, with 10,000 assets in
@@ -99,7 +99,7 @@ export async function pluginFleet(): Promise<string[]> {
   const lines: string[] = [];
   // Bundles first: the plugin as Grafana loads it, and the preview host's (cached by source hash).
   await run('npm', ['run', '--silent', 'build'], { cwd: pluginDir });
-  await run(process.execPath, [join(pluginDir, 'preview', 'build.mjs')]);
+  await buildPreviewBundle();
   const module = readFileSync(join(pluginDir, 'dist', 'module.js'));
   const pluginJs = sizes(join(pluginDir, 'dist'), /\.js$/);
   const preview = readFileSync(join(pluginDir, 'preview', 'dist', 'preview.js'));

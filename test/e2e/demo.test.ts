@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freePort, run, waitFor } from '../bed/index.js';
+import { freePort, waitFor } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
+import { buildPreviewBundle } from '../support/preview-host.js';
 
 async function demoEnv(): Promise<NodeJS.ProcessEnv> {
   return {
@@ -23,7 +24,7 @@ async function demoEnv(): Promise<NodeJS.ProcessEnv> {
 describe('npm run demo', () => {
   // The demo builds the preview host's bundle when the plugin changed: do it here, unhurried.
   beforeAll(async () => {
-    await run(process.execPath, [join(repoRoot, 'grafana-plugin', 'preview', 'build.mjs')]);
+    await buildPreviewBundle();
   });
 
   it('prints the URLs it serves, fills them with the simulated fleet, answers commands through the reference devices, and stops cleanly on Ctrl-C', async () => {

@@ -10,7 +10,6 @@ import { startInProcessDevices, type InProcessDevices } from '../../device-agent
 import {
   freePort,
   launchBrowser,
-  run,
   startPrometheus,
   waitFor,
   type PrometheusServer,
@@ -18,7 +17,7 @@ import {
 import { repoRoot } from '../bed/paths.js';
 import type { RunningServer } from '../bed/process.js';
 import { startSimulation, type SimulationHandle } from '../../simulator/index.js';
-import { startPreviewHost } from '../support/preview-host.js';
+import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
 
 /**
  * The Grafana app's pages in Chromium, through the plugin's preview host at Grafana's defaults (its
@@ -29,7 +28,6 @@ import { startPreviewHost } from '../support/preview-host.js';
  */
 
 const pluginId = 'twinops-twinops-app';
-const pluginDir = join(repoRoot, 'grafana-plugin');
 const artifacts = join(repoRoot, 'test', '.artifacts', 'plugin');
 const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const driftMs = 30_000;
@@ -180,7 +178,7 @@ describe('the Grafana app in Chromium through the preview host', () => {
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
     // The preview bundle, rebuilt only when the plugin's sources changed.
-    await run(process.execPath, [join(pluginDir, 'preview', 'build.mjs')]);
+    await buildPreviewBundle();
 
     const secret = randomBytes(24).toString('base64url');
     const ports = { otlp: await freePort(), metrics: await freePort(), api: await freePort() };

@@ -4,9 +4,9 @@ import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, readBody, run, serveHttp, type LoopbackServer } from '../bed/index.js';
+import { freePort, readBody, serveHttp, type LoopbackServer } from '../bed/index.js';
 import { repoRoot } from '../bed/paths.js';
-import { startPreviewHost } from '../support/preview-host.js';
+import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
 import type { RunningServer } from '../bed/process.js';
 
 /**
@@ -84,7 +84,7 @@ describe('the preview host answers like Grafana’s plugin proxy', () => {
   };
 
   beforeAll(async () => {
-    await run(process.execPath, [join(pluginDir, 'preview', 'build.mjs')]);
+    await buildPreviewBundle();
     upstream = await serveHttp(async (req, res) => {
       if (req.url?.includes('/slow')) {
         await new Promise((resolveSlow) => setTimeout(resolveSlow, 1_500));

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { freePort } from '../bed/ports.js';
 import { repoRoot } from '../bed/paths.js';
-import { httpOk, startServer, type RunningServer } from '../bed/process.js';
+import { httpOk, run, startServer, type RunningServer } from '../bed/process.js';
 
 export interface PreviewHost {
   host: RunningServer;
@@ -9,15 +9,29 @@ export interface PreviewHost {
   base: string;
 }
 
+let bundle: Promise<void> | undefined;
+
+/**
+ * The preview host's bundle (`grafana-plugin/preview/build.mjs`), built at most once per process;
+ * build.mjs itself rebuilds only when the plugin's sources changed.
+ */
+export function buildPreviewBundle(): Promise<void> {
+  bundle ??= run(process.execPath, [join(repoRoot, 'grafana-plugin', 'preview', 'build.mjs')]).then(
+    () => undefined,
+  );
+  return bundle;
+}
+
 /**
  * The plugin's preview host as users start it (`grafana-plugin/preview/server.mjs`), on a free
- * port, proxying to `exporterUrl`, with extra flags and environment. Its bundle must be built.
+ * port, proxying to `exporterUrl`, with extra flags and environment; its bundle built first.
  */
 export async function startPreviewHost(
   exporterUrl: string,
   flags: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<PreviewHost> {
+  await buildPreviewBundle();
   const port = await freePort();
   const host = await startServer({
     name: 'preview',
