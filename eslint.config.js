@@ -2,6 +2,9 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './scripts/lint-layers.mjs';
+
+const root = import.meta.dirname;
 
 export default tseslint.config(
   // The Grafana plugin is its own project, linted by the plugin tooling's config.
@@ -19,5 +22,15 @@ export default tseslint.config(
       ],
       eqeqeq: ['error', 'always'],
     },
+  },
+  // The exporter's layering (exporter/layers.json); its composition root and tests may import
+  // anything.
+  {
+    files: ['exporter/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'exporter/src/exporter.ts', 'exporter/src/main.ts'],
+    plugins: {
+      twinops: layersPlugin(`${root}/exporter/src`, `${root}/exporter/layers.json`),
+    },
+    rules: { 'twinops/layers': 'error' },
   },
 );
