@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { benchLedger } from '../test/bench/ledger.js';
 import { benchDecode } from '../test/bench/decode.js';
-import { repoRoot } from '../test/bed/paths.js';
+import { repoRoot } from '../tools/paths.js';
 import { buildExporter } from '../test/support/build-exporter.js';
 import { commandThroughput } from '../test/bench/command-throughput.js';
 import { durability } from '../test/bench/durability.js';

@@ -13,10 +13,10 @@ import { join, relative } from 'node:path';
 import { ConfigError, applyEnvironment, loadConfigFile } from '../exporter/src/config/index.js';
 import { startExporter } from '../exporter/src/exporter.js';
 import { parseModeList, startInProcessDevices, type ModeSetting } from '../device-agent/index.js';
-import { withProgress } from '../test/bed/log.js';
-import { repoRoot } from '../test/bed/paths.js';
-import { freePort } from '../test/bed/ports.js';
-import { httpOk, run, startServer, type RunningServer } from '../test/bed/process.js';
+import { withProgress } from '../tools/log.js';
+import { repoRoot } from '../tools/paths.js';
+import { freePort } from '../tools/ports.js';
+import { httpOk, run, startServer, type RunningServer } from '../tools/process.js';
 import { buildFleet } from '../simulator/fleet.js';
 import { defaultClasses, defaultSites, startSimulation } from '../simulator/index.js';
 

@@ -14,7 +14,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { helm, helmTemplate } from '../test/bed/helm.js';
-import { repoRoot } from '../test/bed/paths.js';
+import { repoRoot } from '../tools/paths.js';
 
 class PackageError extends Error {}
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installAll } from '../test/bed/install.js';
-import { repoRoot } from '../test/bed/paths.js';
+import { repoRoot } from '../tools/paths.js';
 import { summarize, type VitestJsonReport } from './summary.js';
 
 const failedInstalls = await installAll();

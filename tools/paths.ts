@@ -2,8 +2,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Root of the checkout (test/bed/ is two levels down). */
-export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** Root of the checkout (tools/ is one level down). */
+export const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /**
  * Installs live outside the checkout, keyed by version, so every clone on a machine shares them.

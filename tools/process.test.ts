@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runRoot } from './paths.js';
 import { httpOk, isAlive, startServer } from './process.js';
-import { requireCommand } from './system.js';
+import { requireCommand } from '../test/bed/system.js';
 
 describe('test bed failure paths say what is wrong', () => {
   it('names a missing command and how to get it', () => {

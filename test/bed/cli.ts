@@ -7,7 +7,7 @@ import { installAll, components } from './install.js';
 import { startAlertmanager } from './alertmanager.js';
 import { startKafka } from './kafka.js';
 import { startPrometheus } from './prometheus.js';
-import { reapStaleInstances, type RunningServer } from './process.js';
+import { reapStaleInstances, type RunningServer } from '../../tools/process.js';
 
 const [command, ...rest] = process.argv.slice(2);
 

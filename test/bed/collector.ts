@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { goInstall } from './go.js';
-import { withHeartbeat } from './log.js';
-import { cachePath, repoRoot } from './paths.js';
-import { httpOk, run, startServer, type RunningServer } from './process.js';
+import { withHeartbeat } from '../../tools/log.js';
+import { cachePath, repoRoot } from '../../tools/paths.js';
+import { httpOk, run, startServer, type RunningServer } from '../../tools/process.js';
 
 /** The distribution manifest; its `dist.version` pins the builder and every module. */
 export const collectorManifest = join(repoRoot, 'pipelines', 'otelcol-builder.yaml');

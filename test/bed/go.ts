@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { withHeartbeat } from './log.js';
-import { run } from './process.js';
+import { withHeartbeat } from '../../tools/log.js';
+import { run } from '../../tools/process.js';
 import { requireCommand } from './system.js';
 
 /**

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { goInstall } from './go.js';
-import { cachePath } from './paths.js';
-import { run } from './process.js';
+import { cachePath } from '../../tools/paths.js';
+import { run } from '../../tools/process.js';
 
 export const HELM_VERSION = 'v3.22.0';
 

@@ -26,10 +26,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { progress, withHeartbeat } from './log.js';
+import { progress, withHeartbeat } from '../../tools/log.js';
 import { installNode, NODE_VERSION, NPM_VERSION, registryPackage } from './node.js';
-import { cachePath, repoRoot } from './paths.js';
-import { run } from './process.js';
+import { cachePath, repoRoot } from '../../tools/paths.js';
+import { run } from '../../tools/process.js';
 import { installDebianPackages, requireCommand } from './system.js';
 
 const inputsLabel = 'dev.twinops.bed.inputs';

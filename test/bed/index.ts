@@ -37,8 +37,8 @@ export {
   type PrometheusSample,
   type PrometheusRangeSample,
 } from './prometheus.js';
-export { freePort } from './ports.js';
+export { freePort } from '../../tools/ports.js';
 export { serveHttp, readBody, type LoopbackServer } from './http.js';
 export { waitFor } from './wait.js';
-export { reapStaleInstances, run, type RunningServer } from './process.js';
+export { reapStaleInstances, run, type RunningServer } from '../../tools/process.js';
 export { installAll, components } from './install.js';

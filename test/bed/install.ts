@@ -4,7 +4,7 @@ import { installCollector } from './collector.js';
 import { installHelm } from './helm.js';
 import { buildExporterImage } from './image.js';
 import { installKafka } from './kafka.js';
-import { progress } from './log.js';
+import { progress } from '../../tools/log.js';
 import { installOtelPython } from './otel-python.js';
 import { installPluginValidator } from './plugin-validator.js';
 import { installPrometheus } from './prometheus.js';

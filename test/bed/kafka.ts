@@ -4,10 +4,10 @@ import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
-import { withHeartbeat } from './log.js';
-import { cachePath, repoRoot } from './paths.js';
-import { freePort } from './ports.js';
-import { isAlive, run, startServer, type RunningServer } from './process.js';
+import { withHeartbeat } from '../../tools/log.js';
+import { cachePath, repoRoot } from '../../tools/paths.js';
+import { freePort } from '../../tools/ports.js';
+import { isAlive, run, startServer, type RunningServer } from '../../tools/process.js';
 import { installDebianPackages, javaMajorVersion, requireCommand } from './system.js';
 
 const pomPath = join(repoRoot, 'test', 'bed', 'kafka', 'pom.xml');

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { withHeartbeat } from './log.js';
-import { cachePath, repoRoot } from './paths.js';
-import { run } from './process.js';
+import { withHeartbeat } from '../../tools/log.js';
+import { cachePath, repoRoot } from '../../tools/paths.js';
+import { run } from '../../tools/process.js';
 
 /**
  * The Node.js the image ships and the tests run on (scripts/ensure-deps.mjs reads the same file).

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { withHeartbeat } from './log.js';
-import { cachePath } from './paths.js';
-import { run } from './process.js';
+import { withHeartbeat } from '../../tools/log.js';
+import { cachePath } from '../../tools/paths.js';
+import { run } from '../../tools/process.js';
 import { requireCommand } from './system.js';
 
 /** The OpenTelemetry Python SDK release; the OTLP/HTTP exporter is released with it. */

@@ -10,9 +10,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { progress, withHeartbeat } from './log.js';
-import { run, tail } from './process.js';
-import { cachePath, repoRoot } from './paths.js';
+import { progress, withHeartbeat } from '../../tools/log.js';
+import { run, tail } from '../../tools/process.js';
+import { cachePath, repoRoot } from '../../tools/paths.js';
 import { requireCommand } from './system.js';
 
 /**

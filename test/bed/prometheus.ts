@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from './ports.js';
-import { httpOk, run, startServer, type RunningServer } from './process.js';
+import { freePort } from '../../tools/ports.js';
+import { httpOk, run, startServer, type RunningServer } from '../../tools/process.js';
 import { installDebianPackages } from './system.js';
 
 export const prometheusBinary = '/usr/bin/prometheus';

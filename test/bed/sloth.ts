@@ -1,5 +1,5 @@
 import { goInstall } from './go.js';
-import { cachePath } from './paths.js';
+import { cachePath } from '../../tools/paths.js';
 
 export const SLOTH_VERSION = 'v0.16.0';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { progress, withHeartbeat } from './log.js';
-import { run } from './process.js';
+import { progress, withHeartbeat } from '../../tools/log.js';
+import { run } from '../../tools/process.js';
 
 /** Full path of a command on PATH, or undefined. */
 export function which(command: string): string | undefined {

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { freePort } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 import { measure, payload, requests } from './ingest-throughput.js';
 

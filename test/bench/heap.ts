@@ -5,7 +5,7 @@
  * V8's pretenuring decision depends on the run, so each is run twice.
  */
 import { spawnSync } from 'node:child_process';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 
 interface SteadyApply {
   applied: number;

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { applyEnvironment, configFromDocument } from '../../exporter/src/config/index.js';
 import { startExporter } from '../../exporter/src/exporter.js';
 import { freePort, launchBrowser, run, waitFor } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
 
 /**

@@ -26,7 +26,7 @@ import {
   ServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { helm, helmTemplate, type KubernetesObject } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 
 export const chartDir = join(repoRoot, 'charts', 'twinops');
 

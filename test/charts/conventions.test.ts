@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubernetesObject } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import {
   byKind,
   chartDir,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { collectorManifest, helmTemplate, validateCollectorConfig } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { chartDir } from './chart.js';
 
 const examplesDir = join(repoRoot, 'charts', 'examples');

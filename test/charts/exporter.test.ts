@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { run, startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 import {
   existingSecrets,

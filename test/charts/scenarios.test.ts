@@ -17,7 +17,7 @@ import {
   type PodSpec,
 } from './chart.js';
 import { chartFileSets, filesOf } from './chart-files.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 
 const all = scenarios();
 const [rulesSet, dashboardsSet, sloRulesSet] = chartFileSets(repoRoot);

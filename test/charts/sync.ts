@@ -5,7 +5,7 @@
  * same check test/charts/sync.test.ts makes).
  */
 import { relative } from 'node:path';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { chartFileDrift, chartFileSets, syncChartFiles } from './chart-files.js';
 
 const sets = chartFileSets(repoRoot);

@@ -12,7 +12,7 @@ import {
   type KafkaBroker,
   type PrometheusServer,
 } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { createRng } from '../../simulator/index.js';
 import {
   assetsRequest,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { buildPreviewBundle } from '../support/preview-host.js';
 
 async function demoEnv(): Promise<NodeJS.ProcessEnv> {

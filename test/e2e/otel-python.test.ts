@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, run } from '../bed/index.js';
 import { installOtelPython } from '../bed/otel-python.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 
 const program = join(repoRoot, 'exporter', 'docs', 'examples', 'instrument_asset.py');

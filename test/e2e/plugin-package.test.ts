@@ -16,7 +16,7 @@ import {
   runPluginValidator,
   type PluginValidatorReport,
 } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 
 const pluginDir = join(repoRoot, 'grafana-plugin');
 const appId = 'twinops-twinops-app';

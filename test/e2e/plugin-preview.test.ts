@@ -14,8 +14,8 @@ import {
   waitFor,
   type PrometheusServer,
 } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
-import type { RunningServer } from '../bed/process.js';
+import { repoRoot } from '../../tools/paths.js';
+import type { RunningServer } from '../../tools/process.js';
 import { startSimulation, type SimulationHandle } from '../../simulator/index.js';
 import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
 

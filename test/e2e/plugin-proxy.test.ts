@@ -5,9 +5,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, readBody, serveHttp, type LoopbackServer } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
-import type { RunningServer } from '../bed/process.js';
+import type { RunningServer } from '../../tools/process.js';
 
 /**
  * The preview host's emulation of Grafana 12's plugin proxy at Grafana's defaults, seen from the

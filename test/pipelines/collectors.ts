@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { freePort, serveHttp, startCollector, type LoopbackServer } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
-import type { RunningServer } from '../bed/process.js';
+import { repoRoot } from '../../tools/paths.js';
+import type { RunningServer } from '../../tools/process.js';
 
 /** The configs in pipelines/, by name. */
 export type PipelineName = 'edge-agent' | 'gateway' | 'direct' | 'command-acks';

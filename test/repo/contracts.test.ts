@@ -16,7 +16,7 @@ import type { CommandLedger } from '../../exporter/src/commands/ledger/ledger.js
 import { guardOrder, risks, type CommandRequest } from '../../exporter/src/commands/model.js';
 import type { CommandMessage } from '../../exporter/src/commands/transport.js';
 import type { TwinEngine } from '../../exporter/src/twin/engine.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 
 // ---- type-level: a drift fails `tsc -b` ----
 

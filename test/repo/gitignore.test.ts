@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 
 /**
  * What a local run writes by default never shows up in `git status`: the exporter's SQLite files

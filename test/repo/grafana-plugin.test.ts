@@ -2,8 +2,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../bed/index.js';
-import { withProgress } from '../bed/log.js';
-import { repoRoot } from '../bed/paths.js';
+import { withProgress } from '../../tools/log.js';
+import { repoRoot } from '../../tools/paths.js';
 
 /**
  * The Grafana app plugin as Grafana loads it: its own type check and lint, then `npm run build`

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NODE_VERSION } from '../bed/node.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 
 /** One Node for the tests, the build and the image: .node-version says which. */
 const read = (path: string): string => readFileSync(join(repoRoot, path), 'utf8');

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../bed/index.js';
-import { withProgress } from '../bed/log.js';
-import { repoRoot } from '../bed/paths.js';
+import { withProgress } from '../../tools/log.js';
+import { repoRoot } from '../../tools/paths.js';
 
 const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
 const inRepo = { cwd: repoRoot };

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { reapStaleInstances, startPrometheus, waitFor } from '../bed/index.js';
-import { runRoot } from '../bed/paths.js';
-import { isAlive } from '../bed/process.js';
+import { runRoot } from '../../tools/paths.js';
+import { isAlive } from '../../tools/process.js';
 
 const hangScript = fileURLToPath(new URL('fixtures/start-and-hang.ts', import.meta.url));
 

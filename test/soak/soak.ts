@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startDeviceAgent, type DeviceAgent } from '../../device-agent/index.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
-import { repoRoot } from '../bed/paths.js';
+import { repoRoot } from '../../tools/paths.js';
 import { buildExporter } from '../support/build-exporter.js';
 import { assetsRequest, kafkaLoad, type RunningLoad } from '../support/acknowledged-load.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from '../bed/ports.js';
-import { repoRoot } from '../bed/paths.js';
-import { httpOk, startServer, type RunningServer } from '../bed/process.js';
+import { freePort } from '../../tools/ports.js';
+import { repoRoot } from '../../tools/paths.js';
+import { httpOk, startServer, type RunningServer } from '../../tools/process.js';
 
 export interface ExporterProcess extends RunningServer {
   otlpUrl: string;

@@ -13,8 +13,8 @@ import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { buildah, type ExporterImage } from '../bed/image.js';
-import { freePort } from '../bed/ports.js';
-import { httpOk, startServer } from '../bed/process.js';
+import { freePort } from '../../tools/ports.js';
+import { httpOk, startServer } from '../../tools/process.js';
 import type { ExporterProcess } from './exporter-process.js';
 
 /** The image's user as numbers; a name would need the image's /etc/passwd, which ours avoids. */

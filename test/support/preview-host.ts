@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { freePort } from '../bed/ports.js';
-import { repoRoot } from '../bed/paths.js';
-import { httpOk, run, startServer, type RunningServer } from '../bed/process.js';
+import { freePort } from '../../tools/ports.js';
+import { repoRoot } from '../../tools/paths.js';
+import { httpOk, run, startServer, type RunningServer } from '../../tools/process.js';
 
 export interface PreviewHost {
   host: RunningServer;
