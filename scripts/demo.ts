@@ -16,7 +16,8 @@ import { parseModeList, startInProcessDevices, type ModeSetting } from '../devic
 import { withProgress } from '../tools/log.js';
 import { repoRoot } from '../tools/paths.js';
 import { freePort } from '../tools/ports.js';
-import { httpOk, run, startServer, type RunningServer } from '../tools/process.js';
+import { buildPreviewBundle, startPreviewHost } from '../tools/preview-host.js';
+import type { RunningServer } from '../tools/process.js';
 import { buildFleet } from '../simulator/fleet.js';
 import { defaultClasses, defaultSites, startSimulation } from '../simulator/index.js';
 
@@ -32,7 +33,6 @@ const demoToken = randomBytes(18).toString('base64url');
 // The secret Grafana's plugin proxy (here: the preview host's emulation of it) shares with the
 // exporter, for this run only: it lets the proxy vouch for the signed-in user.
 const proxySecret = randomBytes(24).toString('base64url');
-const pluginDir = join(repoRoot, 'grafana-plugin');
 
 let config;
 try {
@@ -97,12 +97,10 @@ try {
 // The preview bundle is built only when grafana-plugin/src or preview/ changed since the last build;
 // the build says what it does and beats while it works ([preview] lines, passed on by `run`).
 try {
-  await withProgress(
-    say,
-    "checking the Grafana app's preview bundle",
-    () => run(process.execPath, [join(pluginDir, 'preview', 'build.mjs')]),
-    { cold: 'seconds when up to date; a rebuild takes about a minute', everyMs: 600_000 },
-  );
+  await withProgress(say, "checking the Grafana app's preview bundle", () => buildPreviewBundle(), {
+    cold: 'seconds when up to date; a rebuild takes about a minute',
+    everyMs: 600_000,
+  });
 } catch (error) {
   console.error(`demo: cannot build the preview host:\n${(error as Error).message}`);
   process.exit(1);
@@ -170,26 +168,18 @@ const previewPort = Number(process.env.TWINOPS_PREVIEW_PORT ?? 3000) || (await f
 let preview: RunningServer;
 try {
   // Its own process (as users run it), stopped with the demo even if the demo is killed.
-  preview = await withProgress(
+  ({ host: preview } = await withProgress(
     say,
     `starting the preview host on port ${previewPort}`,
     () =>
-      startServer({
-        name: 'preview',
-        command: process.execPath,
-        args: () => [
-          join(pluginDir, 'preview', 'server.mjs'),
-          '--port',
-          String(previewPort),
-          '--exporter',
-          exporter.urls.api,
-        ],
-        env: { ...process.env, TWINOPS_PROXY_SECRET: proxySecret },
-        ready: () => httpOk(`http://127.0.0.1:${previewPort}/api/health`),
-        readyTimeoutMs: 20_000,
-      }),
+      startPreviewHost(
+        exporter.urls.api,
+        [],
+        { TWINOPS_PROXY_SECRET: proxySecret },
+        { port: previewPort, readyTimeoutMs: 20_000 },
+      ),
     { cold: 'a few seconds' },
-  );
+  ));
 } catch (error) {
   const message = (error as Error).message;
   const hint = message.includes('EADDRINUSE') ? ' (a port is taken: set TWINOPS_PREVIEW_PORT)' : '';

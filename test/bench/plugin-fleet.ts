@@ -6,7 +6,7 @@ import { applyEnvironment, configFromDocument } from '../../exporter/src/config/
 import { startExporter } from '../../exporter/src/exporter.js';
 import { freePort, launchBrowser, run, waitFor } from '../bed/index.js';
 import { repoRoot } from '../../tools/paths.js';
-import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
+import { buildPreviewBundle, startPreviewHost } from '../../tools/preview-host.js';
 
 /**
  * The Fleet page of the Grafana app in Chromium, through the preview host, with 10,000 assets in

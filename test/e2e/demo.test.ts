@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../bed/index.js';
 import { repoRoot } from '../../tools/paths.js';
-import { buildPreviewBundle } from '../support/preview-host.js';
+import { buildPreviewBundle } from '../../tools/preview-host.js';
 
 async function demoEnv(): Promise<NodeJS.ProcessEnv> {
   return {

@@ -17,7 +17,7 @@ import {
 import { repoRoot } from '../../tools/paths.js';
 import type { RunningServer } from '../../tools/process.js';
 import { startSimulation, type SimulationHandle } from '../../simulator/index.js';
-import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
+import { buildPreviewBundle, startPreviewHost } from '../../tools/preview-host.js';
 
 /**
  * The Grafana app's pages in Chromium, through the plugin's preview host at Grafana's defaults (its

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, readBody, serveHttp, type LoopbackServer } from '../bed/index.js';
 import { repoRoot } from '../../tools/paths.js';
-import { buildPreviewBundle, startPreviewHost } from '../support/preview-host.js';
+import { buildPreviewBundle, startPreviewHost } from '../../tools/preview-host.js';
 import type { RunningServer } from '../../tools/process.js';
 
 /**

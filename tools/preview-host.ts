@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { freePort } from '../../tools/ports.js';
-import { repoRoot } from '../../tools/paths.js';
-import { httpOk, run, startServer, type RunningServer } from '../../tools/process.js';
+import { freePort } from './ports.js';
+import { repoRoot } from './paths.js';
+import { httpOk, run, startServer, type RunningServer } from './process.js';
 
 export interface PreviewHost {
   host: RunningServer;
@@ -23,16 +23,18 @@ export function buildPreviewBundle(): Promise<void> {
 }
 
 /**
- * The plugin's preview host as users start it (`grafana-plugin/preview/server.mjs`), on a free
- * port, proxying to `exporterUrl`, with extra flags and environment; its bundle built first.
+ * The plugin's preview host as users start it (`grafana-plugin/preview/server.mjs`), on `port` (a
+ * free one by default), proxying to `exporterUrl`, with extra flags and environment; its bundle
+ * built first. For `npm run demo`, the browser suites and the Fleet benchmark.
  */
 export async function startPreviewHost(
   exporterUrl: string,
   flags: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  options: { port?: number; readyTimeoutMs?: number } = {},
 ): Promise<PreviewHost> {
   await buildPreviewBundle();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const host = await startServer({
     name: 'preview',
     command: process.execPath,
@@ -46,6 +48,7 @@ export async function startPreviewHost(
     ],
     env: { ...process.env, ...env },
     ready: () => httpOk(`http://127.0.0.1:${port}/api/health`),
+    readyTimeoutMs: options.readyTimeoutMs,
   });
   return { host, base: `http://127.0.0.1:${port}` };
 }
