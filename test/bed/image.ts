@@ -316,6 +316,8 @@ export async function buildExporterImage(): Promise<ExporterImage> {
       buildah([
         'build',
         '--layers',
+        // A failed step must not leave its working container (and its mount) behind.
+        '--force-rm',
         '--pull-never',
         '--format',
         'docker',
