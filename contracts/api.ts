@@ -121,6 +121,7 @@ export interface ScoredPrediction {
   error?: number;
   /** Classification: the confusion matrix cell. */
   classification?: Classification;
+  /** Regression: |error| within tolerance; classification: correct (tp or tn). */
   good: boolean;
   model: string;
   modelVersion: string;
@@ -285,8 +286,11 @@ export interface CommandSpec {
   /** The twin property the command sets, and the parameter that holds the new value. */
   sets: { property: string; param: string };
   envelope: SafetyEnvelope;
+  /** How the post-command state is predicted: `set` (exactly the value) or `ramp` (overshoot). */
   simulation: { kind: 'set' } | { kind: 'ramp'; overshootFraction: number };
+  /** Minimum time between two accepted commands of this name on one asset. */
   cooldownMs?: number;
+  /** At most `count` accepted commands of this name per asset in `perMs`. */
   rateLimit?: { count: number; perMs: number };
 }
 

@@ -1,4 +1,7 @@
-import type { Risk } from '../../../contracts/api.js';
+import type { CommandSpec, Risk, ToleranceRule } from '../../../contracts/api.js';
+
+// The catalog and tolerance shapes are published as they are configured: one definition.
+export type { CommandSpec, SafetyEnvelope, ToleranceRule } from '../../../contracts/api.js';
 import type { Role } from '../model.js';
 
 /**
@@ -207,12 +210,6 @@ export interface FreshnessConfig {
   classes: Record<string, { staleAfterMs: number }>;
 }
 
-export type ToleranceRule =
-  | { kind: 'absolute'; epsilon: number }
-  | { kind: 'relative'; epsilon: number }
-  | { kind: 'exact' }
-  | { kind: 'hash' };
-
 export interface DivergenceRule {
   /** Asset class the rule applies to; absent: every class. */
   assetClass?: string;
@@ -348,29 +345,4 @@ export interface GrafanaIdTokenConfig {
   audience?: string;
   /** One fetch of the JWKS may take this long before the request is refused. */
   timeoutMs: number;
-}
-
-export interface CommandSpec {
-  risk: Risk;
-  description?: string;
-  /** JSON Schema of the parameters (validated with ajv). */
-  params: Record<string, unknown>;
-  /** The twin property the command sets, and the parameter that holds the new value. */
-  sets: { property: string; param: string };
-  envelope: SafetyEnvelope;
-  /** How the post-command state is predicted: `set` (exactly the value) or `ramp` (overshoot). */
-  simulation: { kind: 'set' } | { kind: 'ramp'; overshootFraction: number };
-  /** Minimum time between two accepted commands of this name on one asset. */
-  cooldownMs?: number;
-  /** At most `count` accepted commands of this name per asset in `perMs`. */
-  rateLimit?: { count: number; perMs: number };
-}
-
-export interface SafetyEnvelope {
-  min?: number;
-  max?: number;
-  /** Largest change from the current reported (physical) value in one command. */
-  maxStep?: number;
-  /** Refuse while another property is in one of these states (e.g. mode = maintenance). */
-  forbiddenStates?: { property: string; values: (string | number | boolean)[] }[];
 }

@@ -3,7 +3,7 @@
  * under 1 KiB per asset at a million assets: one object per asset holding an exact-size array of
  * property records; times as numbers (never Date) kept in unboxed double arrays; verdicts as bit
  * flags; class, site and property names interned; pending predictions allocated only once a
- * property needs them, and history kept in typed arrays (history.ts). `bench.ts` measures it.
+ * property needs them, and history kept in typed arrays (history.ts). test/bench/state.ts measures it.
  */
 import type {
   MetricsConfig,
@@ -12,6 +12,7 @@ import type {
   StateConfig,
   ToleranceRule,
 } from '../config/types.js';
+import type { ScoredPrediction as ApiScoredPrediction } from '../../../contracts/api.js';
 import type { PropertyValue, Source } from '../model.js';
 import type { VersionState } from '../sli/convergence.js';
 import { staleAfterMsFor } from '../sli/freshness.js';
@@ -394,20 +395,8 @@ export class ClassState {
   }
 }
 
-export interface ScoredPrediction {
-  assetId: string;
-  property: string;
-  predicted: PropertyValue;
-  actual: PropertyValue;
-  targetTimeMs: number;
-  actualTimeMs: number;
-  /** Regression: predicted − actual. */
-  error?: number;
-  /** Classification: the confusion matrix cell. */
-  classification?: Classification;
-  /** Regression: |error| within tolerance; classification: correct (tp or tn). */
-  good: boolean;
-}
+/** A scored prediction as the twin keeps it: the API's, less the model it adds per version. */
+export type ScoredPrediction = Omit<ApiScoredPrediction, 'model' | 'modelVersion'>;
 
 export class ModelVersionState {
   predictions = 0;
