@@ -5,7 +5,7 @@
  * and schema skew (F5), predictions from unvetted model versions (M6).
  * Thresholds come from config.yaml's `nonSlo`.
  */
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../../exporter/src/config/duration.js';
 import type { AlertingRule, RuleGroup } from './rules.js';
 import { dashboardUrl } from './slo-rules.js';
 import type { AlertsConfig } from './spec.js';
@@ -332,7 +332,7 @@ export function nonSloRuleGroups(config: AlertsConfig): RuleGroup[] {
     const rule: AlertingRule = {
       alert: a.alert,
       expr: a.expr,
-      ...(a.for === '0' ? {} : { for: a.for }),
+      ...(parseDuration(a.for) === 0 ? {} : { for: a.for }),
       labels: { severity: a.severity },
       annotations: {
         summary: a.summary,

@@ -15,7 +15,11 @@
  * needing `minEvents` in its long window; and `TwinSLIAbsent` when the SLI has no series at all.
  */
 import { decimal, format, mul, sub } from './decimal.js';
-import { formatDuration, parseDuration, scaleDuration } from './duration.js';
+import {
+  formatDuration,
+  parseDuration,
+  scaleDuration,
+} from '../../exporter/src/config/duration.js';
 import type { AlertingRule, RecordingRule, RuleGroup } from './rules.js';
 import type { AlertsConfig, Slo } from './spec.js';
 
@@ -132,7 +136,7 @@ export function sloAlertRules(slo: Slo, config: AlertsConfig): AlertingRule[] {
         `twinops_slo:sli_error:ratio_rate${tier.shortWindow}${sel} > ${tier.threshold}\n` +
         `and on (${slo.by.join(', ')})\n` +
         `${sumBy(slo.by, `increase(${slo.total}[${tier.longWindow}])`)} >= ${slo.minEvents}`,
-      ...(tier.for === '0' ? {} : { for: tier.for }),
+      ...(parseDuration(tier.for) === 0 ? {} : { for: tier.for }),
       labels: { ...slo.labels, severity: tier.severity, slo: slo.name, tier: tier.id },
       annotations: {
         summary: `${slo.title} SLO: error budget burning ${tier.factorText}× too fast${scope(slo.by)}`,
@@ -200,7 +204,7 @@ export function compressTime(slos: Slo[], factor: number): Slo[] {
       ...tier,
       longWindow: scaleDuration(tier.longWindow, factor),
       shortWindow: scaleDuration(tier.shortWindow, factor),
-      for: tier.for === '0' ? '0' : scaleDuration(tier.for, factor),
+      for: parseDuration(tier.for) === 0 ? '0' : scaleDuration(tier.for, factor),
     })),
   }));
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decimal, format, mul, shift, sub } from './decimal.js';
-import { scaleDuration } from './duration.js';
+import { scaleDuration } from '../../exporter/src/config/duration.js';
 import { alertsDir } from './cli.js';
 import {
   SpecError,
@@ -117,11 +117,25 @@ describe('validation', () => {
       [
         'slos/mine.yaml: slos[0].name: must match pattern "^[a-z][a-z0-9-]*$"',
         'slos/mine.yaml: slos[0].objective: must be < 100',
-        'slos/mine.yaml: slos[0].period: must be a duration with one unit, such as 30s, 5m, 1h or 30d',
+        'slos/mine.yaml: slos[0].period: must be a duration such as 500ms, 30s, 5m, 1h30m or 30d',
         'slos/mine.yaml: slos[0].sli.good: must be a series selector such as metric_total{label="value"}',
         'slos/mine.yaml: slos[0].sli: unknown key "extra"',
       ].sort(),
     );
+  });
+
+  it('refuses a period of zero, in any unit', () => {
+    for (const period of ['0', '0s', '0d0h']) {
+      const text = [
+        'version: twinops.slo/v1',
+        'slos:',
+        '  - { name: zero, alert: TwinZero, description: x, objective: 99,',
+        `      period: "${period}", sli: { good: a_total, total: b_total } }`,
+      ].join('\n');
+      expect(problems(() => parseSloFile(text, 'slos/zero.yaml'))).toEqual([
+        'slos/zero.yaml: slos[0].period: must be longer than 0',
+      ]);
+    }
   });
 
   it('reports YAML syntax errors and wrong versions with the file name', () => {

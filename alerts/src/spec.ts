@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import configSchema from '../schemas/config.schema.json' with { type: 'json' };
 import sloSchema from '../schemas/slo.schema.json' with { type: 'json' };
 import { compare, decimal, format, mul, shift, sub } from './decimal.js';
-import { parseDuration } from './duration.js';
+import { durationExamples, parseDuration } from '../../exporter/src/config/duration.js';
 
 export interface Tier {
   id: string;
@@ -147,12 +147,15 @@ function describe(error: ErrorObject): string {
       return `${at}: must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
     case 'pattern':
       if (error.schemaPath.includes('duration') || /for$|Window$|period$/.test(at)) {
-        return `${at}: must be a duration with one unit, such as 30s, 5m, 1h or 30d`;
+        return `${at}: must be a duration such as ${durationExamples}`;
       }
       if (error.schemaPath.includes('selector')) {
         return `${at}: must be a series selector such as metric_total{label="value"}`;
       }
       return `${at}: ${error.message ?? 'is invalid'}`;
+    case 'not':
+      // The only `not` of the schemas: a window or period of zero.
+      return `${at}: must be longer than 0`;
     default:
       return `${at}: ${error.message ?? 'is invalid'}`;
   }
@@ -219,8 +222,7 @@ export function earliestFreshnessPageMs(tiers: Tier[], errorBudget = 0.01): numb
     .filter((t) => t.severity === 'page')
     .map(
       (t) =>
-        parseDuration(t.longWindow) * Math.min(1, t.factor * errorBudget) +
-        (t.for === '0' ? 0 : parseDuration(t.for)),
+        parseDuration(t.longWindow) * Math.min(1, t.factor * errorBudget) + parseDuration(t.for),
     );
   return pages.length ? Math.min(...pages) : undefined;
 }

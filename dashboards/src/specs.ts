@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { formatDuration, parseDuration } from '../../alerts/src/duration.js';
+import { formatDuration, parseDuration } from '../../exporter/src/config/duration.js';
 import { windowsOf } from '../../alerts/src/slo-rules.js';
 import { loadSpecs, type AlertsConfig, type Slo, type Tier } from '../../alerts/src/spec.js';
 

@@ -141,10 +141,16 @@ describe('exporter configuration', () => {
 
   it('converts durations', () => {
     const config = configFromDocument({
-      sli: { evaluationInterval: '500ms', prediction: { expireAfter: '1.5m' } },
+      sli: { evaluationInterval: '500ms', prediction: { expireAfter: '1m30s' } },
     });
     expect(config.sli.evaluationIntervalMs).toBe(500);
     expect(config.sli.prediction.expireAfterMs).toBe(90_000);
+    // One grammar, Prometheus's: no decimals, units largest first and once each.
+    for (const text of ['1.5m', '30s1m', '5m5m', '']) {
+      expect(problemsOf(() => configFromDocument({ state: { retention: text } }))).toEqual([
+        'state.retention: must be a duration such as 500ms, 30s, 5m, 1h30m or 30d',
+      ]);
+    }
   });
 
   it('names every bad key with what is wrong', () => {
@@ -160,7 +166,7 @@ describe('exporter configuration', () => {
       expect.arrayContaining([
         'server.otlpPort: must be <= 65535',
         'server: unknown key "color"',
-        'state.retention: must be a duration such as 500ms, 30s, 5m or 24h',
+        'state.retention: must be a duration such as 500ms, 30s, 5m, 1h30m or 30d',
         'ingest.kafka.topics.0.signal: must be one of metrics, logs',
       ]),
     );
@@ -170,7 +176,7 @@ describe('exporter configuration', () => {
   it('reads the OTLP/HTTP limits, ingest auth and TLS, naming bad values', () => {
     const config = configFromDocument({
       ingest: {
-        http: { headersTimeout: '2s', requestTimeout: '20s', minRateGrace: '1.5s' },
+        http: { headersTimeout: '2s', requestTimeout: '20s', minRateGrace: '1s500ms' },
         tls: { certFile: '/tls/cert.pem', keyFile: '/tls/key.pem', clientCaFile: '/tls/ca.pem' },
       },
     });
@@ -194,7 +200,7 @@ describe('exporter configuration', () => {
       ),
     ).toEqual(
       expect.arrayContaining([
-        'ingest.http.headersTimeout: must be a duration such as 500ms, 30s, 5m or 24h',
+        'ingest.http.headersTimeout: must be a duration such as 500ms, 30s, 5m, 1h30m or 30d',
         'ingest.http.maxConnectionsPerClient: must be >= 1',
         "ingest.tls: must have required property 'keyFile'",
       ]),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
-import { parseDuration } from './duration.js';
+import { durationExamples, parseDuration } from './duration.js';
 import { roles, type Role } from '../model.js';
 import type {
   CommandSpec,
@@ -249,7 +249,7 @@ function describe(error: ErrorObject): string {
     return `${key}: unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"`;
   }
   if (error.keyword === 'pattern' && error.schemaPath.includes('duration')) {
-    return `${key}: must be a duration such as 500ms, 30s, 5m or 24h`;
+    return `${key}: must be a duration such as ${durationExamples}`;
   }
   if (error.keyword === 'pattern' && error.schemaPath.includes('otlpEndpoint')) {
     return `${key}: must be empty or an http(s) URL such as http://otel-collector:4318/v1/traces`;
