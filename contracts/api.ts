@@ -28,6 +28,18 @@ export interface AssetSummary {
   properties: number;
 }
 
+/** GET /api/v1/assets's filters. */
+export interface AssetQuery {
+  assetClass?: string;
+  site?: string;
+  /** Stale and diverged are judged at the request's `now`, as GET /api/v1/assets/:id does. */
+  stale?: boolean;
+  diverged?: boolean;
+  offset?: number;
+  /** 1..500 (the API's maximum page); default 100. */
+  limit?: number;
+}
+
 export interface AssetPage {
   /** Assets matching the filters, over all pages. */
   total: number;

@@ -9,14 +9,8 @@ import { tokenDigest, type Headers } from './auth.js';
 import { CommandGateway, type GatewayAnswer } from './gateway.js';
 import type { AuditEntry } from './ledger/audit.js';
 import { CommandLedger, type CommandRecord } from './ledger/ledger.js';
-import {
-  guardOrder,
-  type CommandAck,
-  type CommandRequest,
-  type GuardName,
-  type ReasonCode,
-  type Verdict,
-} from './model.js';
+import { guardOrder } from './guards/index.js';
+import type { CommandAck, CommandRequest, GuardName, ReasonCode, Verdict } from './model.js';
 import { simulatedDevice } from './simulated-device.js';
 import {
   InProcessDeviceTransport,

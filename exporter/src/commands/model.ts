@@ -4,7 +4,7 @@
  * page's: authentication → authorization → schema → kill switch → safety envelope → freshness →
  * divergence → simulation → precondition → conflict → rate limit and cooldown → approval.
  */
-import type { GuardName, Risk, guardNames } from '../../../contracts/api.js';
+import type { Risk } from '../../../contracts/api.js';
 import type { Role } from '../model.js';
 
 // The wire types are the contracts' (contracts/): what the API serializes and devices send.
@@ -35,24 +35,3 @@ export interface Principal {
   via: 'token' | 'grafana-proxy';
   kind: PrincipalKind;
 }
-
-/**
- * The contracts' `guardNames`, as a value of the exporter's own (dist/ emits nothing from
- * contracts/); `SameOrder` makes a different list or order a compile error.
- */
-export const guardOrder = [
-  'authentication',
-  'authorization',
-  'schema',
-  'kill_switch',
-  'safety_envelope',
-  'freshness',
-  'divergence',
-  'simulation',
-  'precondition',
-  'conflict',
-  'rate_limit',
-  'approval',
-] as const satisfies readonly GuardName[];
-type SameOrder<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const _sameAsTheContracts: SameOrder<typeof guardOrder, typeof guardNames> = true;

@@ -4,6 +4,7 @@
  */
 import type {
   AssetPage,
+  AssetQuery,
   AssetSummary,
   AssetView,
   ObservationView,
@@ -26,6 +27,7 @@ import {
 // The views the twin API serializes are the contracts' (contracts/api.ts).
 export type {
   AssetPage,
+  AssetQuery,
   AssetSummary,
   AssetView,
   DivergenceView,
@@ -33,17 +35,6 @@ export type {
   PropertyView,
   VersionsView,
 } from '../../../contracts/api.js';
-
-export interface AssetQuery {
-  assetClass?: string;
-  site?: string;
-  /** Stale and diverged are judged at the `now` of the request, like `readAsset` does. */
-  stale?: boolean;
-  diverged?: boolean;
-  offset?: number;
-  /** At most limits.pageSize; default 100. */
-  limit?: number;
-}
 
 /** One page of assets. Walks the assets (O(assets)): the API's cost, never the scrape's. */
 export function listAssets(state: TwinState, query: AssetQuery, nowMs: number): AssetPage {

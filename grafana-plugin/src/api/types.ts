@@ -15,6 +15,7 @@ import {
 
 export type {
   AssetPage,
+  AssetQuery,
   AssetSummary,
   AssetView,
   AuditEntry,
@@ -43,16 +44,6 @@ export type {
   VersionsView,
 } from '../../../contracts/api';
 
-/** GET /api/v1/assets's filters. */
-export interface AssetQuery {
-  assetClass?: string;
-  site?: string;
-  stale?: boolean;
-  diverged?: boolean;
-  offset?: number;
-  /** 1..500 (the API's maximum page). */
-  limit?: number;
-}
 
 /** The architecture's guard order: verdicts are shown in it. */
 export const guardOrder: readonly GuardName[] = guardNames;

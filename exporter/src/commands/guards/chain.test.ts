@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { guardOrder } from '../model.js';
+import { guardOrder } from './guards.js';
 import { runGuardChain } from './chain.js';
 import { bob, guardContext } from '../../../test/commands/guards/fixtures.js';
 

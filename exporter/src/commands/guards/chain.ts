@@ -1,7 +1,7 @@
 /** Runs the guards in the architecture's order and turns their verdicts into one decision. */
-import { guardOrder, type Verdict } from '../model.js';
+import type { Verdict } from '../model.js';
 import type { GuardContext } from './context.js';
-import { guards } from './guards.js';
+import { guardOrder, guards } from './guards.js';
 
 export type Decision = 'accept' | 'refuse' | 'hold_for_approval';
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { guardOrder } from '../model.js';
 import {
   bob,
   guardContext,
@@ -13,6 +12,7 @@ import {
   conflict,
   divergence,
   freshness,
+  guardOrder,
   guards,
   killSwitch,
   precondition,

@@ -11,6 +11,7 @@
 import type { CommandSpec } from '../../config/types.js';
 import type { PropertyValue } from '../../model.js';
 import { authorize, isPrincipal } from '../auth.js';
+import type { guardNames } from '../../../../contracts/api.js';
 import type { GuardName, Verdict } from '../model.js';
 import type { AssetSnapshot, GuardContext } from './context.js';
 import { failed, passed, retryAfter, sameUser, seconds, show } from './format.js';
@@ -341,21 +342,32 @@ export const approval: Guard = (ctx) => {
   };
 };
 
-/** Every guard by name; `runGuardChain` runs them in `guardOrder`. */
-export const guards: Record<GuardName, Guard> = {
-  authentication,
-  authorization,
-  schema,
-  kill_switch: killSwitch,
-  safety_envelope: safetyEnvelope,
-  freshness,
-  divergence,
-  simulation,
-  precondition,
-  conflict,
-  rate_limit: rateLimit,
-  approval,
-};
+/** The chain as `runGuardChain` runs it: the contracts' `guardNames`, in their order. */
+const chain = [
+  ['authentication', authentication],
+  ['authorization', authorization],
+  ['schema', schema],
+  ['kill_switch', killSwitch],
+  ['safety_envelope', safetyEnvelope],
+  ['freshness', freshness],
+  ['divergence', divergence],
+  ['simulation', simulation],
+  ['precondition', precondition],
+  ['conflict', conflict],
+  ['rate_limit', rateLimit],
+  ['approval', approval],
+] as const satisfies readonly (readonly [GuardName, Guard])[];
+
+/** The guard names in the chain's order. */
+export const guardOrder: readonly GuardName[] = chain.map(([name]) => name);
+
+/** Every guard by name. */
+export const guards = Object.fromEntries(chain) as Record<GuardName, Guard>;
+
+// A chain whose names differ from the contracts' list, or whose order does, does not compile.
+type NamesOf<T> = { [K in keyof T]: T[K] extends readonly [infer Name, Guard] ? Name : never };
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _chainIsTheContracts: Same<NamesOf<typeof chain>, typeof guardNames> = true;
 
 function unknownAsset(guard: GuardName, ctx: GuardContext): Verdict {
   return failed(

@@ -9,7 +9,7 @@ export {
   type InFlightCommand,
   type KillSwitchState,
 } from './context.js';
-export { guards, type Guard } from './guards.js';
+export { guardOrder, guards, type Guard } from './guards.js';
 export {
   compileCatalog,
   compileParams,

@@ -2,12 +2,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  guardOrder,
-  type CommandRequest,
-  type Principal,
-  type Verdict,
-} from '../../../src/commands/model.js';
+import { guardOrder } from '../../../src/commands/guards/index.js';
+import type { CommandRequest, Principal, Verdict } from '../../../src/commands/model.js';
 
 export const alice: Principal = { user: 'alice', roles: ['operator'], via: 'token', kind: 'user' };
 export const bob: Principal = {
