@@ -89,6 +89,33 @@ export const siteVariable = () =>
     'label_values(twin_site_assets{asset_class=~"$asset_class"}, site)',
   );
 
+/** Kill-switch scopes (an asset class, or `global`), for the on-call dashboard. */
+export const scopeVariable = () =>
+  labelVariable(
+    'scope',
+    'Kill switch scope',
+    'label_values(twin_command_kill_switch_engaged, scope)',
+  );
+
+// The debug dashboard's: exporter instance, asset, reject reason and Kafka topic.
+export const instanceVariable = (specs: Specs) =>
+  labelVariable('instance', 'Exporter', `label_values(up{job="${specs.exporterJob}"}, instance)`);
+export const assetIdVariable = () =>
+  labelVariable(
+    'asset_id',
+    'Asset (per-asset series)',
+    'label_values(twin_asset_sync_latency_seconds_last{asset_class=~"$asset_class"}, asset_id)',
+    { description: 'Only with the exporter’s metrics.perAsset on (capped at perAsset.maxAssets).' },
+  );
+export const reasonVariable = () =>
+  labelVariable(
+    'reason',
+    'Reject reason',
+    'label_values(twin_exporter_ingest_rejected_points_total, reason)',
+  );
+export const topicVariable = () =>
+  labelVariable('topic', 'Kafka topic', 'label_values(twin_exporter_kafka_consumer_lag, topic)');
+
 /**
  * The sentence every panel the `site` variable does not filter carries in its description: only
  * the fleet gauges (`twin_site_*`) have a site label.

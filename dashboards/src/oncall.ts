@@ -9,17 +9,9 @@ import {
   RowBuilder,
   type AnnotationQuery,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { PanelBuilder as BarGauge } from '@grafana/grafana-foundation-sdk/bargauge';
-import { PanelBuilder as Stat } from '@grafana/grafana-foundation-sdk/stat';
-import { PanelBuilder as Table } from '@grafana/grafana-foundation-sdk/table';
-import { PanelBuilder as TimeSeries } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   BarGaugeDisplayMode,
-  GraphThresholdsStyleConfigBuilder,
-  GraphThresholdsStyleMode,
-  ReduceDataOptionsBuilder,
   TableSortByFieldStateBuilder,
-  VizOrientation,
 } from '@grafana/grafana-foundation-sdk/common';
 import {
   Grid,
@@ -30,7 +22,6 @@ import {
   datasource,
   datasourceVariable,
   finalize,
-  labelVariable,
   limitThresholds,
   modelVariable,
   modelVersionVariable,
@@ -40,6 +31,7 @@ import {
   query,
   retentionNote,
   runbookLink,
+  scopeVariable,
   siteReasons,
   siteVariable,
   sloVariable,
@@ -47,10 +39,17 @@ import {
   uids,
   withRunbookLabel,
 } from './common.js';
+import {
+  barGauge,
+  mergedColumns,
+  stat,
+  table,
+  timeseries,
+  zeroOne,
+  type PanelOptions,
+} from './panels.js';
 import type { SloView, Specs, Tier } from './specs.js';
 
-const last = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
-const dashed = () => new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed);
 const tierColor = (t: Pick<Tier, 'severity'>) => (t.severity === 'page' ? 'red' : 'orange');
 
 /** The labels the firing-alerts table shows, one column each where some alert has it. */
@@ -171,33 +170,26 @@ export function oncall(specs: Specs) {
     )
     .time({ from: 'now-6h', to: 'now' })
     .refresh('30s')
-    .withVariable(datasourceVariable())
-    .withVariable(sloVariable())
-    .withVariable(assetClassVariable())
-    .withVariable(modelVariable())
-    .withVariable(modelVersionVariable())
-    .withVariable(
-      labelVariable(
-        'scope',
-        'Kill switch scope',
-        'label_values(twin_command_kill_switch_engaged, scope)',
-      ),
-    )
-    .withVariable(siteVariable())
-    .annotation(exporterStarts(specs))
-    .annotation(modelVersionRollouts());
+    .variables([
+      datasourceVariable(),
+      sloVariable(),
+      assetClassVariable(),
+      modelVariable(),
+      modelVersionVariable(),
+      scopeVariable(),
+      siteVariable(),
+    ])
+    .annotations([exporterStarts(specs), modelVersionRollouts()]);
 
   d.withRow(new RowBuilder('Now').gridPos(grid.row()));
   const runbookUrl = `${specs.runbooks}/\${__data.fields.runbook}`;
   d.withPanel(
-    new Table()
-      .title('Firing alerts')
-      .description(
+    table({
+      title: 'Firing alerts',
+      description:
         'Alerts firing in this Prometheus, newest first, with the labels that say where: SLO, tier, class or model version, kill-switch scope, exporter instance, reject reason, Kafka topic (a column appears when some alert has that label). Active since: when the alert became active (ALERTS_FOR_STATE), its `for` included. Runbook: the page the alert’s runbook_url opens (click the alert name or the file). ' +
-          notBySite(siteReasons.alerts),
-      )
-      .datasource(datasource)
-      .withTarget(
+        notBySite(siteReasons.alerts),
+      targets: [
         query(
           withRunbookLabel(
             `min by (${alertColumns.join(', ')}) (ALERTS_FOR_STATE and ignoring (alertstate) ALERTS{alertstate="firing"}) * 1000`,
@@ -205,77 +197,73 @@ export function oncall(specs: Specs) {
           ),
           { instant: true, table: true },
         ),
-      )
-      .withTransformation({
-        id: 'organize',
-        options: {
-          excludeByName: { Time: true },
-          indexByName: Object.fromEntries(
-            [...alertColumns, 'Value', 'runbook'].map((name, i) => [name, i]),
-          ),
-          renameByName: { Value: 'Active since' },
-        },
-      })
-      .sortBy([new TableSortByFieldStateBuilder().displayName('Active since').desc(true)])
-      .overrideByName('Active since', [{ id: 'unit', value: 'dateTimeFromNow' }])
-      .overrideByName('alertname', [
+      ],
+      transformations: [
         {
-          id: 'links',
-          value: [{ title: `Runbook for \${__value.text}`, url: runbookUrl, targetBlank: true }],
+          id: 'organize',
+          options: {
+            excludeByName: { Time: true },
+            indexByName: Object.fromEntries(
+              [...alertColumns, 'Value', 'runbook'].map((name, i) => [name, i]),
+            ),
+            renameByName: { Value: 'Active since' },
+          },
         },
-      ])
-      .overrideByName('runbook', [
-        {
-          id: 'links',
-          value: [{ title: `Open \${__value.text}`, url: runbookUrl, targetBlank: true }],
-        },
-      ])
-      .links([runbookLink(specs, 'README.md', 'Runbooks')])
-      .gridPos(grid.place(12, 7)),
+      ],
+      sortBy: [new TableSortByFieldStateBuilder().displayName('Active since').desc(true)],
+      overrides: {
+        'Active since': [{ id: 'unit', value: 'dateTimeFromNow' }],
+        alertname: [
+          {
+            id: 'links',
+            value: [{ title: `Runbook for \${__value.text}`, url: runbookUrl, targetBlank: true }],
+          },
+        ],
+        runbook: [
+          {
+            id: 'links',
+            value: [{ title: `Open \${__value.text}`, url: runbookUrl, targetBlank: true }],
+          },
+        ],
+      },
+      links: [runbookLink(specs, 'README.md', 'Runbooks')],
+      gridPos: grid.place(12, 7),
+    }),
+  );
+  /** How many twins are stale or diverged now, with their runbook and list in the app. */
+  const twinsNow = (status: 'stale' | 'diverged', description: string, runbook: string) => {
+    const Status = status === 'stale' ? 'Stale' : 'Diverged';
+    return stat({
+      title: `${Status} twins`,
+      description,
+      targets: [
+        query(`sum(twin_site_${status}_assets{${fleet}})`, { legend: status, instant: true }),
+      ],
+      unit: 'short',
+      thresholds: limitThresholds(1),
+      links: [
+        runbookLink(specs, runbook),
+        panelLink(
+          `${Status} assets in the twinops app`,
+          `${appUrl}/fleet?class=\${asset_class}&site=\${site}&status=${status}`,
+        ),
+      ],
+      gridPos: grid.place(3, 7),
+    });
+  };
+  d.withPanel(
+    twinsNow(
+      'stale',
+      'Twins whose newest physical point is older than the staleness limit, at the exporter’s last evaluation, of the selected classes and sites.',
+      'freshness.md',
+    ),
   );
   d.withPanel(
-    new Stat()
-      .title('Stale twins')
-      .description(
-        'Twins whose newest physical point is older than the staleness limit, at the exporter’s last evaluation, of the selected classes and sites.',
-      )
-      .datasource(datasource)
-      .withTarget(
-        query(`sum(twin_site_stale_assets{${fleet}})`, { legend: 'stale', instant: true }),
-      )
-      .unit('short')
-      .reduceOptions(last())
-      .thresholds(limitThresholds(1))
-      .links([
-        runbookLink(specs, 'freshness.md'),
-        panelLink(
-          'Stale assets in the twinops app',
-          `${appUrl}/fleet?class=\${asset_class}&site=\${site}&status=stale`,
-        ),
-      ])
-      .gridPos(grid.place(3, 7)),
-  );
-  d.withPanel(
-    new Stat()
-      .title('Diverged twins')
-      .description(
-        'Twins that differ from their physical asset beyond tolerance for longer than the grace period, at the last evaluation, of the selected classes and sites.',
-      )
-      .datasource(datasource)
-      .withTarget(
-        query(`sum(twin_site_diverged_assets{${fleet}})`, { legend: 'diverged', instant: true }),
-      )
-      .unit('short')
-      .reduceOptions(last())
-      .thresholds(limitThresholds(1))
-      .links([
-        runbookLink(specs, 'divergence.md'),
-        panelLink(
-          'Diverged assets in the twinops app',
-          `${appUrl}/fleet?class=\${asset_class}&site=\${site}&status=diverged`,
-        ),
-      ])
-      .gridPos(grid.place(3, 7)),
+    twinsNow(
+      'diverged',
+      'Twins that differ from their physical asset beyond tolerance for longer than the grace period, at the last evaluation, of the selected classes and sites.',
+      'divergence.md',
+    ),
   );
   const fast = specs.tiers[0]!;
   const fastest = (s: SloView) => s.tiers[0];
@@ -294,61 +282,42 @@ export function oncall(specs: Specs) {
   });
   const tierText = (t: Tier) =>
     `${t.longWindow} and ${t.shortWindow}, ${t.severity === 'page' ? 'pages' : 'tickets'} above ${t.factor}× for ${t.for}`;
-  const burnNow = new Stat()
-    .title('Burn rate now, fastest tier (worst)')
-    .description(
-      `What each SLO’s fastest burn-rate alert compares, for the worst of the selected classes or model versions: the smaller of the burn rates over the tier’s two windows (burn = error ratio ÷ the SLO’s error budget), shown only where the long window holds the SLO’s minimum number of events. The alert fires when both windows exceed the factor, so this reaches the factor (red for a page, orange for a ticket) only while the alert’s condition holds; it still waits its \`for\`. The ${fast.id} tier: ${tierText(fast)}.${ownFastest.map((s) => ` ${s.name}: its ${fastest(s)!.id} tier, ${tierText(fastest(s)!)}.`).join('')} 1× spends the budget exactly over the period. ${notBySite(siteReasons.slo)}`,
-    )
-    .datasource(datasource)
-    .withTarget(
-      query(fastBurnQuery(specs, `slo=~"$slo",${cls}`), { legend: '{{slo}}', instant: true }),
-    )
-    .unit('x')
-    .decimals(1)
-    .reduceOptions(last())
-    .thresholds(thresholds([null, 'green'], [fast.factor, tierColor(fast)]))
-    .gridPos(grid.place(3, 7));
-  // An SLO whose fastest tier has another factor or severity gets its own threshold.
-  for (const s of ownFastest) {
-    const own = fastest(s)!;
-    if (own.factor === fast.factor && own.severity === fast.severity) continue;
-    burnNow.overrideByName(s.name, [
-      {
-        id: 'thresholds',
-        value: {
-          mode: 'absolute',
-          steps: [
-            { value: null, color: 'green' },
-            { value: own.factor, color: tierColor(own) },
-          ],
-        },
-      },
-    ]);
-  }
-  d.withPanel(burnNow);
+  const tierThresholds = (t: Tier) => thresholds([null, 'green'], [t.factor, tierColor(t)]);
   d.withPanel(
-    new Stat()
-      .title('Kill switches')
-      .description(
-        `1: engaged, every command for that scope (an asset class, or global) is refused. ${notBySite(siteReasons.commands)}`,
-      )
-      .datasource(datasource)
-      .withTarget(
+    stat({
+      title: 'Burn rate now, fastest tier (worst)',
+      description: `What each SLO’s fastest burn-rate alert compares, for the worst of the selected classes or model versions: the smaller of the burn rates over the tier’s two windows (burn = error ratio ÷ the SLO’s error budget), shown only where the long window holds the SLO’s minimum number of events. The alert fires when both windows exceed the factor, so this reaches the factor (red for a page, orange for a ticket) only while the alert’s condition holds; it still waits its \`for\`. The ${fast.id} tier: ${tierText(fast)}.${ownFastest.map((s) => ` ${s.name}: its ${fastest(s)!.id} tier, ${tierText(fastest(s)!)}.`).join('')} 1× spends the budget exactly over the period. ${notBySite(siteReasons.slo)}`,
+      targets: [
+        query(fastBurnQuery(specs, `slo=~"$slo",${cls}`), { legend: '{{slo}}', instant: true }),
+      ],
+      // An SLO whose fastest tier has another factor or severity gets its own threshold.
+      overrides: Object.fromEntries(
+        ownFastest
+          .map((s) => [s.name, fastest(s)!] as const)
+          .filter(([, own]) => own.factor !== fast.factor || own.severity !== fast.severity)
+          .map(([slo, own]) => [slo, [{ id: 'thresholds', value: tierThresholds(own).build() }]]),
+      ),
+      unit: 'x',
+      decimals: 1,
+      thresholds: tierThresholds(fast),
+      gridPos: grid.place(3, 7),
+    }),
+  );
+  d.withPanel(
+    stat({
+      title: 'Kill switches',
+      description: `1: engaged, every command for that scope (an asset class, or global) is refused. ${notBySite(siteReasons.commands)}`,
+      targets: [
         query('max by (scope) (twin_command_kill_switch_engaged{scope=~"$scope"})', {
           legend: '{{scope}}',
           instant: true,
         }),
-      )
-      .mappings([
-        {
-          type: 'value',
-          options: { '0': { text: 'off', color: 'green' }, '1': { text: 'ENGAGED', color: 'red' } },
-        } as never,
-      ])
-      .reduceOptions(last())
-      .thresholds(limitThresholds(1))
-      .links([runbookLink(specs, 'kill-switch-engaged.md')])
-      .gridPos(grid.place(3, 7)),
+      ],
+      mappings: zeroOne(['off', 'green'], ['ENGAGED', 'red']),
+      thresholds: limitThresholds(1),
+      links: [runbookLink(specs, 'kill-switch-engaged.md')],
+      gridPos: grid.place(3, 7),
+    }),
   );
 
   d.withRow(new RowBuilder('Error budget burn ($slo)').gridPos(grid.row()));
@@ -372,60 +341,44 @@ export function oncall(specs: Specs) {
     });
     return differ.length ? ` Not every SLO uses this tier as drawn: ${differ.join('; ')}.` : '';
   };
+  const burn = (window: string) =>
+    query(
+      `twinops_slo:sli_error:ratio_rate${window}{slo=~"$slo",${cls}} / on (slo) group_left () twinops_slo:error_budget:ratio`,
+      { legend: `{{slo}} {{asset_class}}{{model}} {{model_version}} ${window}` },
+    );
   for (const tier of specs.tiers) {
     d.withPanel(
-      new TimeSeries()
-        .title(
-          `Burn rate, ${tier.id} tier: ${tier.longWindow} and ${tier.shortWindow} (${tier.severity} above ${tier.factor}×)`,
-        )
-        .description(
-          `Error ratio over each window ÷ the SLO’s error budget, per class or model version. The ${tier.id} tier ${tier.severity === 'page' ? 'pages' : 'opens a ticket'} when both windows stay above ${tier.factor}× (dashed) for ${tier.for}, with at least the SLO’s minimum number of events in the long window.${otherTiers(tier)} ${notBySite(siteReasons.slo)}`,
-        )
-        .datasource(datasource)
-        .withTarget(
-          query(
-            `twinops_slo:sli_error:ratio_rate${tier.longWindow}{slo=~"$slo",${cls}} / on (slo) group_left () twinops_slo:error_budget:ratio`,
-            { legend: `{{slo}} {{asset_class}}{{model}} {{model_version}} ${tier.longWindow}` },
-          ),
-        )
-        .withTarget(
-          query(
-            `twinops_slo:sli_error:ratio_rate${tier.shortWindow}{slo=~"$slo",${cls}} / on (slo) group_left () twinops_slo:error_budget:ratio`,
-            { legend: `{{slo}} {{asset_class}}{{model}} {{model_version}} ${tier.shortWindow}` },
-          ),
-        )
-        .unit('x')
-        .min(0)
-        .thresholds(thresholds([null, 'green'], [tier.factor, tierColor(tier)]))
-        .thresholdsStyle(dashed())
-        .gridPos(grid.place(6, 8)),
+      timeseries({
+        title: `Burn rate, ${tier.id} tier: ${tier.longWindow} and ${tier.shortWindow} (${tier.severity} above ${tier.factor}×)`,
+        description: `Error ratio over each window ÷ the SLO’s error budget, per class or model version. The ${tier.id} tier ${tier.severity === 'page' ? 'pages' : 'opens a ticket'} when both windows stay above ${tier.factor}× (dashed) for ${tier.for}, with at least the SLO’s minimum number of events in the long window.${otherTiers(tier)} ${notBySite(siteReasons.slo)}`,
+        targets: [burn(tier.longWindow), burn(tier.shortWindow)],
+        unit: 'x',
+        min: 0,
+        thresholds: tierThresholds(tier),
+        dashed: true,
+        gridPos: grid.place(6, 8),
+      }),
     );
   }
   d.withPanel(
-    new BarGauge()
-      .title('Error budget remaining ($slo)')
-      .description(
-        `Per SLO and class (or model version) over the ${periodsOf(specs.slos)} SLO period (twinops_slo:error_budget_remaining:ratio): each has its own budget, the one its burn-rate alerts spend. 1 untouched, 0 spent, below 0 overspent (shown as far as it goes: −250% is −250%). ${retentionNote(specs.slos)} ${notBySite(siteReasons.slo)}`,
-      )
-      .datasource(datasource)
-      .withTarget(
+    barGauge({
+      title: 'Error budget remaining ($slo)',
+      description: `Per SLO and class (or model version) over the ${periodsOf(specs.slos)} SLO period (twinops_slo:error_budget_remaining:ratio): each has its own budget, the one its burn-rate alerts spend. 1 untouched, 0 spent, below 0 overspent (shown as far as it goes: −250% is −250%). ${retentionNote(specs.slos)} ${notBySite(siteReasons.slo)}`,
+      targets: [
         query(`twinops_slo:error_budget_remaining:ratio{slo=~"$slo",${cls}}`, {
           legend: '{{slo}} {{asset_class}}{{model}} {{model_version}}',
           instant: true,
         }),
-      )
-      .unit('percentunit')
-      .max(1)
-      .displayMode(BarGaugeDisplayMode.Basic)
-      .orientation(VizOrientation.Horizontal)
-      .reduceOptions(last())
-      .thresholds(budgetThresholds())
-      .links(
-        specs.slos.map((s) =>
-          runbookLink(specs, s.runbookUrl.slice(specs.runbooks.length + 1), `Runbook: ${s.title}`),
-        ),
-      )
-      .gridPos(grid.place(24, 8)),
+      ],
+      unit: 'percentunit',
+      max: 1,
+      displayMode: BarGaugeDisplayMode.Basic,
+      thresholds: budgetThresholds(),
+      links: specs.slos.map((s) =>
+        runbookLink(specs, s.runbookUrl.slice(specs.runbooks.length + 1), `Runbook: ${s.title}`),
+      ),
+      gridPos: grid.place(24, 8),
+    }),
   );
 
   d.withRow(new RowBuilder('Sync and state ($asset_class)').gridPos(grid.row()));
@@ -435,229 +388,193 @@ export function oncall(specs: Specs) {
       { legend: `{{asset_class}} p${Math.round(q * 100)}` },
     );
   d.withPanel(
-    new TimeSeries()
-      .title('Sync latency p95 / p99 by class (physical points)')
-      .description(
-        `Exporter receipt time − source observation time. The sync-latency SLO counts a point good within ${specs.syncLatencyThreshold} s (dashed). ${notBySite(siteReasons.sli)}`,
-      )
-      .datasource(datasource)
-      .withTarget(syncQuantile(0.95))
-      .withTarget(syncQuantile(0.99))
-      .unit('s')
-      .min(0)
-      .thresholds(limitThresholds(specs.syncLatencyThreshold))
-      .thresholdsStyle(dashed())
-      .links([runbookLink(specs, 'sync-latency.md')])
-      .gridPos(grid.place(12, 8)),
+    timeseries({
+      title: 'Sync latency p95 / p99 by class (physical points)',
+      description: `Exporter receipt time − source observation time. The sync-latency SLO counts a point good within ${specs.syncLatencyThreshold} s (dashed). ${notBySite(siteReasons.sli)}`,
+      targets: [syncQuantile(0.95), syncQuantile(0.99)],
+      unit: 's',
+      min: 0,
+      thresholds: limitThresholds(specs.syncLatencyThreshold),
+      dashed: true,
+      links: [runbookLink(specs, 'sync-latency.md')],
+      gridPos: grid.place(12, 8),
+    }),
   );
+  /** Diverged or stale twins per class over time, against 1. */
+  const twinsByClass = (
+    status: 'stale' | 'diverged',
+    o: Pick<PanelOptions, 'title' | 'description' | 'links'>,
+  ) =>
+    timeseries({
+      ...o,
+      targets: [
+        query(`sum by (asset_class) (twin_site_${status}_assets{${fleet}})`, {
+          legend: '{{asset_class}}',
+        }),
+      ],
+      unit: 'short',
+      min: 0,
+      thresholds: limitThresholds(1),
+      gridPos: grid.place(6, 8),
+    });
   d.withPanel(
-    new TimeSeries()
-      .title('Diverged twins by class')
-      .description(
+    twinsByClass('diverged', {
+      title: 'Diverged twins by class',
+      description:
         'Assets whose twin differs from the physical state beyond tolerance for longer than the grace period, of the selected classes and sites.',
-      )
-      .datasource(datasource)
-      .withTarget(
-        query(`sum by (asset_class) (twin_site_diverged_assets{${fleet}})`, {
-          legend: '{{asset_class}}',
-        }),
-      )
-      .unit('short')
-      .min(0)
-      .thresholds(limitThresholds(1))
-      .links([runbookLink(specs, 'divergence.md')])
-      .gridPos(grid.place(6, 8)),
+      links: [runbookLink(specs, 'divergence.md')],
+    }),
   );
   d.withPanel(
-    new TimeSeries()
-      .title('Stale twins by class')
-      .description(
+    twinsByClass('stale', {
+      title: 'Stale twins by class',
+      description:
         'Twins whose newest physical point is older than the staleness limit, of the selected classes and sites. A whole class stale at once: see the telemetry-absent runbook.',
-      )
-      .datasource(datasource)
-      .withTarget(
-        query(`sum by (asset_class) (twin_site_stale_assets{${fleet}})`, {
-          legend: '{{asset_class}}',
-        }),
-      )
-      .unit('short')
-      .min(0)
-      .thresholds(limitThresholds(1))
-      .links([
+      links: [
         runbookLink(specs, 'freshness.md'),
         runbookLink(specs, 'telemetry-absent.md', 'Runbook: telemetry absent'),
-      ])
-      .gridPos(grid.place(6, 8)),
+      ],
+    }),
   );
   d.withPanel(
-    new TimeSeries()
-      .title('Convergence p95 by class, and oldest unconverged change')
-      .description(
-        `Time from a new desired version to the matching reported one. The convergence SLO counts a change good within ${specs.convergenceThreshold} s (dashed); changes never reported show as the oldest unconverged age. ${notBySite(siteReasons.sli)}`,
-      )
-      .datasource(datasource)
-      .withTarget(
+    timeseries({
+      title: 'Convergence p95 by class, and oldest unconverged change',
+      description: `Time from a new desired version to the matching reported one. The convergence SLO counts a change good within ${specs.convergenceThreshold} s (dashed); changes never reported show as the oldest unconverged age. ${notBySite(siteReasons.sli)}`,
+      targets: [
         query(
           `histogram_quantile(0.95, sum by (asset_class, le) (rate(twin_convergence_seconds_bucket{${cls}}[$__rate_interval])))`,
           { legend: '{{asset_class}} p95' },
         ),
-      )
-      .withTarget(
         query(`max by (asset_class) (twin_unconverged_oldest_age_seconds{${cls}})`, {
           legend: '{{asset_class}} oldest unconverged',
         }),
-      )
-      .unit('s')
-      .min(0)
-      .thresholds(limitThresholds(specs.convergenceThreshold))
-      .thresholdsStyle(dashed())
-      .links([runbookLink(specs, 'convergence.md')])
-      .gridPos(grid.place(12, 8)),
+      ],
+      unit: 's',
+      min: 0,
+      thresholds: limitThresholds(specs.convergenceThreshold),
+      dashed: true,
+      links: [runbookLink(specs, 'convergence.md')],
+      gridPos: grid.place(12, 8),
+    }),
   );
   d.withPanel(
-    new TimeSeries()
-      .title('Prediction error ratio by model version ($model)')
-      .description(
-        `Scored predictions outside tolerance, over Grafana’s rate interval; the prediction-accuracy SLO allows its error budget (dashed). ${notBySite(siteReasons.predictions)}`,
-      )
-      .datasource(datasource)
-      .withTarget(
+    timeseries({
+      title: 'Prediction error ratio by model version ($model)',
+      description: `Scored predictions outside tolerance, over Grafana’s rate interval; the prediction-accuracy SLO allows its error budget (dashed). ${notBySite(siteReasons.predictions)}`,
+      targets: [
         query(
           '1 - sum by (model, model_version) (rate(twin_prediction_within_tolerance_total{model=~"$model",model_version=~"$model_version"}[$__rate_interval])) / sum by (model, model_version) (rate(twin_prediction_scored_total{model=~"$model",model_version=~"$model_version"}[$__rate_interval]))',
           { legend: '{{model}} {{model_version}}' },
         ),
-      )
-      .unit('percentunit')
-      .min(0)
-      .thresholds(limitThresholds(name('prediction-accuracy').errorBudget))
-      .thresholdsStyle(dashed())
-      .links([
+      ],
+      unit: 'percentunit',
+      min: 0,
+      thresholds: limitThresholds(name('prediction-accuracy').errorBudget),
+      dashed: true,
+      links: [
         runbookLink(specs, 'prediction-accuracy.md'),
         panelLink(
           'Debug: prediction error by version',
           `/d/${uids.debug}?\${__url_time_range}&var-model=\${model}`,
         ),
-      ])
-      .gridPos(grid.place(12, 8)),
+      ],
+      gridPos: grid.place(12, 8),
+    }),
   );
 
   d.withRow(new RowBuilder('Actuation ($asset_class)').gridPos(grid.row()));
   d.withPanel(
-    new TimeSeries()
-      .title('Actuation failure rate by outcome')
-      .description(
-        `Commands ending in each non-applied outcome, as a share of all outcomes. The actuation-success SLO allows ${+(actuation.errorBudget * 100).toFixed(4)}% (dashed). ${notBySite(siteReasons.commands)}`,
-      )
-      .datasource(datasource)
-      .withTarget(
+    timeseries({
+      title: 'Actuation failure rate by outcome',
+      description: `Commands ending in each non-applied outcome, as a share of all outcomes. The actuation-success SLO allows ${+(actuation.errorBudget * 100).toFixed(4)}% (dashed). ${notBySite(siteReasons.commands)}`,
+      targets: [
         query(
           `sum by (outcome) (rate(twin_command_outcomes_total{outcome!="applied",${cls}}[$__rate_interval])) / ignoring (outcome) group_left () sum(rate(twin_command_outcomes_total{${cls}}[$__rate_interval]))`,
           { legend: '{{outcome}}' },
         ),
-      )
-      .unit('percentunit')
-      .min(0)
-      .thresholds(limitThresholds(actuation.errorBudget))
-      .thresholdsStyle(dashed())
-      .links([runbookLink(specs, 'actuation-success.md')])
-      .gridPos(grid.place(12, 8)),
+      ],
+      unit: 'percentunit',
+      min: 0,
+      thresholds: limitThresholds(actuation.errorBudget),
+      dashed: true,
+      links: [runbookLink(specs, 'actuation-success.md')],
+      gridPos: grid.place(12, 8),
+    }),
   );
   d.withPanel(
-    new Table()
-      .title('Recent commands (time range)')
-      .description(
-        `Command outcomes and guard refusals in the time range, by class and command. Each command’s detail, approvals and audit trail are in the twinops app. ${notBySite(siteReasons.commands)}`,
-      )
-      .datasource(datasource)
-      .withTarget(
+    table({
+      title: 'Recent commands (time range)',
+      description: `Command outcomes and guard refusals in the time range, by class and command. Each command’s detail, approvals and audit trail are in the twinops app. ${notBySite(siteReasons.commands)}`,
+      targets: [
         query(
           `sort_desc(sum by (asset_class, command, outcome) (increase(twin_command_outcomes_total{${cls}}[$__range]))) > 0`,
           { instant: true, table: true },
         ),
-      )
-      .withTarget(
         query(
           'sort_desc(sum by (guard, code) (increase(twin_command_refusals_total[$__range]))) > 0',
-          {
-            instant: true,
-            table: true,
-          },
+          { instant: true, table: true },
         ),
-      )
-      .withTransformation({ id: 'merge', options: {} })
-      .withTransformation({
-        id: 'organize',
-        options: {
-          excludeByName: { Time: true },
-          renameByName: { 'Value #A': 'outcomes', 'Value #B': 'refusals' },
-        },
-      })
-      .links([
+      ],
+      transformations: mergedColumns({ 'Value #A': 'outcomes', 'Value #B': 'refusals' }),
+      links: [
         panelLink('Commands in the twinops app', `${appUrl}/commands`),
         panelLink('Audit log', `${appUrl}/audit`),
-      ])
-      .gridPos(grid.place(12, 8)),
+      ],
+      gridPos: grid.place(12, 8),
+    }),
   );
+  const p95 = (metric: string, what: string) =>
+    query(
+      `histogram_quantile(0.95, sum by (asset_class, le) (rate(${metric}{${cls}}[$__rate_interval])))`,
+      { legend: `{{asset_class}} ${what} p95` },
+    );
   d.withPanel(
-    new TimeSeries()
-      .title('Command ack and convergence p95, outbox depth and dispatch failures')
-      .description(
-        `p95 of dispatch to the device’s ack, and of dispatch to the reported state matching the command, per class; commands accepted and not yet sent to the devices (outbox depth); failed attempts to hand commands to the devices, per second (retried). ${notBySite(siteReasons.commands)}`,
-      )
-      .datasource(datasource)
-      .withTarget(
-        query(
-          `histogram_quantile(0.95, sum by (asset_class, le) (rate(twin_command_ack_seconds_bucket{${cls}}[$__rate_interval])))`,
-          { legend: '{{asset_class}} ack p95' },
-        ),
-      )
-      .withTarget(
-        query(
-          `histogram_quantile(0.95, sum by (asset_class, le) (rate(twin_command_convergence_seconds_bucket{${cls}}[$__rate_interval])))`,
-          { legend: '{{asset_class}} convergence p95' },
-        ),
-      )
-      .withTarget(query('sum(twin_command_outbox_depth)', { legend: 'outbox depth' }))
-      .withTarget(
+    timeseries({
+      title: 'Command ack and convergence p95, outbox depth and dispatch failures',
+      description: `p95 of dispatch to the device’s ack, and of dispatch to the reported state matching the command, per class; commands accepted and not yet sent to the devices (outbox depth); failed attempts to hand commands to the devices, per second (retried). ${notBySite(siteReasons.commands)}`,
+      targets: [
+        p95('twin_command_ack_seconds_bucket', 'ack'),
+        p95('twin_command_convergence_seconds_bucket', 'convergence'),
+        query('sum(twin_command_outbox_depth)', { legend: 'outbox depth' }),
         query('sum(rate(twin_command_dispatch_failures_total[$__rate_interval]))', {
           legend: 'dispatch failures',
         }),
-      )
-      .overrideByName('outbox depth', [
-        { id: 'unit', value: 'short' },
-        { id: 'custom.axisPlacement', value: 'right' },
-      ])
-      .overrideByName('dispatch failures', [
-        { id: 'unit', value: 'cps' },
-        { id: 'custom.axisPlacement', value: 'right' },
-      ])
-      .unit('s')
-      .min(0)
-      .gridPos(grid.place(12, 7)),
+      ],
+      overrides: {
+        'outbox depth': [
+          { id: 'unit', value: 'short' },
+          { id: 'custom.axisPlacement', value: 'right' },
+        ],
+        'dispatch failures': [
+          { id: 'unit', value: 'cps' },
+          { id: 'custom.axisPlacement', value: 'right' },
+        ],
+      },
+      unit: 's',
+      min: 0,
+      gridPos: grid.place(12, 7),
+    }),
   );
   d.withPanel(
-    new TimeSeries()
-      .title('Guard refusals by code')
-      .description(
+    timeseries({
+      title: 'Guard refusals by code',
+      description:
         'Commands refused before dispatch, by the guard and its stable reason code; and write ' +
-          'requests refused before their body was read, for want of a valid login (never ' +
-          `audited: counted by route and reason). ${notBySite(siteReasons.commands)}`,
-      )
-      .datasource(datasource)
-      .withTarget(
+        'requests refused before their body was read, for want of a valid login (never ' +
+        `audited: counted by route and reason). ${notBySite(siteReasons.commands)}`,
+      targets: [
         query('sum by (guard, code) (rate(twin_command_refusals_total[$__rate_interval]))', {
           legend: '{{guard}}: {{code}}',
         }),
-      )
-      .withTarget(
         query(
           'sum by (route, reason) (rate(twin_command_unauthenticated_total[$__rate_interval]))',
           { legend: 'unauthenticated {{route}}: {{reason}}' },
         ),
-      )
-      .unit('reqps')
-      .min(0)
-      .gridPos(grid.place(12, 7)),
+      ],
+      unit: 'reqps',
+      min: 0,
+      gridPos: grid.place(12, 7),
+    }),
   );
 
   return finalize(d.build());
