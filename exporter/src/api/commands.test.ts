@@ -5,6 +5,7 @@ import { tokenDigest } from '../commands/auth.js';
 import {
   auditArchiveSchema,
   commandRequestSchema,
+  httpAnswer,
   killSwitchSchema,
   retirementSchema,
   reviewSchema,
@@ -734,5 +735,46 @@ describe('published request schemas (exporter/schemas/)', () => {
     expect(validate(c.good)).toBe(true);
     expect(validate(c.bad)).toBe(false);
     expect(validate.errors?.map((e) => e.message)).toContain(c.error);
+  });
+});
+
+describe('the gateway answers as HTTP', () => {
+  it('gives each kind its status, and a wait as Retry-After in whole seconds (at least 1)', () => {
+    const statuses = Object.fromEntries(
+      (
+        [
+          'ok',
+          'held',
+          'unauthenticated',
+          'forbidden',
+          'not_found',
+          'conflict',
+          'refused',
+          'throttled',
+          'failed',
+        ] as const
+      ).map((kind) => [kind, httpAnswer({ kind, body: {} }).status]),
+    );
+    expect(statuses).toEqual({
+      ok: 200,
+      held: 202,
+      unauthenticated: 401,
+      forbidden: 403,
+      not_found: 404,
+      conflict: 409,
+      refused: 422,
+      throttled: 429,
+      failed: 500,
+    });
+    const body = { error: 'cooldown' };
+    expect(httpAnswer({ kind: 'throttled', body, retryAfterMs: 1_200 })).toEqual({
+      status: 429,
+      headers: { 'Retry-After': '2' },
+      body,
+    });
+    expect(httpAnswer({ kind: 'throttled', body, retryAfterMs: 10 }).headers).toEqual({
+      'Retry-After': '1',
+    });
+    expect(httpAnswer({ kind: 'ok', body }).headers).toEqual({});
   });
 });

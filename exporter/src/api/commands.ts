@@ -4,7 +4,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Context } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isPrincipal, type AuthRefusal, type Headers } from '../commands/auth.js';
-import type { CommandGateway, GatewayAnswer } from '../commands/gateway.js';
+import type { AnswerKind, CommandAnswer } from '../commands/answer.js';
+import type { CommandGateway } from '../commands/gateway.js';
 import type { AuditExport } from '../commands/ledger/ledger.js';
 import type { CommandRequest, Principal } from '../commands/model.js';
 import type { AssetRetirement, RetirementRequest } from '../commands/retirement.js';
@@ -37,11 +38,40 @@ const idParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
-const send = (reply: FastifyReply, answer: GatewayAnswer): FastifyReply =>
-  reply
-    .code(answer.status)
-    .headers(answer.headers ?? {})
-    .send(answer.body);
+/** The HTTP status of each kind of the gateway's answers. */
+const httpStatus: Record<AnswerKind, number> = {
+  ok: 200,
+  held: 202,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  refused: 422,
+  throttled: 429,
+  failed: 500,
+};
+
+/** A gateway answer as HTTP: its status, and Retry-After in whole seconds (at least 1). */
+export function httpAnswer(answer: CommandAnswer): {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+} {
+  const { retryAfterMs } = answer;
+  return {
+    status: httpStatus[answer.kind],
+    headers:
+      retryAfterMs === undefined
+        ? {}
+        : { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+    body: answer.body,
+  };
+}
+
+const send = (reply: FastifyReply, answer: CommandAnswer): FastifyReply => {
+  const { status, headers, body } = httpAnswer(answer);
+  return reply.code(status).headers(headers).send(body);
+};
 
 /** The request's span (when the API is traced) as the parent of what the gateway does for it. */
 const callerOf = (request: FastifyRequest): Context | undefined => {
@@ -148,8 +178,8 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
     async (request: FastifyRequest, reply) => {
       const { id } = request.params as { id: string };
       const answer = await gateway.read(request.headers, (ledger) => ledger.get(id));
-      if (answer.status === 200 && answer.body === undefined)
-        return reply.code(404).send({ error: `no command "${id}"` });
+      if (answer.kind === 'ok' && answer.body === undefined)
+        return send(reply, { kind: 'not_found', body: { error: `no command "${id}"` } });
       return send(reply, answer);
     },
   );
@@ -239,7 +269,7 @@ export function registerCommandRoutes(app: FastifyInstance, gateway: CommandGate
     async (request, reply) => {
       const { after } = request.query as { after?: number };
       const answer = await gateway.read(request.headers, (ledger) => ledger.exportAudit(after));
-      if (answer.status !== 200) return send(reply, answer);
+      if (answer.kind !== 'ok') return send(reply, answer);
       return sendExport(reply, answer.body as AuditExport);
     },
   );

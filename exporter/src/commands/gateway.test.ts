@@ -6,7 +6,8 @@ import type { PropertyValue, Source, TwinPoint } from '../model.js';
 import { Tracing } from '../tracing.js';
 import { TwinEngine } from '../twin/engine.js';
 import { tokenDigest, type Headers } from './auth.js';
-import { CommandGateway, type GatewayAnswer } from './gateway.js';
+import type { AnswerKind, CommandAnswer } from './answer.js';
+import { CommandGateway } from './gateway.js';
 import type { AuditEntry } from './ledger/audit.js';
 import { CommandLedger, type CommandRecord } from './ledger/ledger.js';
 import { guardOrder } from './guards/index.js';
@@ -21,7 +22,7 @@ import {
 /**
  * The gateway without HTTP: a real twin engine, an in-memory ledger, an in-process device and an
  * injected clock. Every reason code of the guard chain is provoked once, and each attempt must be
- * answered with its status, refused by the right guard, dispatch nothing, and be in the audit log.
+ * answered with its kind, refused by the right guard, dispatch nothing, and be in the audit log.
  */
 
 const T0 = 1_700_000_000_000;
@@ -160,7 +161,8 @@ const nextImmediate = (): Promise<void> => new Promise((resolve) => setImmediate
  * A fresh gateway, ledger and engine. pump-1 reports speed 1000 (reported version 7), mode auto
  * and pressure 4 at T0; the clock then stands at T0 + 1 s.
  */
-async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
+/** `devices` replaces the in-process devices of `mode` altogether. */
+async function build(mode: DeviceMode = 'simulated', devices?: DeviceTransport): Promise<Harness> {
   let clock = T0;
   const now = (): number => clock;
   const engine = new TwinEngine(config);
@@ -173,7 +175,7 @@ async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
     { engine, applyPoints: async (points, receivedMs) => engine.apply(points, receivedMs) },
     now,
   );
-  const transport = new InProcessDeviceTransport((message, ack) => {
+  const inProcess = new InProcessDeviceTransport((message, ack) => {
     sent.push(message);
     if (mode === 'simulated') simulated(message, ack);
     if (mode === 'manual') acks.set(message.commandId, ack);
@@ -184,7 +186,7 @@ async function build(mode: DeviceMode = 'simulated'): Promise<Harness> {
     divergence: config.sli.divergence,
     ledger,
     engine,
-    transport,
+    transport: devices ?? inProcess,
     registry,
     tracer: new Tracing(undefined, { spanExporter: spans }).tracer,
     now,
@@ -272,14 +274,14 @@ interface SubmitBody {
 }
 
 /** The command record of a 200/202/403/422 submission answer. */
-function recordOf(answer: GatewayAnswer): CommandRecord {
+function recordOf(answer: CommandAnswer): CommandRecord {
   return (answer.body as SubmitBody).command;
 }
 
 /** Submits setSpeed and follows it to its outcome; the clock does not move. */
 async function applied(h: Harness, rpm: number): Promise<CommandRecord> {
   const answer = await h.gateway.submit(bearer('oscar'), request({ params: { rpm } }));
-  expect(answer.status).toBe(200);
+  expect(answer.kind).toBe('ok');
   await h.settle();
   await h.tick();
   const record = h.ledger.get(recordOf(answer).id);
@@ -293,12 +295,12 @@ async function held(h: Harness): Promise<string> {
     bearer('erin'),
     request({ name: 'setPressure', params: { bar: 6 } }),
   );
-  expect(answer.status).toBe(202);
+  expect(answer.kind).toBe('held');
   return recordOf(answer).id;
 }
 
 interface Attempt {
-  answer: GatewayAnswer | Promise<GatewayAnswer>;
+  answer: CommandAnswer | Promise<CommandAnswer>;
   /** The submission judged (absent for reviews). */
   request?: CommandRequest;
   /** The reviewed command (reviews only). */
@@ -308,7 +310,7 @@ interface Attempt {
 interface GuardCase {
   code: ReasonCode;
   title: string;
-  status: number;
+  kind: AnswerKind;
   guard: GuardName;
   device?: DeviceMode;
   /** The audit entry this attempt must leave; a stranger's leaves none, only a count by reason. */
@@ -334,7 +336,7 @@ const cases: GuardCase[] = [
   {
     code: 'unauthenticated',
     title: 'no credentials at all',
-    status: 401,
+    kind: 'unauthenticated',
     guard: 'authentication',
     audit: { unauthenticated: 'no_credentials' },
     act: (h) => submission(h, {}, request()),
@@ -342,7 +344,7 @@ const cases: GuardCase[] = [
   {
     code: 'unauthenticated',
     title: 'a bearer token nobody was given',
-    status: 401,
+    kind: 'unauthenticated',
     guard: 'authentication',
     audit: { unauthenticated: 'unknown_token' },
     act: (h) => submission(h, { authorization: 'Bearer not-a-known-token' }, request()),
@@ -350,7 +352,7 @@ const cases: GuardCase[] = [
   {
     code: 'forbidden',
     title: 'a viewer may not submit',
-    status: 403,
+    kind: 'forbidden',
     guard: 'authorization',
     audit: refused('vera'),
     act: (h) => submission(h, bearer('vera'), request()),
@@ -358,7 +360,7 @@ const cases: GuardCase[] = [
   {
     code: 'forbidden',
     title: 'an operator may not submit a high-risk command',
-    status: 403,
+    kind: 'forbidden',
     guard: 'authorization',
     audit: refused('oscar'),
     act: (h) =>
@@ -367,7 +369,7 @@ const cases: GuardCase[] = [
   {
     code: 'unknown_asset',
     title: 'an asset the twin never heard of',
-    status: 422,
+    kind: 'refused',
     guard: 'schema',
     audit: refused('oscar'),
     act: (h) => submission(h, bearer('oscar'), request({ assetId: 'pump-404' })),
@@ -375,7 +377,7 @@ const cases: GuardCase[] = [
   {
     code: 'unknown_command',
     title: 'a command the pump catalog does not have',
-    status: 422,
+    kind: 'refused',
     guard: 'schema',
     audit: refused('oscar'),
     act: (h) => submission(h, bearer('oscar'), request({ name: 'selfDestruct' })),
@@ -383,7 +385,7 @@ const cases: GuardCase[] = [
   {
     code: 'invalid_params',
     title: 'rpm is not a number',
-    status: 422,
+    kind: 'refused',
     guard: 'schema',
     audit: refused('oscar'),
     act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 'fast' } })),
@@ -391,20 +393,20 @@ const cases: GuardCase[] = [
   {
     code: 'kill_switch_engaged',
     title: 'the global kill switch',
-    status: 422,
+    kind: 'refused',
     guard: 'kill_switch',
     audit: refused('oscar'),
     arrange: async (h) => {
-      expect(
-        (await h.gateway.setKillSwitch(bearer('ada'), 'global', true, 'incident')).status,
-      ).toBe(200);
+      expect((await h.gateway.setKillSwitch(bearer('ada'), 'global', true, 'incident')).kind).toBe(
+        'ok',
+      );
     },
     act: (h) => submission(h, bearer('oscar'), request()),
   },
   {
     code: 'kill_switch_engaged',
     title: "the pump class's kill switch",
-    status: 422,
+    kind: 'refused',
     guard: 'kill_switch',
     audit: refused('oscar'),
     arrange: async (h) => {
@@ -414,14 +416,14 @@ const cases: GuardCase[] = [
         true,
         'incident',
       );
-      expect(answer.status).toBe(200);
+      expect(answer.kind).toBe('ok');
     },
     act: (h) => submission(h, bearer('oscar'), request()),
   },
   {
     code: 'out_of_bounds',
     title: '1600 rpm is above the maximum 1500, though only a step of 200',
-    status: 422,
+    kind: 'refused',
     guard: 'safety_envelope',
     audit: refused('oscar'),
     arrange: (h) => h.report('physical', { speed: 1400 }),
@@ -430,7 +432,7 @@ const cases: GuardCase[] = [
   {
     code: 'step_too_large',
     title: '1000 → 1300 is allowed, 1000 → 1301 is a step of 301 > 300',
-    status: 422,
+    kind: 'refused',
     guard: 'safety_envelope',
     audit: refused('oscar'),
     act: (h) => submission(h, bearer('oscar'), request({ params: { rpm: 1301 } })),
@@ -438,7 +440,7 @@ const cases: GuardCase[] = [
   {
     code: 'forbidden_state',
     title: 'the pump reports mode = maintenance',
-    status: 422,
+    kind: 'refused',
     guard: 'safety_envelope',
     audit: refused('oscar'),
     arrange: (h) => h.report('physical', { mode: 'maintenance' }),
@@ -447,7 +449,7 @@ const cases: GuardCase[] = [
   {
     code: 'stale_twin',
     title: 'the reported speed is 45 s old (maxStateAge 30 s), the asset itself not yet stale',
-    status: 422,
+    kind: 'refused',
     guard: 'freshness',
     audit: refused('oscar'),
     arrange: (h) => {
@@ -459,7 +461,7 @@ const cases: GuardCase[] = [
   {
     code: 'stale_twin',
     title: 'nothing heard physically for longer than the class staleness (60 s)',
-    status: 422,
+    kind: 'refused',
     guard: 'freshness',
     audit: refused('oscar'),
     arrange: (h) => {
@@ -472,7 +474,7 @@ const cases: GuardCase[] = [
   {
     code: 'diverged_twin',
     title: 'twin 1200 vs physical 1000 (tolerance 10) for 15 s, past the 10 s grace',
-    status: 422,
+    kind: 'refused',
     guard: 'divergence',
     audit: refused('oscar'),
     arrange: (h) => {
@@ -486,7 +488,7 @@ const cases: GuardCase[] = [
   {
     code: 'simulation_out_of_envelope',
     title: '1300 → 1500 is inside [0, 1500] but the ramp peaks at 1600',
-    status: 422,
+    kind: 'refused',
     guard: 'simulation',
     audit: refused('oscar'),
     arrange: (h) => h.report('physical', { speed: 1300 }),
@@ -495,7 +497,7 @@ const cases: GuardCase[] = [
   {
     code: 'version_mismatch',
     title: 'the operator saw version 6, the pump reports version 7',
-    status: 409,
+    kind: 'conflict',
     guard: 'precondition',
     audit: refused('oscar'),
     act: (h) => submission(h, bearer('oscar'), request({ expectedVersion: 6 })),
@@ -503,13 +505,13 @@ const cases: GuardCase[] = [
   {
     code: 'command_in_flight',
     title: 'an earlier command was dispatched and the device never answered',
-    status: 409,
+    kind: 'conflict',
     guard: 'conflict',
     device: 'silent',
     audit: refused('oscar'),
     arrange: async (h) => {
       const first = await h.gateway.submit(bearer('oscar'), request());
-      expect(first.status).toBe(200);
+      expect(first.kind).toBe('ok');
       await h.settle();
       expect(h.ledger.get(recordOf(first).id)?.status).toBe('dispatched');
       expect(h.sent).toHaveLength(1);
@@ -521,7 +523,7 @@ const cases: GuardCase[] = [
   {
     code: 'rate_limited',
     title: 'a third setSpeed within a minute (limit 2), each past the 5 s cooldown',
-    status: 429,
+    kind: 'throttled',
     guard: 'rate_limit',
     audit: refused('oscar'),
     arrange: async (h) => {
@@ -536,7 +538,7 @@ const cases: GuardCase[] = [
   {
     code: 'cooldown',
     title: 'a second setSpeed 2 s after the first was applied (cooldown 5 s)',
-    status: 429,
+    kind: 'throttled',
     guard: 'rate_limit',
     audit: refused('oscar'),
     arrange: async (h) => {
@@ -548,7 +550,7 @@ const cases: GuardCase[] = [
   {
     code: 'approval_required',
     title: 'a high-risk command is held (202), not refused',
-    status: 202,
+    kind: 'held',
     guard: 'approval',
     audit: { actor: 'erin', action: 'command.pending_approval' },
     act: (h) => submission(h, bearer('erin'), request({ name: 'setPressure', params: { bar: 6 } })),
@@ -556,7 +558,7 @@ const cases: GuardCase[] = [
   {
     code: 'approval_expired',
     title: 'a second engineer approves 10 min 1 s after submission (window 10 min)',
-    status: 409,
+    kind: 'conflict',
     guard: 'approval',
     audit: { actor: 'emil', action: 'command.approve_refused' },
     arrange: async (h) => {
@@ -569,7 +571,7 @@ const cases: GuardCase[] = [
   {
     code: 'self_approval',
     title: 'the submitter approves their own command',
-    status: 403,
+    kind: 'forbidden',
     guard: 'approval',
     audit: { actor: 'erin', action: 'command.approve_refused' },
     arrange: (h) => held(h),
@@ -578,7 +580,7 @@ const cases: GuardCase[] = [
   {
     code: 'forbidden',
     title: 'an operator may not approve a high-risk command',
-    status: 403,
+    kind: 'forbidden',
     guard: 'approval',
     audit: { actor: 'oscar', action: 'command.approve_refused' },
     arrange: (h) => held(h),
@@ -624,9 +626,9 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
     await h.settle();
 
     // The answer.
-    expect(answer.status).toBe(c.status);
+    expect(answer.kind).toBe(c.kind);
     let failing: Verdict;
-    if (req && c.status === 401) {
+    if (req && c.kind === 'unauthenticated') {
       // A stranger gets no verdicts, only why authentication failed.
       expect(answer.body).not.toHaveProperty('verdicts');
       const body = answer.body as { code?: string; error: string };
@@ -654,18 +656,18 @@ describe('CommandGateway: every guard refuses with its reason code, and the audi
     }
     expect(failing).toMatchObject({ pass: false, guard: c.guard, code: c.code });
     expect(failing.message).toEqual(expect.any(String));
-    // Rate limits say when to come back, in whole seconds, as HTTP clients expect.
-    if (c.status === 429) {
-      expect(Number(answer.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
+    // Rate limits and cooldowns say when to come back (the API sends it as Retry-After).
+    if (c.kind === 'throttled') {
+      expect(answer.retryAfterMs).toBeGreaterThan(0);
     } else {
-      expect(answer.headers).toBeUndefined();
+      expect(answer.retryAfterMs).toBeUndefined();
     }
 
     // Nothing was dispatched, nothing waits to be.
     expect(h.sent).toHaveLength(sentBefore);
-    expect(h.ledger.pendingDispatches(100)).toEqual([]);
+    expect(h.ledger.pendingIds(100)).toEqual([]);
     const newRecords = h.ledger.list({ limit: 1000 }).filter((r) => !knownIds.has(r.id));
-    if (req && c.status === 401) {
+    if (req && c.kind === 'unauthenticated') {
       expect(newRecords).toEqual([]); // no principal: no record
     } else if (req) {
       expect(newRecords).toHaveLength(1);
@@ -739,7 +741,7 @@ describe('CommandGateway: accepted commands', () => {
     const h = await build();
     const req = request({ params: { rpm: 1300 }, expectedVersion: 7 });
     const answer = await h.gateway.submit(bearer('oscar'), req);
-    expect(answer.status).toBe(200);
+    expect(answer.kind).toBe('ok');
     const body = answer.body as SubmitBody;
     expect(body.verdicts.map((v) => v.guard)).toEqual(guardOrder);
     expect(body.verdicts.every((v) => v.pass)).toBe(true);
@@ -766,7 +768,7 @@ describe('CommandGateway: accepted commands', () => {
     );
     // A repeated key answers the first record and sends nothing new.
     const again = await h.gateway.submit(bearer('oscar'), req);
-    expect(again.status).toBe(200);
+    expect(again.kind).toBe('ok');
     expect(again.body).toMatchObject({ duplicate: true, command: { id: body.command.id } });
     await h.settle();
     expect(h.sent).toHaveLength(1);
@@ -793,7 +795,7 @@ describe('CommandGateway: accepted commands', () => {
     // The pump is still heard from, so the re-run chain finds the twin fresh.
     h.report('physical', { speed: 1000, mode: 'auto', pressure: 4 });
     const answer = await h.gateway.review(bearer('emil'), id, 'approve', 'checked the line');
-    expect(answer.status).toBe(200);
+    expect(answer.kind).toBe('ok');
     expect(answer.body).toMatchObject({ command: { status: 'accepted', approvedBy: 'emil' } });
     await h.settle();
     expect(h.sent).toEqual([expect.objectContaining({ commandId: id, property: 'pressure' })]);
@@ -847,15 +849,6 @@ describe('CommandGateway: accepted commands', () => {
   });
 
   it('keeps several sends on the wire: a new command does not wait behind a slow send', async () => {
-    const h = await build();
-    const values = { speed: 1000, mode: 'auto', pressure: 4 };
-    h.engine.apply(
-      Object.entries(values).map(([property, value]) => ({
-        ...point('physical', property, value, h.now()),
-        assetId: 'pump-2',
-      })),
-      h.now(),
-    );
     const releases: (() => void)[] = [];
     const batches: string[][] = [];
     const slow: DeviceTransport = {
@@ -866,10 +859,18 @@ describe('CommandGateway: accepted commands', () => {
         return new Promise((resolve) => releases.push(resolve));
       },
     };
-    (h.gateway as unknown as { options: { transport: DeviceTransport } }).options.transport = slow;
+    const h = await build('simulated', slow);
+    const values = { speed: 1000, mode: 'auto', pressure: 4 };
+    h.engine.apply(
+      Object.entries(values).map(([property, value]) => ({
+        ...point('physical', property, value, h.now()),
+        assetId: 'pump-2',
+      })),
+      h.now(),
+    );
     const first = recordOf(await h.gateway.submit(bearer('oscar'), request())).id;
     const secondAnswer = await h.gateway.submit(bearer('oscar'), request({ assetId: 'pump-2' }));
-    expect(secondAnswer.status, JSON.stringify(secondAnswer.body)).toBe(200);
+    expect(secondAnswer.kind, JSON.stringify(secondAnswer.body)).toBe('ok');
     const second = recordOf(secondAnswer).id;
     await nextImmediate();
     // Both on the wire at once, each once, neither marked until its own send is acknowledged.
@@ -1034,7 +1035,7 @@ describe('CommandGateway: accepted commands', () => {
       .options.transport;
     await transport.stop(); // the devices are unreachable: sends fail, the command stays queued
     const answer = await h.gateway.submit(bearer('oscar'), request({ params: { rpm: 1100 } }));
-    expect(answer.status).toBe(200);
+    expect(answer.kind).toBe('ok');
     const id = recordOf(answer).id;
     await h.settle();
     expect(h.ledger.get(id)).toMatchObject({ status: 'accepted' });
@@ -1077,29 +1078,29 @@ describe('the gateway behind a stock Grafana 12 (X-Grafana-Context, no X-Grafana
       grafanaUser('gina', 11),
       request({ name: 'setPressure', params: { bar: 6 } }),
     );
-    expect(submitted.status).toBe(202);
+    expect(submitted.kind).toBe('held');
     const id = recordOf(submitted).id;
     expect(h.ledger.get(id)).toMatchObject({ user: 'gina', status: 'pending_approval' });
 
     // The same Grafana user, whatever case their login arrives in, cannot approve it.
     for (const self of [grafanaUser('gina', 11), grafanaUser('GINA', 11)]) {
       const own = await h.gateway.review(self, id, 'approve', 'my own');
-      expect(own).toMatchObject({ status: 403, body: { code: 'self_approval' } });
+      expect(own).toMatchObject({ kind: 'forbidden', body: { code: 'self_approval' } });
     }
     // Neither can a service account nor an anonymous user, whatever their role.
     const robot = grafanaUser('sa-1-robot', 12, { IsServiceAccount: true, OrgRole: 'Admin' });
     const anonymous = grafanaUser('', 0, { IsAnonymous: true, OrgRole: 'Admin' });
     for (const who of [robot, anonymous]) {
       const answer = await h.gateway.review(who, id, 'approve', 'not a person');
-      expect(answer).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+      expect(answer).toMatchObject({ kind: 'forbidden', body: { code: 'forbidden' } });
       expect((answer.body as { error: string }).error).toContain('may read but never approve');
     }
     // …though both may read.
-    expect((await h.gateway.read(anonymous, (ledger) => ledger.get(id))).status).toBe(200);
+    expect((await h.gateway.read(anonymous, (ledger) => ledger.get(id))).kind).toBe('ok');
 
     const approved = await h.gateway.review(grafanaUser('gus', 12), id, 'approve', 'checked');
     expect(approved).toMatchObject({
-      status: 200,
+      kind: 'ok',
       body: { command: { status: 'accepted', user: 'gina', approvedBy: 'gus' } },
     });
     await h.settle();
@@ -1114,7 +1115,7 @@ describe('the gateway behind a stock Grafana 12 (X-Grafana-Context, no X-Grafana
     const h = await build();
     const robot = grafanaUser('sa-1-robot', 12, { IsServiceAccount: true });
     const answer = await h.gateway.submit(robot, request());
-    expect(answer.status).toBe(403);
+    expect(answer.kind).toBe('forbidden');
     const refusal = (answer.body as SubmitBody).verdicts.find((v) => !v.pass);
     expect(refusal).toMatchObject({ guard: 'authorization', code: 'forbidden' });
     expect(refusal?.message).toBe(

@@ -1,6 +1,6 @@
 /**
  * The vocabulary of guarded commands, shared by the guard chain, the audit log, the outbox and
- * dispatch, the ack tracker and the command API. The chain and its order are the architecture
+ * the dispatcher, the follower and the command API. The chain and its order are the architecture
  * page's: authentication → authorization → schema → kill switch → safety envelope → freshness →
  * divergence → simulation → precondition → conflict → rate limit and cooldown → approval.
  */

@@ -6,7 +6,7 @@
  */
 import type { CommandsConfig } from '../config/types.js';
 import { authenticate, authorize, isPrincipal, type AuthRefusal, type Headers } from './auth.js';
-import type { GatewayAnswer } from './gateway.js';
+import { unauthenticatedAnswer, type CommandAnswer } from './answer.js';
 import { boundedForAudit } from './ledger/audit.js';
 import type { CommandLedger } from './ledger/ledger.js';
 import type { Principal } from './model.js';
@@ -52,13 +52,11 @@ export class AssetRetirement {
     headers: Headers,
     request: RetirementRequest,
     authenticated?: Principal,
-  ): Promise<GatewayAnswer> {
+  ): Promise<CommandAnswer> {
     const { config, ledger, twin } = this.options;
     const principal = authenticated ?? (await this.authenticate(headers));
     // Unauthenticated: answered and counted, never audited (no entry to fill the disk with).
-    if (!isPrincipal(principal)) {
-      return { status: 401, body: { error: principal.message, code: principal.code } };
-    }
+    if (!isPrincipal(principal)) return unauthenticatedAnswer(principal);
     const nowMs = this.now();
     const allowed = authorize(principal, 'retire', undefined, config);
     const selector = 'assets' in request ? { assets: request.assets } : { dark: request.dark };
@@ -74,7 +72,7 @@ export class AssetRetirement {
         },
         nowMs,
       );
-      return { status: 403, body: { error: allowed.message, code: allowed.code } };
+      return { kind: 'forbidden', body: { error: allowed.message, code: allowed.code } };
     }
     const dark = 'dark' in request ? twin.engine.darkAssets(request.dark) : [];
     const ids = 'assets' in request ? request.assets : dark.slice(0, maxRetiredPerCall);
@@ -90,7 +88,7 @@ export class AssetRetirement {
     const retired = await twin.retire(ids);
     const held = new Set(retired);
     return {
-      status: 200,
+      kind: 'ok',
       body: {
         retired,
         notHeld: ids.filter((id) => !held.has(id)),

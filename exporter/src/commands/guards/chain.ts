@@ -3,12 +3,12 @@ import type { Verdict } from '../model.js';
 import type { GuardContext } from './context.js';
 import { guardOrder, guards } from './guards.js';
 
-export type Decision = 'accept' | 'refuse' | 'hold_for_approval';
+export type ChainDecision = 'accept' | 'refuse' | 'hold_for_approval';
 
 export interface ChainResult {
   /** In `guardOrder`; on a real submission only up to and including the first refusal. */
   verdicts: Verdict[];
-  decision: Decision;
+  decision: ChainDecision;
 }
 
 /** A failing verdict that ends the command; `approval_required` only holds it. */
@@ -27,7 +27,7 @@ export function runGuardChain(ctx: GuardContext, options: { dryRun: boolean }): 
     verdicts.push(verdict);
     if (!options.dryRun && isRefusal(verdict)) break;
   }
-  const decision: Decision = verdicts.some(isRefusal)
+  const decision: ChainDecision = verdicts.some(isRefusal)
     ? 'refuse'
     : verdicts.some((v) => !v.pass)
       ? 'hold_for_approval'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AssetView, PropertyView } from '../../twin/reads.js';
-import { lookupCommand, snapshotFromView } from './context.js';
+import { lookupCommand, guardedAssetOf } from './context.js';
 import { testCommandsConfig } from '../../../test/commands/guards/fixtures.js';
 
 function property(name: string, physical: number | string | null): PropertyView {
@@ -42,9 +42,9 @@ const view: AssetView = {
   properties: [property('speed', 1000), property('mode', 'auto'), property('pressure', null)],
 };
 
-describe('snapshotFromView', () => {
+describe('guardedAssetOf', () => {
   it('takes the physical side, the reported value of the commanded property and the reported version', () => {
-    const snapshot = snapshotFromView(view, 'speed');
+    const snapshot = guardedAssetOf(view, 'speed');
     expect(snapshot).toMatchObject({
       id: 'pump-1',
       assetClass: 'pump',
@@ -57,8 +57,8 @@ describe('snapshotFromView', () => {
   });
 
   it('has no reported value for a property without a physical side', () => {
-    expect(snapshotFromView(view, 'pressure').reported).toBeNull();
-    expect(snapshotFromView({ ...view, versions: null }, 'speed').stateVersion).toBeNull();
+    expect(guardedAssetOf(view, 'pressure').reported).toBeNull();
+    expect(guardedAssetOf({ ...view, versions: null }, 'speed').stateVersion).toBeNull();
   });
 });
 

@@ -5,11 +5,12 @@
 import type { CommandSpec, CommandsConfig } from '../../config/types.js';
 import type { PropertyValue } from '../../model.js';
 import type { AssetView } from '../../twin/reads.js';
+import type { KillSwitchState } from '../../../../contracts/api.js';
 import type { CommandRequest, CommandStatus, Principal, Verdict } from '../model.js';
 import type { ParamsValidator } from './params.js';
 
 /** What the guards need to know about the asset, taken from the twin at one instant. */
-export interface AssetSnapshot {
+export interface GuardedAsset {
   id: string;
   assetClass: string;
   /** The newest physical (reported) value of the property the command sets; null if none yet. */
@@ -24,11 +25,28 @@ export interface AssetSnapshot {
   stateVersion: number | null;
 }
 
-export interface KillSwitchState {
+/** The kill switches engaged now, as the guards and the dispatcher read them. */
+export interface EngagedKillSwitches {
   /** Engaged for everything. */
   global: boolean;
   /** Asset classes with their own kill switch engaged. */
   classes: readonly string[];
+}
+
+export function engagedKillSwitches(switches: readonly KillSwitchState[]): EngagedKillSwitches {
+  const engaged = switches.filter((k) => k.engaged);
+  return {
+    global: engaged.some((k) => k.scope === 'global'),
+    classes: engaged.flatMap((k) => (k.scope === 'global' ? [] : [k.scope.assetClass])),
+  };
+}
+
+/** Whether an engaged kill switch covers commands to this class (all, when global). */
+export function coveredByKillSwitch(
+  engaged: EngagedKillSwitches,
+  assetClass: string | undefined,
+): boolean {
+  return engaged.global || engaged.classes.includes(assetClass ?? '');
 }
 
 /** A command on the same asset that is accepted but not yet settled (acked, failed, timed out). */
@@ -44,12 +62,12 @@ export interface GuardContext {
   request: CommandRequest;
   config: CommandsConfig;
   /** The asset as the twin knows it; undefined: the asset is unknown (`unknown_asset`). */
-  asset: AssetSnapshot | undefined;
+  asset: GuardedAsset | undefined;
   /** The catalog entry of the asset's class for `request.name`; undefined: `unknown_command`. */
   spec: CommandSpec | undefined;
   /** The entry's compiled params schema (see `compileCatalog`). Missing with a spec: refused. */
   validateParams: ParamsValidator | undefined;
-  killSwitch: KillSwitchState;
+  killSwitch: EngagedKillSwitches;
   nowMs: number;
   /** Commands in flight on this asset. */
   inFlight: readonly InFlightCommand[];
@@ -71,14 +89,14 @@ export function lookupCommand(
 }
 
 /**
- * The snapshot from the twin API's view of an asset (`readAsset` at the same `now` as the chain).
+ * What the guards see of an asset, from the twin API's view of it (`readAsset` at the same `now` as the chain).
  * Values are the physical side: guards judge what the real asset reports, not what the twin thinks.
  * The state version is the reported version, the one the operator saw on the asset's page.
  */
-export function snapshotFromView(view: AssetView, property: string): AssetSnapshot {
+export function guardedAssetOf(view: AssetView, property: string): GuardedAsset {
   // No prototype: a property named `__proto__` is just a property.
   const properties = Object.create(null) as Record<string, PropertyValue>;
-  let reported: AssetSnapshot['reported'] = null;
+  let reported: GuardedAsset['reported'] = null;
   for (const p of view.properties) {
     if (!p.physical) continue;
     properties[p.property] = p.physical.value;

@@ -13,7 +13,7 @@ import type { PropertyValue } from '../../model.js';
 import { authorize, isPrincipal } from '../auth.js';
 import type { guardNames } from '../../../../contracts/api.js';
 import type { GuardName, Verdict } from '../model.js';
-import type { AssetSnapshot, GuardContext } from './context.js';
+import type { GuardedAsset, GuardContext } from './context.js';
 import { failed, passed, retryAfter, sameUser, seconds, show } from './format.js';
 
 export type Guard = (ctx: GuardContext) => Verdict;
@@ -388,7 +388,7 @@ function unknownCommand(guard: GuardName, ctx: GuardContext): Verdict {
 function assetAndSpec(
   guard: GuardName,
   ctx: GuardContext,
-): { asset: AssetSnapshot; spec: CommandSpec } | Verdict {
+): { asset: GuardedAsset; spec: CommandSpec } | Verdict {
   if (!ctx.asset) return unknownAsset(guard, ctx);
   if (!ctx.spec) return unknownCommand(guard, ctx);
   return { asset: ctx.asset, spec: ctx.spec };

@@ -1,13 +1,15 @@
 /** The guard chain: context, guards, chain, approval and the params validators. */
 export { checkApproval, type HeldCommand } from './approval.js';
-export { isRefusal, runGuardChain, type ChainResult, type Decision } from './chain.js';
+export { isRefusal, runGuardChain, type ChainDecision, type ChainResult } from './chain.js';
 export {
+  coveredByKillSwitch,
+  engagedKillSwitches,
+  guardedAssetOf,
   lookupCommand,
-  snapshotFromView,
-  type AssetSnapshot,
+  type EngagedKillSwitches,
   type GuardContext,
+  type GuardedAsset,
   type InFlightCommand,
-  type KillSwitchState,
 } from './context.js';
 export { guardOrder, guards, type Guard } from './guards.js';
 export {

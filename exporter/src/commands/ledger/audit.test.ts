@@ -9,7 +9,13 @@ import {
   genesisHash,
   verifyChain,
 } from './audit.js';
-import { alice, freshPath, passing, request } from '../../../test/commands/ledger/fixtures.js';
+import {
+  alice,
+  byKey,
+  freshPath,
+  passing,
+  request,
+} from '../../../test/commands/ledger/fixtures.js';
 import { CommandLedger } from './ledger.js';
 
 /** A ledger file with five entries: three decisions, a dispatch, a kill switch. */
@@ -27,8 +33,8 @@ function seeded(): string {
       1000,
     );
   }
-  const first = ledger.byIdempotencyKey('alice', 'a');
-  ledger.markDispatched(first?.id ?? '', 1100);
+  const first = byKey(ledger, 'alice', 'a');
+  ledger.markAllDispatched([first?.id ?? ''], 1100);
   ledger.setKillSwitch('global', true, 'bob', 'storm', 1200);
   ledger.close();
   return path;

@@ -7,9 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, verifyChain, type AuditEntry, type ChainHead } from './audit.js';
 import {
   alice,
+  awaitingOutcome,
   bob,
+  byKey,
   freshPath,
   needsApproval,
+  outbox,
   passing,
   refusedStale,
   request,
@@ -68,7 +71,7 @@ describe('idempotency', () => {
     const again = ledger.recordDecision(request(), alice, passing, accepted, 2000);
     expect(again).toEqual({ kind: 'duplicate', record: first });
     expect(ledger.list({ limit: 10 })).toEqual([first]);
-    expect(ledger.pendingDispatches(10).map((r) => r.id)).toEqual([first.id]);
+    expect(outbox(ledger, 10).map((r) => r.id)).toEqual([first.id]);
     expect(actions(ledger)).toEqual(['command.accepted', 'command.duplicate']);
   });
 
@@ -95,7 +98,7 @@ describe('idempotency', () => {
       });
     }
     expect(ledger.list({ limit: 10 })).toHaveLength(1);
-    expect(ledger.pendingDispatches(10)).toHaveLength(1);
+    expect(outbox(ledger, 10)).toHaveLength(1);
     expect(actions(ledger).filter((a) => a === 'command.idempotency_conflict')).toHaveLength(4);
   });
 
@@ -104,7 +107,7 @@ describe('idempotency', () => {
     recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
     const bobs = ledger.recordDecision(request(), bob, passing, accepted, 1000);
     expect(bobs.kind).toBe('recorded');
-    expect(ledger.byIdempotencyKey('bob', 'key-1')?.user).toBe('bob');
+    expect(byKey(ledger, 'bob', 'key-1')?.user).toBe('bob');
   });
 
   it('spends the key on a refusal too: a retry answers the same refusal', () => {
@@ -115,7 +118,7 @@ describe('idempotency', () => {
       kind: 'duplicate',
       record: first,
     });
-    expect(ledger.pendingDispatches(10)).toEqual([]);
+    expect(outbox(ledger, 10)).toEqual([]);
   });
 
   it('records no command for a dry run, and does not spend the key', () => {
@@ -223,7 +226,7 @@ describe('approvals', () => {
     const ledger = open();
     const held = recorded(ledger.recordDecision(request(), alice, needsApproval, pending, 1000));
     expect(held.status).toBe('pending_approval');
-    expect(ledger.pendingDispatches(10)).toEqual([]);
+    expect(outbox(ledger, 10)).toEqual([]);
     expect(ledger.approve(held.id, 'alice', 1500)).toMatchObject({
       ok: false,
       code: 'self_approval',
@@ -233,7 +236,7 @@ describe('approvals', () => {
       ok: true,
       record: { status: 'accepted', approvedBy: 'bob', approvedAtMs: 2000 },
     });
-    expect(ledger.pendingDispatches(10).map((r) => r.id)).toEqual([held.id]);
+    expect(outbox(ledger, 10).map((r) => r.id)).toEqual([held.id]);
     expect(ledger.approve(held.id, 'carol', 2500)).toMatchObject({
       ok: false,
       code: 'not_pending',
@@ -266,7 +269,7 @@ describe('approvals', () => {
       ok: false,
       code: 'not_pending',
     });
-    expect(ledger.pendingDispatches(10)).toEqual([]);
+    expect(outbox(ledger, 10)).toEqual([]);
     expect(ledger.recentAccepted('pump-1', 'setSpeed', 0)).toEqual([]);
   });
 });
@@ -276,7 +279,7 @@ describe('outbox, acks and outcomes', () => {
     const path = freshPath();
     const first = open(path);
     const id = recorded(first.recordDecision(request(), alice, passing, accepted, 1000)).id;
-    first.markDispatched(id, 1100);
+    first.markAllDispatched([id], 1100);
     first.close();
     // A file from before the column existed: the command row is kept as it was.
     const raw = new Database(path);
@@ -308,21 +311,21 @@ describe('outbox, acks and outcomes', () => {
           ),
         ).id,
     );
-    expect(before.markDispatched(ids[0] as string, 1100)).toBe(true);
+    expect(before.markAllDispatched([ids[0] as string], 1100)).toHaveLength(1);
     expect(before.outboxSize()).toBe(2);
     before.close();
 
     const after = open(path);
-    expect(after.pendingDispatches(10).map((r) => r.id)).toEqual(ids.slice(1));
-    expect(after.pendingDispatches(1).map((r) => r.id)).toEqual(ids.slice(1, 2));
-    expect(after.awaitingOutcome().map((r) => r.id)).toEqual(ids.slice(0, 1));
+    expect(outbox(after, 10).map((r) => r.id)).toEqual(ids.slice(1));
+    expect(outbox(after, 1).map((r) => r.id)).toEqual(ids.slice(1, 2));
+    expect(awaitingOutcome(after).map((r) => r.id)).toEqual(ids.slice(0, 1));
     // The dispatcher after the restart: send, then mark; a second mark is a no-op.
-    for (const pendingRecord of after.pendingDispatches(10)) {
-      expect(after.markDispatched(pendingRecord.id, 1200)).toBe(true);
+    for (const pendingRecord of outbox(after, 10)) {
+      expect(after.markAllDispatched([pendingRecord.id], 1200)).toHaveLength(1);
     }
-    expect(after.markDispatched(ids[1] as string, 1300)).toBe(false);
-    expect(after.pendingDispatches(10)).toEqual([]);
-    expect(after.awaitingOutcome()).toHaveLength(3);
+    expect(after.markAllDispatched([ids[1] as string], 1300)).toEqual([]);
+    expect(outbox(after, 10)).toEqual([]);
+    expect(awaitingOutcome(after)).toHaveLength(3);
 
     const record = after.recordAck(
       { commandId: ids[0] as string, assetId: 'pump-0', status: 'accepted' },
@@ -336,11 +339,11 @@ describe('outbox, acks and outcomes', () => {
       outcomeAtMs: 1500,
       outcomeMessage: 'converged in 2 s',
     });
-    expect(after.awaitingOutcome().map((r) => r.id)).toEqual(ids.slice(1));
+    expect(awaitingOutcome(after).map((r) => r.id)).toEqual(ids.slice(1));
     after.close();
 
     const third = open(path);
-    expect(third.awaitingOutcome().map((r) => r.id)).toEqual(ids.slice(1));
+    expect(awaitingOutcome(third).map((r) => r.id)).toEqual(ids.slice(1));
     expect(third.verifyAudit()).toEqual({ ok: true, entries: 3 + 3 + 2 });
   });
 
@@ -356,11 +359,11 @@ describe('outbox, acks and outcomes', () => {
     expect(ledger.pendingIds(2)).toEqual(ids.slice(0, 2));
     expect(ledger.pendingAcceptedBefore(2, 10).map((r) => r.id)).toEqual(ids);
     expect(ledger.pendingAcceptedBefore(1, 10)).toEqual([]); // accepted at 1: not before 1
-    ledger.markDispatched(ids[1] as string, 2);
+    ledger.markAllDispatched([ids[1] as string], 2);
     expect(ledger.pendingIds(10)).toEqual([ids[0], ids[2]]);
     expect(ledger.markAllDispatched([...ids, 'unknown'], 3)).toEqual([ids[0], ids[2]]);
     expect(ledger.pendingIds(10)).toEqual([]);
-    expect(ledger.pendingDispatches(10)).toEqual([]);
+    expect(outbox(ledger, 10)).toEqual([]);
     expect(ids.map((id) => ledger.get(id)?.dispatchedAtMs)).toEqual([3, 2, 3]);
     expect(actions(ledger).filter((a) => a === 'command.dispatched')).toHaveLength(3);
   });
@@ -378,25 +381,25 @@ describe('outbox, acks and outcomes', () => {
       ),
     );
     expect(ledger.inFlight('pump-1').map((r) => r.id)).toEqual([record.id]);
-    ledger.markDispatched(record.id, 1100);
+    ledger.markAllDispatched([record.id], 1100);
     ledger.recordAck({ commandId: record.id, assetId: 'pump-1', status: 'done' }, 1200);
     expect(ledger.inFlight('pump-1').map((r) => r.id)).toEqual([record.id]);
     ledger.recordOutcome(record.id, 'diverged_after_ack', 'reported 900 rpm', 5000);
     expect(ledger.inFlight('pump-1')).toEqual([]);
   });
 
-  it('does not move an ack that beat markDispatched back to dispatched', () => {
+  it('does not move an ack that beat markAllDispatched back to dispatched', () => {
     const ledger = open();
     const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
     ledger.recordAck({ commandId: record.id, assetId: 'pump-1', status: 'accepted' }, 1050);
-    expect(ledger.markDispatched(record.id, 1060)).toBe(true);
+    expect(ledger.markAllDispatched([record.id], 1060)).toHaveLength(1);
     expect(ledger.get(record.id)).toMatchObject({ status: 'acked', dispatchedAtMs: 1060 });
   });
 
   it('takes a device rejection as the final outcome; later outcomes are audited and ignored', () => {
     const ledger = open();
     const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
-    ledger.markDispatched(record.id, 1100);
+    ledger.markAllDispatched([record.id], 1100);
     const acked = ledger.recordAck(
       { commandId: record.id, assetId: 'pump-1', status: 'rejected', message: 'interlock' },
       1200,
@@ -428,7 +431,7 @@ describe('outbox, acks and outcomes', () => {
   it('ignores an ack naming another asset', () => {
     const ledger = open();
     const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
-    ledger.markDispatched(record.id, 1100);
+    ledger.markAllDispatched([record.id], 1100);
     expect(
       ledger.recordAck({ commandId: record.id, assetId: 'pump-9', status: 'done' }, 1200),
     ).toBeUndefined();
@@ -439,8 +442,8 @@ describe('outbox, acks and outcomes', () => {
     const ledger = open();
     const record = recorded(ledger.recordDecision(request(), alice, passing, accepted, 1000));
     expect(ledger.recordOutcome(record.id, 'timed_out', 'dispatcher stalled', 31000)).toBe(true);
-    expect(ledger.pendingDispatches(10)).toEqual([]);
-    expect(ledger.markDispatched(record.id, 32000)).toBe(false);
+    expect(outbox(ledger, 10)).toEqual([]);
+    expect(ledger.markAllDispatched([record.id], 32000)).toEqual([]);
   });
 });
 
@@ -579,7 +582,7 @@ describe('audit of every write', () => {
       ledger.recordDecision(request({ idempotencyKey: 'h' }), alice, needsApproval, pending, 3),
     );
     ledger.approve(held.id, 'bob', 4);
-    ledger.markDispatched(held.id, 5);
+    ledger.markAllDispatched([held.id], 5);
     ledger.recordAck({ commandId: held.id, assetId: 'pump-1', status: 'done' }, 6);
     ledger.recordOutcome(held.id, 'applied', undefined, 7);
     ledger.setKillSwitch('global', true, 'bob', 'drill', 8);
@@ -587,7 +590,7 @@ describe('audit of every write', () => {
     const entries = ledger.readAudit({ limit: 100 });
     expect(entries.map((e) => [e.seq, e.atMs, e.actor, e.action, e.commandId])).toEqual([
       [1, 1, 'alice', 'command.dry_run', undefined],
-      [2, 2, 'alice', 'command.refused', ledger.byIdempotencyKey('alice', 'r')?.id],
+      [2, 2, 'alice', 'command.refused', byKey(ledger, 'alice', 'r')?.id],
       [3, 3, 'alice', 'command.pending_approval', held.id],
       [4, 4, 'bob', 'command.approved', held.id],
       [5, 5, 'system', 'command.dispatched', held.id],
@@ -650,7 +653,7 @@ describe('transactions', () => {
       );
       repair(path);
       expect(ledger.list({ limit: 10 })).toEqual([]);
-      expect(ledger.pendingDispatches(10)).toEqual([]);
+      expect(outbox(ledger, 10)).toEqual([]);
       expect(ledger.auditHead().seq).toBe(1);
     }
     // The key was not spent, and the chain goes on without a gap.
@@ -669,13 +672,13 @@ describe('transactions', () => {
     );
     breakInserts(path, 'audit_log');
     expect(() => ledger.approve(held.id, 'bob', 2)).toThrow('disk full');
-    expect(() => ledger.markDispatched(queued.id, 2)).toThrow('disk full');
+    expect(() => ledger.markAllDispatched([queued.id], 2)).toThrow('disk full');
     expect(() => ledger.recordOutcome(queued.id, 'timed_out', undefined, 2)).toThrow('disk full');
     expect(() => ledger.setKillSwitch('global', true, 'bob', 'storm', 2)).toThrow('disk full');
     repair(path);
     expect(ledger.get(held.id)).toEqual(held);
     expect(ledger.get(queued.id)).toEqual(queued);
-    expect(ledger.pendingDispatches(10).map((r) => r.id)).toEqual([queued.id]);
+    expect(outbox(ledger, 10).map((r) => r.id)).toEqual([queued.id]);
     expect(ledger.killSwitches()).toEqual([]);
     expect(ledger.verifyAudit()).toEqual({ ok: true, entries: 2 });
   });

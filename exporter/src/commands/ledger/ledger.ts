@@ -4,15 +4,15 @@
  * appends its audit entry in the same transaction, so nothing is ever dispatched, approved or
  * switched without its audit entry being durable first.
  *
- * Dispatch is at-least-once: the dispatcher sends what `pendingDispatches` returns and then calls
- * `markDispatched`. A crash between the Kafka send and `markDispatched` sends the command again
+ * Dispatch is at-least-once: the dispatcher sends the commands `pendingIds` names and then calls
+ * `markAllDispatched`. A crash between the Kafka send and `markAllDispatched` sends the command again
  * after the restart. We assume devices de-duplicate by command id (carried in the Kafka headers);
  * Kafka's idempotent producer does not help here, since it only de-duplicates retries within one
  * producer session, and a restart is a new one.
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { CommandRecord } from '../../../../contracts/api.js';
+import type { CommandRecord, KillSwitchState } from '../../../../contracts/api.js';
 import type {
   CommandAck,
   CommandRequest,
@@ -35,11 +35,11 @@ import {
   verifyChain,
 } from './audit.js';
 
-/** A command as the API serializes it: the contract's (contracts/api.ts). */
-export type { CommandRecord } from '../../../../contracts/api.js';
+/** A command and a kill switch as the API serializes them: the contract's (contracts/api.ts). */
+export type { CommandRecord, KillSwitchState } from '../../../../contracts/api.js';
 
 /** What the guard chain concluded, and what it learned about the command on the way. */
-export interface Decision {
+export interface Judgement {
   status: 'accepted' | 'refused' | 'pending_approval';
   assetClass?: string;
   risk?: Risk;
@@ -63,7 +63,7 @@ export type ApprovalResult =
   | { ok: true; record: CommandRecord }
   | { ok: false; code: 'not_found' | 'not_pending' | 'self_approval'; record?: CommandRecord };
 
-export type KillSwitchScope = 'global' | { assetClass: string };
+export type KillSwitchScope = KillSwitchState['scope'];
 
 export type ArchiveResult =
   | { ok: true; checkpoint: AuditCheckpoint }
@@ -86,14 +86,6 @@ export type AuditExport =
       pages: Iterable<string>;
     }
   | { ok: false; code: 'archived' | 'beyond_head'; message: string };
-
-export interface KillSwitchState {
-  scope: KillSwitchScope;
-  engaged: boolean;
-  actor: string;
-  reason: string;
-  changedAtMs: number;
-}
 
 export interface AuditInput {
   actor: string;
@@ -309,10 +301,6 @@ export class CommandLedger {
          WHERE COALESCE(commands.approved_at_ms, commands.submitted_at_ms) < ?
          ORDER BY outbox.position LIMIT ?`,
       ),
-      pending: db.prepare(
-        `SELECT commands.* FROM outbox JOIN commands ON commands.id = outbox.command_id
-         ORDER BY outbox.position LIMIT ?`,
-      ),
       approve: db.prepare(
         `UPDATE commands SET status = 'accepted', approved_by = ?, approved_at_ms = ? WHERE id = ?`,
       ),
@@ -320,7 +308,7 @@ export class CommandLedger {
         `UPDATE commands SET status = 'approval_rejected', rejected_by = ?, rejected_at_ms = ?,
            rejection_reason = ? WHERE id = ?`,
       ),
-      // An ack may beat markDispatched (it runs after the send resolves): never move status back.
+      // An ack may beat markAllDispatched (it runs after the send resolves): never move status back.
       dispatched: db.prepare(
         `UPDATE commands SET dispatched_at_ms = ?,
            status = CASE status WHEN 'accepted' THEN 'dispatched' ELSE status END WHERE id = ?
@@ -337,10 +325,6 @@ export class CommandLedger {
       ),
       inFlight: db.prepare(guardQueries.inFlight),
       recentAccepted: db.prepare(guardQueries.recentAccepted),
-      awaitingOutcome: db.prepare(
-        `SELECT * FROM commands WHERE outcome IS NULL AND status IN ('dispatched', 'acked')
-         ORDER BY dispatched_at_ms`,
-      ),
       dueForFollowUp: db.prepare(
         `SELECT * FROM commands WHERE outcome IS NULL
            AND (status = 'acked' OR (status = 'dispatched' AND dispatched_at_ms < ?))
@@ -380,16 +364,16 @@ export class CommandLedger {
     request: CommandRequest,
     principal: Principal,
     verdicts: Verdict[],
-    decision: Decision,
+    judgement: Judgement,
     nowMs: number,
   ): DecisionResult {
     const failing = verdicts.filter((verdict) => !verdict.pass);
     // The chain decides; this only refuses to store a decision its own verdicts contradict.
-    if (decision.status === 'accepted' && failing.length > 0) {
+    if (judgement.status === 'accepted' && failing.length > 0) {
       throw new Error(`cannot accept a command a guard refused (${failing[0]?.guard})`);
     }
     if (
-      decision.status === 'pending_approval' &&
+      judgement.status === 'pending_approval' &&
       (failing.length === 0 || failing.some((verdict) => verdict.code !== 'approval_required'))
     ) {
       throw new Error('pending approval needs approval_required as the only failing verdict');
@@ -398,9 +382,9 @@ export class CommandLedger {
       request: requestFields(request),
       principal,
       verdicts,
-      status: decision.status,
-      assetClass: decision.assetClass,
-      risk: decision.risk,
+      status: judgement.status,
+      assetClass: judgement.assetClass,
+      risk: judgement.risk,
     };
     const actor = principal.user;
     return this.write(() => {
@@ -422,29 +406,29 @@ export class CommandLedger {
         );
         return { kind: same ? 'duplicate' : 'conflict', record };
       }
-      const id = decision.id ?? randomUUID();
+      const id = judgement.id ?? randomUUID();
       // A refused command is never sent: its params are kept only as large as an audit entry's.
       const params = (
-        decision.status === 'refused' ? boundedForAudit(request.params) : request.params
+        judgement.status === 'refused' ? boundedForAudit(request.params) : request.params
       ) as Record<string, unknown>;
       this.sql.insertCommand.run(
         id,
         request.idempotencyKey,
         principal.user,
         request.assetId,
-        decision.assetClass ?? null,
+        judgement.assetClass ?? null,
         request.name,
         JSON.stringify(params),
-        decision.risk ?? null,
+        judgement.risk ?? null,
         request.reason,
         request.expectedVersion ?? null,
-        decision.status,
+        judgement.status,
         JSON.stringify(verdicts),
         nowMs,
-        decision.traceparent ?? null,
+        judgement.traceparent ?? null,
       );
-      if (decision.status === 'accepted') this.sql.enqueue.run(id, nowMs);
-      const action = `command.${decision.status}`;
+      if (judgement.status === 'accepted') this.sql.enqueue.run(id, nowMs);
+      const action = `command.${judgement.status}`;
       this.append({ actor, action, commandId: id, assetId: request.assetId, details }, nowMs);
       // The row just written, without reading it back (what `get` would return).
       const record: CommandRecord = {
@@ -452,16 +436,16 @@ export class CommandLedger {
         idempotencyKey: request.idempotencyKey,
         user: principal.user,
         assetId: request.assetId,
-        assetClass: decision.assetClass,
+        assetClass: judgement.assetClass,
         name: request.name,
         params: JSON.parse(JSON.stringify(params)) as Record<string, unknown>,
-        risk: decision.risk,
+        risk: judgement.risk,
         reason: request.reason,
         expectedVersion: request.expectedVersion,
-        status: decision.status,
+        status: judgement.status,
         verdicts,
         submittedAtMs: nowMs,
-        traceparent: decision.traceparent,
+        traceparent: judgement.traceparent,
       };
       return { kind: 'recorded', record };
     });
@@ -521,8 +505,10 @@ export class CommandLedger {
 
   // ---- outbox, acks and outcomes ----
 
-  /** Accepted commands not yet marked dispatched, oldest first: send these (again, after a crash). */
-  /** The ids of `pendingDispatches`, without reading the records (cheap to call often). */
+  /**
+   * Accepted commands not yet marked dispatched, oldest first: send these (again, after a crash).
+   * Ids only: the outbox also holds what is on the wire, and reading a record costs.
+   */
   pendingIds(limit: number): string[] {
     return this.sql.pendingIds.all(limit) as string[];
   }
@@ -532,23 +518,14 @@ export class CommandLedger {
     return (this.sql.pendingBefore.all(acceptedBefore, limit) as CommandRow[]).map(toRecord);
   }
 
-  pendingDispatches(limit: number): CommandRecord[] {
-    return (this.sql.pending.all(limit) as CommandRow[]).map(toRecord);
-  }
-
   /** How many commands wait to be sent (a gauge; cheaper than loading them). */
   outboxSize(): number {
     return this.sql.outboxSize.pluck().get() as number;
   }
 
-  /** After the Kafka send: false if it was not in the outbox (already marked, or closed). */
-  markDispatched(commandId: string, nowMs: number): boolean {
-    return this.write(() => this.markOne(commandId, nowMs));
-  }
-
   /**
-   * `markDispatched` for a batch sent together, in one transaction: one disk flush per batch
-   * instead of one per command. Returns the ids that were still in the outbox.
+   * After the send: marks a batch sent together dispatched, in one transaction (one disk flush per
+   * batch, not per command). Returns the ids that were still in the outbox (not already marked).
    */
   markAllDispatched(commandIds: readonly string[], nowMs: number): string[] {
     // Not flushed on its own: the next flushed commit carries it to disk (WAL frames are written
@@ -586,7 +563,7 @@ export class CommandLedger {
   }
 
   /**
-   * The final outcome (from the ack tracker). The first one wins; a later one, or one for a
+   * The final outcome (from the follower). The first one wins; a later one, or one for a
    * command never accepted, is audited and returns false. Also drops any outbox row: a command
    * that timed out before it was sent must not be sent afterwards.
    */
@@ -616,11 +593,6 @@ export class CommandLedger {
     return row && toRecord(row);
   }
 
-  byIdempotencyKey(user: string, idempotencyKey: string): CommandRecord | undefined {
-    const row = this.sql.byKey.get(user, idempotencyKey) as CommandRow | undefined;
-    return row && toRecord(row);
-  }
-
   /** Accepted, dispatched or acked, without an outcome yet: for the conflict guard. */
   inFlight(assetId: string): CommandRecord[] {
     return (this.sql.inFlight.all(assetId) as CommandRow[]).map(toRecord);
@@ -629,11 +601,6 @@ export class CommandLedger {
   /** Commands accepted (on submission or on approval) since `sinceMs`: for rate limits, cooldowns. */
   recentAccepted(assetId: string, name: string, sinceMs: number): CommandRecord[] {
     return (this.sql.recentAccepted.all(assetId, name, sinceMs) as CommandRow[]).map(toRecord);
-  }
-
-  /** Sent and waiting for a final outcome: the ack tracker reloads its timeouts from these. */
-  awaitingOutcome(): CommandRecord[] {
-    return (this.sql.awaitingOutcome.all() as CommandRow[]).map(toRecord);
   }
 
   /**

@@ -4,7 +4,7 @@ import { defaultCommandPolicy } from '../../../src/commands/auth.js';
 import type { CommandRequest, Principal, Verdict } from '../../../src/commands/model.js';
 import {
   lookupCommand,
-  type AssetSnapshot,
+  type GuardedAsset,
   type GuardContext,
 } from '../../../src/commands/guards/context.js';
 import { compileCatalog } from '../../../src/commands/guards/params.js';
@@ -74,7 +74,7 @@ export const bob: Principal = {
   kind: 'user',
 };
 
-export const baseAsset: AssetSnapshot = {
+export const baseAsset: GuardedAsset = {
   id: 'pump-1',
   assetClass: 'pump',
   reported: { value: 1000, sourceTimeMs: nowMs - 5_000 },
@@ -87,7 +87,7 @@ export const baseAsset: AssetSnapshot = {
 export interface ContextOverrides extends Partial<Omit<GuardContext, 'request' | 'asset'>> {
   request?: Partial<CommandRequest>;
   /** null: the asset is unknown. */
-  asset?: Partial<AssetSnapshot> | null;
+  asset?: Partial<GuardedAsset> | null;
   principal?: Principal | Verdict;
 }
 
