@@ -7,24 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { AssetView } from '../../contracts/api.js';
 import { freePort, run } from '../bed/index.js';
 import { installOtelPython } from '../bed/otel-python.js';
 import { repoRoot } from '../../tools/paths.js';
 import { startExporterProcess, type ExporterProcess } from '../support/exporter-process.js';
 
 const program = join(repoRoot, 'exporter', 'docs', 'examples', 'instrument_asset.py');
-
-interface AssetView {
-  id: string;
-  assetClass: string;
-  site: string | null;
-  properties: {
-    property: string;
-    physical: { value: unknown } | null;
-    twin: { value: unknown } | null;
-    pendingPredictions: number;
-  }[];
-}
 
 describe('the OpenTelemetry Python SDK instrumenting an asset', () => {
   // Installed and started by the first test that needs them, not in a hook: a component that

@@ -1,7 +1,7 @@
 import React from 'react';
 import { useParams, useSearchParams } from 'react-router-dom';
 import { PluginPage } from '@grafana/runtime';
-import { AssetView } from '../components/Asset';
+import { AssetDetails } from '../components/Asset';
 
 export default function AssetPage() {
   // `asset?id=…` (what the app links to: any id), or `asset/<id>` for a plain id in an older link.
@@ -10,7 +10,7 @@ export default function AssetPage() {
   const id = search.get('id') ?? pathId;
   return (
     <PluginPage pageNav={{ text: id }} subTitle="Physical vs twin, history, predictions and commands">
-      <AssetView key={id} assetId={id} />
+      <AssetDetails key={id} assetId={id} />
     </PluginPage>
   );
 }

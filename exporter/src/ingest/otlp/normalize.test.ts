@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Encoding, RejectReason, Signal, TwinPoint } from '../../model.js';
 import { OtlpDecodeError, otlpRoot, type AnyValue, type LongBits } from './decode.js';
-import { canonicalJson, decodeAndNormalize, nanosToMs } from './normalize.js';
+import { documentJson, decodeAndNormalize, nanosToMs } from './normalize.js';
 import {
   anyValue,
   attributes,
@@ -982,7 +982,7 @@ describe('nanosToMs', () => {
   });
 });
 
-describe('canonicalJson', () => {
+describe('documentJson', () => {
   const kvlist = (entries: [string, AnyValue][]): AnyValue => ({
     value: 'kvlistValue',
     kvlistValue: { values: entries.map(([key, value]) => ({ key, value })) },
@@ -1010,8 +1010,8 @@ describe('canonicalJson', () => {
       ],
       ['b', text('1')],
     ]);
-    expect(canonicalJson(a)).toBe('{"a":{"x":"3","y":"2"},"b":"1"}');
-    expect(canonicalJson(b)).toBe(canonicalJson(a));
+    expect(documentJson(a)).toBe('{"a":{"x":"3","y":"2"},"b":"1"}');
+    expect(documentJson(b)).toBe(documentJson(a));
   });
 
   it('keeps all digits of 64-bit integers and writes what JSON lacks as proto3 JSON does', () => {
@@ -1023,18 +1023,18 @@ describe('canonicalJson', () => {
       { value: 'bytesValue', bytesValue: Uint8Array.from([0, 1, 2]) },
       {},
     ];
-    expect(canonicalJson({ value: 'arrayValue', arrayValue: { values } })).toBe(
+    expect(documentJson({ value: 'arrayValue', arrayValue: { values } })).toBe(
       '[9007199254740993,-1,-9223372036854775808,"NaN","AAEC",null]',
     );
   });
 
   it('is undefined for a document holding an integer that is not one', () => {
-    expect(canonicalJson(kvlist([['a', { value: 'intValue', intValue: '1e3' }]]))).toBeUndefined();
+    expect(documentJson(kvlist([['a', { value: 'intValue', intValue: '1e3' }]]))).toBeUndefined();
   });
 
   it('keeps the last of repeated keys, as JSON.parse does', () => {
     expect(
-      canonicalJson(
+      documentJson(
         kvlist([
           ['a', text('1')],
           ['a', text('2')],

@@ -384,19 +384,19 @@ function bodyValue(body: AnyValue | null | undefined): PropertyValue | undefined
       return finite(body.doubleValue!);
     case 'arrayValue':
     case 'kvlistValue':
-      return canonicalJson(body);
+      return documentJson(body);
     default:
       return undefined;
   }
 }
 
 /**
- * A document as JSON text with object keys sorted, so equal documents are equal strings. Integers
+ * An OTLP document (AnyValue) as JSON text with object keys sorted, so equal documents are equal strings. Integers
  * keep all their digits; non-finite doubles and bytes are written as proto3 JSON writes them.
  * Undefined when the document holds an integer that is not one (possible from OTLP/JSON). Depth
  * is bounded by the decoder.
  */
-export function canonicalJson(value: AnyValue | null | undefined): string | undefined {
+export function documentJson(value: AnyValue | null | undefined): string | undefined {
   switch (value?.value) {
     case 'stringValue':
       return JSON.stringify(value.stringValue);
@@ -413,7 +413,7 @@ export function canonicalJson(value: AnyValue | null | undefined): string | unde
     case 'arrayValue': {
       const items: string[] = [];
       for (const item of value.arrayValue?.values ?? []) {
-        const json = canonicalJson(item);
+        const json = documentJson(item);
         if (json === undefined) return undefined;
         items.push(json);
       }
@@ -422,7 +422,7 @@ export function canonicalJson(value: AnyValue | null | undefined): string | unde
     case 'kvlistValue': {
       const members = new Map<string, string>(); // a repeated key: the last wins, as in JSON.parse
       for (const { key, value: member } of value.kvlistValue?.values ?? []) {
-        const json = canonicalJson(member);
+        const json = documentJson(member);
         if (json === undefined) return undefined;
         members.set(key, json);
       }

@@ -1,1 +1,1 @@
-export { AssetView, isStaleObservation } from './AssetView';
+export { AssetDetails, isStaleObservation } from './AssetDetails';

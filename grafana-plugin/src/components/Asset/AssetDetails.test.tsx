@@ -1,7 +1,7 @@
 import React from 'react';
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { AssetView, isStaleObservation } from './AssetView';
+import { AssetDetails, isStaleObservation } from './AssetDetails';
 import { FakeExporter, NOW, assetView, command, property } from '../../testing/fakeExporter';
 import { renderWith } from '../../testing/render';
 import { testIds } from '../testIds';
@@ -78,9 +78,9 @@ describe('isStaleObservation', () => {
   });
 });
 
-describe('AssetView', () => {
+describe('AssetDetails', () => {
   it('shows physical vs twin per property with ages, and marks stale physical values', async () => {
-    renderWith(<AssetView assetId="belt-1" refreshMs={0} />, exporterFor().client());
+    renderWith(<AssetDetails assetId="belt-1" refreshMs={0} />, exporterFor().client());
     const rows = await screen.findAllByTestId(testIds.asset.property);
     const speed = rows.find((r) => within(r).queryByRole('rowheader', { name: 'speed' }))!;
     const [physical, twin, divergence] = within(speed).getAllByRole('cell');
@@ -102,7 +102,7 @@ describe('AssetView', () => {
   });
 
   it('shows no stale marks on a fresh asset', async () => {
-    renderWith(<AssetView assetId="belt-1" refreshMs={0} />, exporterFor(assetView('belt-1')).client());
+    renderWith(<AssetDetails assetId="belt-1" refreshMs={0} />, exporterFor(assetView('belt-1')).client());
     await screen.findAllByTestId(testIds.asset.property);
     expect(screen.queryByTestId(testIds.asset.staleBanner)).not.toBeInTheDocument();
     expect(screen.queryByText('stale')).not.toBeInTheDocument();
@@ -110,7 +110,7 @@ describe('AssetView', () => {
 
   it('shows history per property, newest first, and predictions vs actuals of a model', async () => {
     const exporter = exporterFor();
-    renderWith(<AssetView assetId="belt-1" refreshMs={0} />, exporter.client());
+    renderWith(<AssetDetails assetId="belt-1" refreshMs={0} />, exporter.client());
     const history = await screen.findByRole('table', { name: 'History of speed' });
     const cells = within(history)
       .getAllByRole('row')
@@ -138,7 +138,7 @@ describe('AssetView', () => {
 
   it('lists the asset’s commands with why a refused one was refused', async () => {
     const exporter = exporterFor();
-    renderWith(<AssetView assetId="belt-1" refreshMs={0} />, exporter.client());
+    renderWith(<AssetDetails assetId="belt-1" refreshMs={0} />, exporter.client());
     const list = await screen.findByTestId(testIds.asset.commands);
     expect(await within(list).findByText(/stale_twin: the twin is 90 s old/)).toBeInTheDocument();
     expect(within(list).getByText('refused')).toBeInTheDocument();
@@ -154,7 +154,7 @@ describe('AssetView', () => {
       status: 404,
       body: { error: 'no asset "nope"' },
     }));
-    renderWith(<AssetView assetId="nope" refreshMs={0} />, exporter.client());
+    renderWith(<AssetDetails assetId="nope" refreshMs={0} />, exporter.client());
     expect(await screen.findByText(/no asset "nope"/)).toBeInTheDocument();
   });
 });

@@ -1,7 +1,7 @@
 import React, { useState } from 'react';
 import { Alert, Badge, Button, Field, Input, LinkButton, RadioButtonGroup, Stack, useStyles2 } from '@grafana/ui';
 import { useTwinServices } from '../../api/context';
-import type { AssetView as AssetData, ObservationView, PropertyView, ScoredPrediction } from '../../api/types';
+import type { AssetView, ObservationView, PropertyView, ScoredPrediction } from '../../api/types';
 import { CommandList } from '../Commands/CommandList';
 import { ErrorAlert } from '../common/ErrorAlert';
 import { formatAge, formatTime, formatValue } from '../common/format';
@@ -41,7 +41,7 @@ function tolerance(p: PropertyView): string {
   return 'epsilon' in t ? `${t.kind} ±${t.epsilon}` : t.kind;
 }
 
-function PropertiesTable({ asset }: { asset: AssetData }) {
+function PropertiesTable({ asset }: { asset: AssetView }) {
   const s = useStyles2(getTableStyles);
   return (
     <table className={s.table} aria-label="Physical and twin state">
@@ -204,13 +204,13 @@ function Predictions({ assetId }: { assetId: string }) {
   );
 }
 
-export interface AssetViewProps {
+export interface AssetDetailsProps {
   assetId: string;
   refreshMs?: number;
 }
 
 /** One asset: physical vs twin per property with ages, stale values marked, history, predictions, commands. */
-export function AssetView({ assetId, refreshMs = 5_000 }: AssetViewProps) {
+export function AssetDetails({ assetId, refreshMs = 5_000 }: AssetDetailsProps) {
   const { client, links, now = Date.now } = useTwinServices();
   const s = useStyles2(getTableStyles);
   const asset = useAsync(() => client.getAsset(assetId), [assetId], refreshMs);
