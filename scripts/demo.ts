@@ -53,26 +53,6 @@ try {
         Admin: ['admin', 'engineer'],
       },
     },
-    // A high-risk command, so the preview shows the approval by a second person.
-    catalog: {
-      ...example.commands.catalog,
-      conveyor: {
-        ...example.commands.catalog.conveyor,
-        setMode: {
-          risk: 'high',
-          description: "Switch the belt's control mode.",
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['mode'],
-            properties: { mode: { type: 'string', enum: ['auto', 'manual', 'maintenance'] } },
-          },
-          sets: { property: 'mode', param: 'mode' },
-          envelope: {},
-          simulation: { kind: 'set' },
-        },
-      },
-    },
   };
   config = applyEnvironment(example, {
     TWINOPS_HOST: '127.0.0.1',

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { parse } from 'yaml';
 import { applyEnvironment, configFromDocument } from '../../exporter/src/config/index.js';
 import { startExporter, type RunningExporter } from '../../exporter/src/exporter.js';
 import { startInProcessDevices, type InProcessDevices } from '../../device-agent/index.js';
@@ -43,6 +44,18 @@ const readerToken = randomBytes(18).toString('base64url');
 const sloRulesDir = join(repoRoot, 'alerts', 'generated', 'slo-rules');
 const sloRules = readdirSync(sloRulesDir).map((file) => join(sloRulesDir, file));
 
+/**
+ * The example config's conveyor commands (exporter/config.example.yaml), setSpeed without its
+ * cooldown and rate limit: the suite sends several to one belt in a row.
+ */
+const exampleCatalog = (
+  parse(readFileSync(join(repoRoot, 'exporter', 'config.example.yaml'), 'utf8')) as {
+    commands: { catalog: { conveyor: Record<'setSpeed' | 'setMode', Record<string, unknown>> } };
+  }
+).commands.catalog.conveyor;
+const { cooldown: _cooldown, rateLimit: _rateLimit, ...setSpeed } = exampleCatalog.setSpeed;
+const { setMode } = exampleCatalog;
+
 /** The demo's role map: Editors also engineers, Admins also engineers (approve high risk). */
 const exporterDocument = (ports: { otlp: number; metrics: number; api: number }) => ({
   server: {
@@ -81,39 +94,7 @@ const exporterDocument = (ports: { otlp: number; metrics: number; api: number })
         },
       },
     },
-    catalog: {
-      conveyor: {
-        setSpeed: {
-          risk: 'medium',
-          description: "Set the belt's target speed.",
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['mps'],
-            properties: { mps: { type: 'number' } },
-          },
-          sets: { property: 'speed', param: 'mps' },
-          envelope: {
-            min: 0,
-            max: 3,
-            maxStep: 0.5,
-            forbiddenStates: [{ property: 'mode', values: ['maintenance'] }],
-          },
-          simulation: { kind: 'ramp', overshootFraction: 0.05 },
-        },
-        setMode: {
-          risk: 'high',
-          description: "Switch the belt's control mode.",
-          params: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['mode'],
-            properties: { mode: { type: 'string', enum: ['auto', 'manual', 'maintenance'] } },
-          },
-          sets: { property: 'mode', param: 'mode' },
-        },
-      },
-    },
+    catalog: { conveyor: { setSpeed, setMode } },
   },
 });
 

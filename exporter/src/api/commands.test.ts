@@ -12,6 +12,7 @@ import {
 } from './commands.js';
 import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
+import { guardNames } from '../../../contracts/api.js';
 import { pumpSetSpeed } from '../../test/commands/pump-catalog.js';
 
 /**
@@ -217,20 +218,7 @@ describe('command API (embedded default, simulated device)', () => {
       verdicts: { guard: string; pass: boolean }[];
     };
     expect(body.decision).toBe('accepted');
-    expect(body.verdicts.map((v) => v.guard)).toEqual([
-      'authentication',
-      'authorization',
-      'schema',
-      'kill_switch',
-      'safety_envelope',
-      'freshness',
-      'divergence',
-      'simulation',
-      'precondition',
-      'conflict',
-      'rate_limit',
-      'approval',
-    ]);
+    expect(body.verdicts.map((v) => v.guard)).toEqual(guardNames);
     const after = (await (
       await call('GET', '/api/v1/commands?limit=500', 'carol')
     ).json()) as unknown[];
@@ -740,32 +728,20 @@ describe('published request schemas (exporter/schemas/)', () => {
 
 describe('the gateway answers as HTTP', () => {
   it('gives each kind its status, and a wait as Retry-After in whole seconds (at least 1)', () => {
-    const statuses = Object.fromEntries(
-      (
-        [
-          'ok',
-          'held',
-          'unauthenticated',
-          'forbidden',
-          'not_found',
-          'conflict',
-          'refused',
-          'throttled',
-          'failed',
-        ] as const
-      ).map((kind) => [kind, httpAnswer({ kind, body: {} }).status]),
-    );
-    expect(statuses).toEqual({
-      ok: 200,
-      held: 202,
-      unauthenticated: 401,
-      forbidden: 403,
-      not_found: 404,
-      conflict: 409,
-      refused: 422,
-      throttled: 429,
-      failed: 500,
-    });
+    const expected = [
+      ['ok', 200],
+      ['held', 202],
+      ['unauthenticated', 401],
+      ['forbidden', 403],
+      ['not_found', 404],
+      ['conflict', 409],
+      ['refused', 422],
+      ['throttled', 429],
+      ['failed', 500],
+    ] as const;
+    for (const [kind, status] of expected) {
+      expect(httpAnswer({ kind, body: {} }).status, kind).toBe(status);
+    }
     const body = { error: 'cooldown' };
     expect(httpAnswer({ kind: 'throttled', body, retryAfterMs: 1_200 })).toEqual({
       status: 429,

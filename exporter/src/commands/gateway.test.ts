@@ -18,6 +18,7 @@ import {
   type CommandMessage,
   type DeviceTransport,
 } from './transport.js';
+import { pumpSetSpeed } from '../../test/commands/pump-catalog.js';
 
 /**
  * The gateway without HTTP: a real twin engine, an in-memory ledger, an in-process device and an
@@ -76,17 +77,10 @@ const config = applyEnvironment(
       catalog: {
         pump: {
           setSpeed: {
+            ...pumpSetSpeed,
             risk: 'medium',
-            params: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['rpm'],
-              properties: { rpm: { type: 'number' } },
-            },
-            sets: { property: 'speed', param: 'rpm' },
             envelope: {
-              min: 0,
-              max: 1500,
+              ...pumpSetSpeed.envelope,
               maxStep: 300,
               forbiddenStates: [{ property: 'mode', values: ['maintenance'] }],
             },
