@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandAuthConfig } from '../config/types.js';
-import { authenticate, authorize, defaultCommandPolicy, isPrincipal, tokenDigest } from './auth.js';
+import { defaultCommandPolicy } from '../config/load.js';
+import { authenticate, authorize, isPrincipal, tokenDigest } from './auth.js';
 import { roles, type Role } from '../model.js';
 import { risks, type Principal, type Risk } from './model.js';
 

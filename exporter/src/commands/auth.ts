@@ -26,22 +26,6 @@ import { risks, type Principal, type Risk, type Verdict } from './model.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
-/** The role × risk matrix used when the config says nothing else. */
-export const defaultCommandPolicy: Pick<
-  CommandsConfig,
-  'submit' | 'approve' | 'killSwitch' | 'retire' | 'approvalFor'
-> = {
-  submit: {
-    low: ['operator', 'engineer', 'admin'],
-    medium: ['operator', 'engineer', 'admin'],
-    high: ['engineer', 'admin'],
-  },
-  approve: { low: ['admin'], medium: ['engineer', 'admin'], high: ['engineer', 'admin'] },
-  killSwitch: ['admin'],
-  retire: ['engineer', 'admin'],
-  approvalFor: ['high'],
-};
-
 /** Bounds on what we are willing to look at; anything longer is refused unread. */
 const maxTokenLength = 4096;
 const maxSecretLength = 4096;

@@ -143,6 +143,22 @@ function onUnlessOff<T extends { enabled?: boolean }>(block: T | undefined): Par
 }
 
 /** Grafana org roles → twinops roles, when the proxy secret is set and no map is configured. */
+/** The role × risk matrix used when the config says nothing else. */
+export const defaultCommandPolicy: Pick<
+  CommandsConfig,
+  'submit' | 'approve' | 'killSwitch' | 'retire' | 'approvalFor'
+> = {
+  submit: {
+    low: ['operator', 'engineer', 'admin'],
+    medium: ['operator', 'engineer', 'admin'],
+    high: ['engineer', 'admin'],
+  },
+  approve: { low: ['admin'], medium: ['engineer', 'admin'], high: ['engineer', 'admin'] },
+  killSwitch: ['admin'],
+  retire: ['engineer', 'admin'],
+  approvalFor: ['high'],
+};
+
 export const defaultGrafanaRoleMap: Record<string, Role[]> = {
   Viewer: ['viewer'],
   Editor: ['operator'],
@@ -222,15 +238,7 @@ export const defaultConfig: ExporterConfig = {
     ledgerPath: 'twinops-commands.db',
     devices: 'simulated',
     auth: { tokens: [], grafanaRoleMap: defaultGrafanaRoleMap },
-    submit: {
-      low: ['operator', 'engineer', 'admin'],
-      medium: ['operator', 'engineer', 'admin'],
-      high: ['engineer', 'admin'],
-    },
-    approve: { low: ['admin'], medium: ['engineer', 'admin'], high: ['engineer', 'admin'] },
-    killSwitch: ['admin'],
-    retire: ['engineer', 'admin'],
-    approvalFor: ['high'],
+    ...defaultCommandPolicy,
     approvalWithinMs: 600_000,
     maxStateAgeMs: 30_000,
     ackTimeoutMs: 30_000,

@@ -16,7 +16,7 @@ import {
   passing,
   request,
 } from '../../../test/commands/ledger/fixtures.js';
-import { CommandLedger } from './ledger.js';
+import { CommandLedger, type AuditRow } from './ledger.js';
 
 /** A ledger file with five entries: three decisions, a dispatch, a kill switch. */
 function seeded(): string {
@@ -156,7 +156,7 @@ describe('audit chain', () => {
   it('catches an edit whose hash was recomputed at the next row', () => {
     const path = seeded();
     const db = new Database(path);
-    const row = db.prepare('SELECT * FROM audit_log WHERE seq = 2').get() as Row;
+    const row = db.prepare('SELECT * FROM audit_log WHERE seq = 2').get() as AuditRow;
     const details = { ...(JSON.parse(row.details) as object), status: 'refused' };
     const forged = entryHash(row.prev_hash, { ...entryOf(row), details });
     db.close();
@@ -185,7 +185,7 @@ describe('audit chain', () => {
     // Rewrite row 4 and rehash everything after it: internally consistent again.
     const db = new Database(path);
     db.exec('DROP TRIGGER audit_log_no_update');
-    const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Row[];
+    const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[];
     let prev = genesisHash;
     for (const row of rows) {
       const entry = entryOf(row);
@@ -240,20 +240,8 @@ describe('audit chain', () => {
   });
 });
 
-interface Row {
-  seq: number;
-  at_ms: number;
-  actor: string;
-  action: string;
-  command_id: string | null;
-  asset_id: string | null;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
-
 /** An audit row as the chain sees it (columns to fields). */
-function entryOf(row: Row) {
+function entryOf(row: AuditRow) {
   return {
     seq: row.seq,
     atMs: row.at_ms,

@@ -123,7 +123,8 @@ interface CommandRow {
   outcome_message: string | null;
 }
 
-interface AuditRow {
+/** An audit_log row as SQLite returns it (its columns). */
+export interface AuditRow {
   seq: number;
   at_ms: number;
   actor: string;

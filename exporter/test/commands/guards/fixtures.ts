@@ -1,6 +1,6 @@
 /** A small catalog and a context builder for the guard tests: every default passes every guard. */
 import type { CommandSpec, CommandsConfig } from '../../../src/config/types.js';
-import { defaultCommandPolicy } from '../../../src/commands/auth.js';
+import { defaultCommandPolicy } from '../../../src/config/load.js';
 import type { CommandRequest, Principal, Verdict } from '../../../src/commands/model.js';
 import {
   lookupCommand,
