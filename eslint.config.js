@@ -33,4 +33,29 @@ export default tseslint.config(
     },
     rules: { 'twinops/layers': 'error' },
   },
+  // prom-client's metrics are defined in metrics/ alone; elsewhere a registry or a metric is only
+  // passed along, as a type. The composition root creates the registry, /metrics renders it.
+  {
+    files: ['exporter/src/**/*.ts'],
+    ignores: [
+      '**/*.test.ts',
+      'exporter/src/metrics/**',
+      'exporter/src/exporter.ts',
+      'exporter/src/api/openmetrics.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'prom-client',
+              message: 'define metrics in exporter/src/metrics/ (a type import is fine)',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

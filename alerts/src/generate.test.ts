@@ -125,15 +125,11 @@ describe('generated rules', () => {
 });
 
 describe('the SLIs read metrics the exporter exposes', () => {
-  const exporterSource = [
-    'metrics/sli.ts',
-    'metrics/commands.ts',
-    'ingest/telemetry.ts',
-    'api/twin.ts',
-    'commands/unauthenticated.ts',
-    'api/ops.ts',
-  ]
-    .map((f) => readFileSync(join(alertsDir, '..', 'exporter', 'src', f), 'utf8'))
+  // Every metric the exporter defines is in exporter/src/metrics/ (a lint rule keeps it so).
+  const metricsDir = join(alertsDir, '..', 'exporter', 'src', 'metrics');
+  const exporterSource = readdirSync(metricsDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => readFileSync(join(metricsDir, f), 'utf8'))
     .join('\n');
 
   it('every metric name in the rules is registered by the exporter', () => {

@@ -1,10 +1,9 @@
 /**
  * What is running: the exporter's version (its package.json), the revision it was built from
  * (`TWINOPS_REVISION`, which the container image sets) and Node's version. The CLI prints the
- * version; /metrics shows all three as `twin_exporter_build_info`.
+ * version; /metrics shows all three as `twin_exporter_build_info` (metrics/exporter.ts).
  */
 import { readFileSync } from 'node:fs';
-import { Gauge, type Registry } from 'prom-client';
 
 export interface BuildInfo {
   version: string;
@@ -25,14 +24,4 @@ export function buildInfo(env: NodeJS.ProcessEnv = process.env): BuildInfo {
     revision: env.TWINOPS_REVISION?.trim() || 'unknown',
     nodeVersion: process.version,
   };
-}
-
-/** `twin_exporter_build_info{version,revision,node_version} 1`, the usual build-info gauge. */
-export function registerBuildInfo(registry: Registry, info: BuildInfo): void {
-  new Gauge({
-    name: 'twin_exporter_build_info',
-    help: 'The running exporter: its version, the revision it was built from and the Node.js version; always 1.',
-    labelNames: ['version', 'revision', 'node_version'],
-    registers: [registry],
-  }).set({ version: info.version, revision: info.revision, node_version: info.nodeVersion }, 1);
 }

@@ -53,9 +53,25 @@ describe('the layering of exporter/layers.json', () => {
     ]);
   });
 
+  it('keeps prom-client in metrics/: elsewhere a registry is only a type', async () => {
+    const messages = async (path: string, text: string) => {
+      const [result] = await eslint.lintText(text, { filePath: `${root}exporter/src/${path}` });
+      return (result?.messages ?? []).map((message) => `${message.ruleId}: ${message.message}`);
+    };
+    const define = "import { Counter } from 'prom-client';\nexport const c = Counter;\n";
+    expect(await messages('ingest/http.ts', define)).toEqual([
+      expect.stringMatching(
+        /^@typescript-eslint\/no-restricted-imports: .*define metrics in exporter\/src\/metrics\//,
+      ),
+    ]);
+    expect(await messages('metrics/ingest.ts', define)).toEqual([]);
+    const passAlong = "import type { Registry } from 'prom-client';\nexport type R = Registry;\n";
+    expect(await messages('ingest/http.ts', passAlong)).toEqual([]);
+  });
+
   it('lets a layer import downward, inside itself, and packages; tests and the composition root anything', async () => {
     const downward =
-      "import { x } from '../sli/latency.js';\nimport './state.js';\nimport 'prom-client';\n";
+      "import { x } from '../sli/latency.js';\nimport './state.js';\nimport 'node:fs';\n";
     expect(await layeringMessages('twin/engine.ts', downward)).toEqual([]);
     expect(
       await layeringMessages('sli/latency.test.ts', "import { x } from '../twin/engine.js';\n"),

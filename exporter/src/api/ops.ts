@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { serverLogging } from '../access-log.js';
 import { fallbackLogger, type Logger } from '../log.js';
 import { openMetrics, openMetricsContentType, wantsOpenMetrics } from './openmetrics.js';
@@ -32,9 +32,4 @@ export function buildOpsServer(
     return reply.header('Content-Type', registry.contentType).send(await registry.metrics());
   });
   return app;
-}
-
-/** The Node process metrics (CPU, memory, event loop lag) of the exporter itself. */
-export function registerProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry, prefix: 'twin_exporter_' });
 }

@@ -1,8 +1,9 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { serverLogging } from '../access-log.js';
 import { fallbackLogger, type Logger } from '../log.js';
+import { twinApiRequests } from '../metrics/exporter.js';
 import type { TwinEngine } from '../twin/engine.js';
 
 const maxPageSize = 500;
@@ -91,12 +92,7 @@ export function buildTwinApi(
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? validators.body : validators.other).compile(schema),
   );
-  const requests = new Counter({
-    name: 'twin_api_requests_total',
-    help: 'Twin API requests by route and response code (the availability SLI).',
-    labelNames: ['route', 'code'],
-    registers: [registry],
-  });
+  const requests = twinApiRequests(registry);
   app.addHook('onResponse', async (request, reply) => {
     requests.inc({
       route: request.routeOptions.url ?? 'unmatched',

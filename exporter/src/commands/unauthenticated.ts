@@ -4,15 +4,14 @@
  * naming the route and the reason label (never a header's value nor the refusal's message, which
  * may quote one).
  */
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { fallbackLogger } from '../log.js';
+import { unauthenticatedCounter } from '../metrics/commands.js';
 import type { AuthFailure } from './auth.js';
 
 /** The write or read a stranger attempted: a bounded label. */
 export type CommandRoute =
   'submit' | 'approve' | 'reject' | 'kill_switch' | 'retire' | 'audit_archive' | 'read';
-
-const metricName = 'twin_command_unauthenticated_total';
 
 /** At most one line per reason per this long; the lines between are counted in the next one. */
 export const logEveryMs = 10_000;
@@ -57,15 +56,7 @@ export class UnauthenticatedAttempts {
   constructor(registry: Registry, options: UnauthenticatedOptions = {}) {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? ((line) => fallbackLogger().warn(line));
-    // One counter per registry, whoever counts into it (the gateway, asset retirement).
-    this.counter =
-      (registry.getSingleMetric(metricName) as Counter<'route' | 'reason'> | undefined) ??
-      new Counter({
-        name: metricName,
-        help: 'Requests to the command API refused because authentication failed (not audited), by route and reason.',
-        labelNames: ['route', 'reason'],
-        registers: [registry],
-      });
+    this.counter = unauthenticatedCounter(registry);
   }
 
   count(route: CommandRoute, reason: AuthFailure): void {

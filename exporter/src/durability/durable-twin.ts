@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { CommandsConfig } from '../config/types.js';
 import type {
   IngestSink,
@@ -38,6 +38,7 @@ import { finishRestore, restoreAggregates, type AggregatesSnapshot } from '../tw
 import { Checkpointer, type CheckpointResult } from './checkpointer.js';
 import { decodeEvent, encodeEvent, type KafkaEvent, type TwinEvent } from './events.js';
 import { RecentRequests } from './recent-requests.js';
+import { durabilityMetrics, type DurabilityMetrics } from '../metrics/durability.js';
 
 export interface DurableTwinOptions {
   /** The engine's configuration; with the exporter's, the command catalog declares names too. */
@@ -152,67 +153,6 @@ const applyBudgetMs = 3;
 /** Slices of an evaluation pass aim at this long on the event loop. */
 const evaluationSliceTargetMs = 3;
 
-function durabilityMetrics(registry: Registry) {
-  const registers = [registry];
-  return {
-    snapshotLastSuccess: new Gauge({
-      name: 'twin_exporter_snapshot_last_success_timestamp_seconds',
-      help: 'When the last checkpoint of the twin state was committed.',
-      registers,
-    }),
-    snapshotFailures: new Counter({
-      name: 'twin_exporter_snapshot_failures_total',
-      help: 'Checkpoints that could not be written (the next one writes their changes).',
-      registers,
-    }),
-    snapshotSeconds: new Gauge({
-      name: 'twin_exporter_snapshot_duration_seconds',
-      help: 'Wall time of the last checkpoint, from its cut to its commit.',
-      registers,
-    }),
-    snapshotAssets: new Counter({
-      name: 'twin_exporter_snapshot_assets_written_total',
-      help: 'Assets written by checkpoints (only those that changed since the previous one).',
-      registers,
-    }),
-    snapshotBytes: new Counter({
-      name: 'twin_exporter_snapshot_bytes_written_total',
-      help: 'Bytes of assets written by checkpoints.',
-      registers,
-    }),
-    journalRecords: new Counter({
-      name: 'twin_exporter_journal_records_total',
-      help: 'Changes journaled (and applied once on disk).',
-      registers,
-    }),
-    journalBytes: new Counter({
-      name: 'twin_exporter_journal_bytes_total',
-      help: 'Bytes journaled.',
-      registers,
-    }),
-    journalFailures: new Counter({
-      name: 'twin_exporter_journal_failures_total',
-      help: 'Journal writes that failed: their changes were refused (503), none applied.',
-      registers,
-    }),
-    journalWaiting: new Gauge({
-      name: 'twin_exporter_journal_waiting_records',
-      help: 'Changes journaled and not yet on disk.',
-      registers,
-    }),
-    replayed: new Gauge({
-      name: 'twin_exporter_journal_replayed_records',
-      help: 'Journal records applied at the last start, after the checkpoint.',
-      registers,
-    }),
-    restoreSeconds: new Gauge({
-      name: 'twin_exporter_restore_duration_seconds',
-      help: 'Time the last start took to restore the checkpoint and replay the journal.',
-      registers,
-    }),
-  };
-}
-
 export class DurableTwin implements IngestSink {
   private engineNow: TwinEngine;
   private journal: Journal | undefined;
@@ -230,7 +170,7 @@ export class DurableTwin implements IngestSink {
   private drainScheduled = false;
   private appliedSeq: number;
   private checkpointSeq: number;
-  private readonly metrics: ReturnType<typeof durabilityMetrics> | undefined;
+  private readonly metrics: DurabilityMetrics | undefined;
   private evaluationSlice = 5_000;
   private evaluating: Promise<void> | undefined;
   private checkpointing: Promise<void> | undefined;

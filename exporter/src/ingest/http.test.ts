@@ -7,7 +7,7 @@ import { configFromDocument } from '../config/index.js';
 import { startExporter, type RunningExporter } from '../exporter.js';
 import { buildOtlpHttpServer } from './http.js';
 import type { IngestSink } from './pipeline.js';
-import { IngestTelemetry } from './telemetry.js';
+import { IngestTelemetry } from '../metrics/ingest.js';
 
 const config = configFromDocument({
   server: { host: '127.0.0.1', otlpPort: 0, metricsPort: 0, apiPort: 0 },

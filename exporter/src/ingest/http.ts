@@ -20,7 +20,7 @@ import {
   type IngestSink,
   type OtlpOutcome,
 } from './pipeline.js';
-import type { IngestTelemetry, RefusalReason } from './telemetry.js';
+import type { IngestTelemetry, RefusalReason } from '../metrics/ingest.js';
 
 export interface OtlpHttpOptions {
   /** Largest body accepted, compressed or not; larger gets 413. */

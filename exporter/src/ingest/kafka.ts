@@ -8,7 +8,7 @@ import { OtlpLimitError, type RequestBounds } from './otlp/bounds.js';
 import { OtlpDecodeError } from './otlp/decode.js';
 import { decodeAndNormalize } from './otlp/normalize.js';
 import type { IngestSink, KafkaMessageIn, Offsets } from './pipeline.js';
-import type { IngestTelemetry } from './telemetry.js';
+import type { IngestTelemetry } from '../metrics/ingest.js';
 
 export type { Offsets } from './pipeline.js';
 

@@ -86,3 +86,20 @@ export function commandMetrics(registry: Registry) {
     }),
   };
 }
+
+/**
+ * Requests refused because authentication failed, by route and reason: one counter per registry,
+ * whoever counts into it (the command gateway, asset retirement).
+ */
+export function unauthenticatedCounter(registry: Registry): Counter<'route' | 'reason'> {
+  const name = 'twin_command_unauthenticated_total';
+  return (
+    (registry.getSingleMetric(name) as Counter<'route' | 'reason'> | undefined) ??
+    new Counter({
+      name,
+      help: 'Requests to the command API refused because authentication failed (not audited), by route and reason.',
+      labelNames: ['route', 'reason'],
+      registers: [registry],
+    })
+  );
+}

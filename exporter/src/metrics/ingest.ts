@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NormalizedBatch, Signal, TwinPoint } from '../model.js';
-import type { SyncLatencyExemplars } from '../metrics/exemplars.js';
+import type { SyncLatencyExemplars } from './exemplars.js';
 
 export type Transport = 'otlp_http' | 'kafka';
 
