@@ -33,6 +33,7 @@ export interface EngagedKillSwitches {
   classes: readonly string[];
 }
 
+/** The ledger's kill switches (engaged or released) → those engaged now. */
 export function engagedKillSwitches(switches: readonly KillSwitchState[]): EngagedKillSwitches {
   const engaged = switches.filter((k) => k.engaged);
   return {
@@ -89,8 +90,9 @@ export function lookupCommand(
 }
 
 /**
- * What the guards see of an asset, from the twin API's view of it (`readAsset` at the same `now` as the chain).
- * Values are the physical side: guards judge what the real asset reports, not what the twin thinks.
+ * What the guards see of an asset, from the twin API's view of it (`readAsset` at the same `now`
+ * as the chain). Values are the physical side: guards judge what the real asset reports, not what
+ * the twin thinks.
  * The state version is the reported version, the one the operator saw on the asset's page.
  */
 export function guardedAssetOf(view: AssetView, property: string): GuardedAsset {
