@@ -391,10 +391,10 @@ function bodyValue(body: AnyValue | null | undefined): PropertyValue | undefined
 }
 
 /**
- * An OTLP document (AnyValue) as JSON text with object keys sorted, so equal documents are equal strings. Integers
- * keep all their digits; non-finite doubles and bytes are written as proto3 JSON writes them.
- * Undefined when the document holds an integer that is not one (possible from OTLP/JSON). Depth
- * is bounded by the decoder.
+ * An OTLP document (AnyValue) as JSON text with object keys sorted, so equal documents are equal
+ * strings. Integers keep all their digits; non-finite doubles and bytes are written as proto3 JSON
+ * writes them. Undefined when the document holds an integer that is not one (possible from
+ * OTLP/JSON). Depth is bounded by the decoder.
  */
 export function documentJson(value: AnyValue | null | undefined): string | undefined {
   switch (value?.value) {
