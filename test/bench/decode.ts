@@ -6,7 +6,11 @@
 import { defaultConfig } from '../../exporter/src/config/load.js';
 import { checkRequestBounds, type RequestBounds } from '../../exporter/src/ingest/otlp/bounds.js';
 import { decodeRequest, otlpRoot } from '../../exporter/src/ingest/otlp/decode.js';
-import { decodeAndNormalize } from '../../exporter/src/ingest/otlp/normalize.js';
+import {
+  decodeAndNormalize,
+  decodeAndNormalizeGeneral,
+} from '../../exporter/src/ingest/otlp/normalize.js';
+import { metricsRequestShape, scanMessage } from './protobuf-scan.js';
 
 /** The bounds the exporter serves with by default, counted as every request's are. */
 const bounds: RequestBounds = {
@@ -84,6 +88,15 @@ export async function benchDecode(): Promise<string[]> {
     3000,
     () => decodeAndNormalize('metrics', 'otlp_proto', protobuf, bounds).points.length,
   );
+  const general = await measure(
+    2000,
+    () => decodeAndNormalizeGeneral('metrics', 'otlp_proto', protobuf, bounds).points.length,
+  );
+  const buffer = Buffer.from(protobuf);
+  const floor = await measure(2000, () => {
+    scanMessage(buffer, 0, buffer.length, metricsRequestShape);
+    return perRequest;
+  });
   const boundsOnly = await measure(1000, () => {
     checkRequestBounds('metrics', 'otlp_proto', protobuf, bounds);
     return perRequest;
@@ -106,6 +119,8 @@ export async function benchDecode(): Promise<string[]> {
   return [
     `OTLP decode + normalize, ${assets} assets × ${properties.length} properties × ${pointsPerSeries} points = ${perRequest} points per request (protobuf ${protobuf.length} bytes, JSON ${json.length} bytes)`,
     line('protobuf, bounds + decode + normalize', full),
+    line('protobuf, general path (protobufjs + normalize)', general),
+    line('protobuf, floor: a scan reading every field', floor),
     line('protobuf, decode only', decodeOnly),
     line('protobuf, bounds counted on the bytes only', boundsOnly),
     line('JSON, bounds + decode + normalize', fromJson),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeRequest } from '../../exporter/src/ingest/otlp/decode.js';
-import { nanosToMs } from '../../exporter/src/ingest/otlp/normalize.js';
+import { nanosToMs } from '../../exporter/src/ingest/otlp/conventions.js';
 import { startKafka, waitFor, type KafkaBroker } from '../bed/index.js';
 import { startPipelineCollector, scrape, total, type Sample } from '../pipelines/collectors.js';
 import { startSimulation, type TruthPoint } from '../../simulator/index.js';

@@ -4,11 +4,15 @@
  * returns is well-formed, and every data point or log record is either a point or counted as
  * rejected.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Encoding, NormalizedBatch, Signal } from '../../exporter/src/model.js';
 import { rejectReasons, sources } from '../../exporter/src/model.js';
 import { decodeRequest, OtlpDecodeError } from '../../exporter/src/ingest/otlp/decode.js';
 import type { OtlpLogsRequest, OtlpMetricsRequest } from '../../exporter/src/ingest/otlp/types.js';
-import { decodeAndNormalize } from '../../exporter/src/ingest/otlp/normalize.js';
+import {
+  decodeAndNormalize,
+  decodeAndNormalizeGeneral,
+} from '../../exporter/src/ingest/otlp/normalize.js';
 import { timed } from './run.js';
 
 /** Far above what any body of these sizes takes; a superlinear path or a loop blows it. */
@@ -32,6 +36,7 @@ export function checkBody(
   body: Uint8Array,
   bounds?: Bounds,
 ): void {
+  if (encoding === 'otlp_proto' && signal === 'metrics') checkSameAsGeneral(body, bounds);
   let batch: NormalizedBatch;
   try {
     batch = timed(`decodeAndNormalize(${signal}, ${encoding})`, budgetMs, () =>
@@ -48,6 +53,28 @@ export function checkBody(
   if (batch.points.length + batch.rejectedCount !== total) {
     throw new Error(
       `${batch.points.length} points + ${batch.rejectedCount} rejected ≠ ${total} in the request`,
+    );
+  }
+}
+
+/**
+ * Metrics in protobuf may be read directly from their bytes (direct-metrics.ts): what the
+ * exporter answers is then exactly what the general path (protobufjs, then the normalizer)
+ * answers, the same batch or the same error.
+ */
+function checkSameAsGeneral(body: Uint8Array, bounds?: Bounds): void {
+  const outcome = (read: () => NormalizedBatch): NormalizedBatch | string => {
+    try {
+      return read();
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message}`;
+    }
+  };
+  const answered = outcome(() => decodeAndNormalize('metrics', 'otlp_proto', body, bounds));
+  const general = outcome(() => decodeAndNormalizeGeneral('metrics', 'otlp_proto', body, bounds));
+  if (!isDeepStrictEqual(answered, general)) {
+    throw new Error(
+      `the direct reader answered ${JSON.stringify(answered)}, the general path ${JSON.stringify(general)}`,
     );
   }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Encoding, RejectReason, Signal, TwinPoint } from '../../model.js';
 import { OtlpDecodeError, otlpRoot, type AnyValue, type LongBits } from './decode.js';
-import { documentJson, decodeAndNormalize, nanosToMs } from './normalize.js';
+import { nanosToMs } from './conventions.js';
+import { documentJson, decodeAndNormalize } from './normalize.js';
 import {
   anyValue,
   attributes,

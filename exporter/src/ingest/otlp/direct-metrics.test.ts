@@ -1,0 +1,248 @@
+import protobuf from 'protobufjs';
+import { describe, expect, it } from 'vitest';
+import { attributes, encode, pumpResource } from '../../../test/ingest/otlp/testing.js';
+import { readMetricsDirect } from './direct-metrics.js';
+import { decodeAndNormalize, decodeAndNormalizeGeneral } from './normalize.js';
+
+const t = '1767225600000000000'; // 2026-01-01, in nanoseconds
+const general = (body: Uint8Array) => decodeAndNormalizeGeneral('metrics', 'otlp_proto', body);
+const direct = (body: Uint8Array) => readMetricsDirect(Buffer.from(body));
+
+/** Every kind of point the conventions know, each attribute form they accept. */
+const everyKind = encode('metrics', 'otlp_proto', {
+  resourceMetrics: [
+    {
+      resource: pumpResource('pump-1', { 'twin.source': 'physical' }),
+      scopeMetrics: [
+        {
+          scope: { name: 'gateway', version: '2', attributes: attributes({ a: 1 }) },
+          metrics: [
+            // The resource's source; the metric name as the property.
+            {
+              name: 'speed',
+              unit: 'rpm',
+              gauge: { dataPoints: [{ timeUnixNano: t, asDouble: 1.5 }] },
+            },
+            {
+              name: 'total',
+              sum: {
+                aggregationTemporality: 2,
+                isMonotonic: true,
+                dataPoints: [
+                  {
+                    timeUnixNano: t,
+                    asInt: '-42',
+                    attributes: attributes({
+                      'twin.source': 'twin',
+                      'twin.property': 'count',
+                      'twin.desired.version': 7,
+                      'twin.reported.version': '6',
+                      other: true,
+                    }),
+                  },
+                ],
+              },
+            },
+            {
+              name: 'forecast',
+              gauge: {
+                dataPoints: [
+                  {
+                    startTimeUnixNano: t,
+                    timeUnixNano: t,
+                    asDouble: 3.25,
+                    flags: 1,
+                    attributes: attributes({
+                      'twin.source': 'model',
+                      'twin.model.name': 'lstm',
+                      'twin.model.version': 12345678901234567n,
+                      'twin.prediction.target_time_unix_nano': '1767225601000000000',
+                      ratio: 0.5,
+                    }),
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    },
+    { resource: pumpResource('pump-2'), scopeMetrics: [] },
+  ],
+});
+
+/** Protobuf fields by hand, for orders and forms the encoder never writes. */
+const w = () => protobuf.Writer.create();
+const message = (field: number, bytes: Uint8Array) =>
+  w()
+    .uint32((field << 3) | 2)
+    .bytes(bytes)
+    .finish();
+const join = (...parts: Uint8Array[]) => Buffer.concat(parts);
+const text = (field: number, value: string) =>
+  w()
+    .uint32((field << 3) | 2)
+    .string(value)
+    .finish();
+/** A KeyValue's fields, with a string value. */
+const keyValue = (key: string, value: string) => join(text(1, key), message(2, text(1, value)));
+const time = w()
+  .uint32((3 << 3) | 1)
+  .fixed64('1767225600000000000')
+  .finish();
+const double = w()
+  .uint32((4 << 3) | 1)
+  .double(2.5)
+  .finish();
+
+/**
+ * The resource after its scope, the metric name after its data, the value before the attributes;
+ * `extra` appended to every message, `fields` (value and time by default) in the point.
+ */
+function outOfOrder(extra: Uint8Array = new Uint8Array(), fields = join(double, time)): Buffer {
+  const point = join(fields, message(7, keyValue('twin.source', 'physical')), extra);
+  const metric = join(message(5, message(1, point)), text(1, 'speed'), extra);
+  const scope = join(message(2, metric), extra);
+  const resource = join(
+    message(1, keyValue('twin.asset.class', 'pump')),
+    message(1, keyValue('twin.asset.id', 'pump-9')),
+    extra,
+  );
+  return message(1, join(message(2, scope), message(1, resource), extra)) as Buffer;
+}
+
+describe('the direct reader of metrics protobuf', () => {
+  it('reads every kind of point the conventions know, as the general path does', () => {
+    const read = direct(everyKind);
+    expect(read?.points).toHaveLength(3);
+    expect(read).toEqual(general(everyKind));
+    expect(read?.points[2]).toMatchObject({
+      source: 'model',
+      model: { name: 'lstm', version: '12345678901234567' },
+      targetTimeMs: 1767225601000,
+    });
+    expect(direct(new Uint8Array())).toEqual(general(new Uint8Array()));
+  });
+
+  it('reads fields in any order, and skips fields the schema does not declare', () => {
+    const unknown = join(
+      w()
+        .uint32((15 << 3) | 0)
+        .uint64(300)
+        .finish(),
+      w()
+        .uint32((16 << 3) | 2)
+        .bytes(new Uint8Array([1, 2, 3]))
+        .finish(),
+      w()
+        .uint32((17 << 3) | 5)
+        .fixed32(9)
+        .finish(),
+      w()
+        .uint32((18 << 3) | 1)
+        .fixed64(9)
+        .finish(),
+    );
+    for (const body of [outOfOrder(), outOfOrder(unknown)]) {
+      const read = direct(body);
+      expect(read?.points).toEqual([
+        expect.objectContaining({ assetId: 'pump-9', property: 'speed', value: 2.5 }),
+      ]);
+      expect(read).toEqual(general(body));
+    }
+  });
+
+  it('leaves to the general path what it does not read, which then decides as before', () => {
+    const histogram = encode('metrics', 'otlp_proto', {
+      resourceMetrics: [
+        {
+          resource: pumpResource(),
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'h', histogram: { dataPoints: [{ timeUnixNano: t, count: '1' }] } },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const pointOf = (attrs: object, extra: object = {}) =>
+      encode('metrics', 'otlp_proto', {
+        resourceMetrics: [
+          {
+            resource: pumpResource(),
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'speed',
+                    gauge: {
+                      dataPoints: [{ timeUnixNano: t, asDouble: 1, attributes: attrs, ...extra }],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    const cases: Record<string, Uint8Array> = {
+      'a histogram (rejected as unsupported)': histogram,
+      'a point the conventions reject': pointOf(attributes({ 'twin.source': 'guess' })),
+      'a resource without an asset id': encode('metrics', 'otlp_proto', {
+        resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [] }],
+      }),
+      'a nested attribute value': pointOf([
+        { key: 'twin.source', value: { stringValue: 'physical' } },
+        { key: 'deep', value: { arrayValue: { values: [{ intValue: '1' }] } } },
+      ]),
+      'a bytes value on a twin key': pointOf([
+        { key: 'twin.source', value: { bytesValue: 'AA==' } },
+      ]),
+      'a declared field with another wire type': outOfOrder(
+        new Uint8Array(),
+        join(
+          w()
+            .uint32((3 << 3) | 0)
+            .uint64(5)
+            .finish(),
+          double,
+        ),
+      ),
+      'a resource given twice': message(
+        1,
+        join(
+          message(1, message(1, keyValue('twin.asset.id', 'a'))),
+          message(1, message(1, keyValue('twin.asset.id', 'b'))),
+        ),
+      ),
+      'a truncated body': outOfOrder().subarray(0, 30),
+      'a length in 7 bytes': join(
+        new Uint8Array([(1 << 3) | 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]),
+      ),
+      'a group': new Uint8Array([(1 << 3) | 3, (1 << 3) | 4]),
+    };
+    for (const [what, body] of Object.entries(cases)) {
+      expect(direct(body), what).toBeUndefined();
+      const outcome = (read: () => unknown) => {
+        try {
+          return read();
+        } catch (error) {
+          return `${(error as Error).name}: ${(error as Error).message}`;
+        }
+      };
+      expect(
+        outcome(() => decodeAndNormalize('metrics', 'otlp_proto', body)),
+        what,
+      ).toEqual(outcome(() => general(body)));
+    }
+  });
+
+  // Random and mutated requests: test/fuzz/otlp-invariants.ts compares the two paths on each.
+
+  it('leaves a request over maxPoints to the general path, which refuses it', () => {
+    expect(readMetricsDirect(Buffer.from(everyKind), 2)).toBeUndefined();
+    expect(readMetricsDirect(Buffer.from(everyKind), 3)?.points).toHaveLength(3);
+  });
+});

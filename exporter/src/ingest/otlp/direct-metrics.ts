@@ -1,0 +1,610 @@
+/**
+ * An ExportMetricsServiceRequest read from its protobuf bytes straight into TwinPoints: no message
+ * objects, attribute keys matched on their bytes, only the twin's attributes decoded.
+ *
+ * It reads the common case, strictly. Anything else — a wire type other than the schema's, a
+ * message field given twice, a nested attribute value, a histogram, a point the conventions
+ * reject, a truncated body — makes it answer `undefined`, and the caller takes the general path
+ * (protobufjs, then normalize.ts), which decides as it always has. Where it answers, its answer is
+ * the general path's: both apply the same conventions (conventions.ts) to the same values, and
+ * direct-metrics.test.ts compares the two on generated and mutated requests.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { NormalizedBatch, TwinPoint } from '../../model.js';
+import {
+  PointAttributes,
+  boundedString,
+  finite,
+  twinPoint,
+  twinResource,
+  unsignedNanosToMs,
+} from './conventions.js';
+import type { AnyValue, KeyValue } from './types.js';
+
+declare global {
+  interface Buffer {
+    /** Node's UTF-8 decoder without `toString`'s argument handling; protobufjs reads strings so. */
+    utf8Slice(start: number, end: number): string;
+  }
+}
+
+/** Thrown inside the reader for "not the common case": caught at the top, never escapes. */
+const notDirect = new Error('not read directly');
+
+// Wire types.
+const VARINT = 0;
+const FIXED64 = 1;
+const BYTES = 2;
+const FIXED32 = 5;
+
+/** Resource attributes the conventions read (twinResource), by key. */
+const resourceKeys = ['twin.asset.id', 'twin.asset.class', 'twin.site', 'twin.source'];
+
+/** Point attributes the conventions read (PointAttributes), by key, in `setPointAttribute`'s order. */
+const pointKeys = [
+  'twin.source',
+  'twin.property',
+  'twin.model.name',
+  'twin.model.version',
+  'twin.prediction.target_time_unix_nano',
+  'twin.desired.version',
+  'twin.reported.version',
+];
+
+/**
+ * The field numbers each message of the schema declares (exporter/proto/otlp.proto), as bit masks.
+ * protobufjs reads a declared field by its number whatever the wire type says; a declared field
+ * with an unexpected wire type is therefore left to it, and only undeclared fields are skipped.
+ */
+const fields = (...numbers: number[]) => numbers.reduce((mask, n) => mask | (1 << n), 0);
+const known = {
+  request: fields(1),
+  resourceMetrics: fields(1, 2, 3),
+  resource: fields(1, 2),
+  scopeMetrics: fields(1, 2, 3),
+  scope: fields(1, 2, 3, 4),
+  metric: fields(1, 2, 3, 5, 7, 9, 10, 11),
+  gauge: fields(1),
+  sum: fields(1, 2, 3),
+  numberDataPoint: fields(2, 3, 4, 6, 7, 8),
+  keyValue: fields(1, 2),
+};
+
+/**
+ * Keys found by their bytes, no string made: the twin's keys have distinct lengths, so the length
+ * picks the one candidate, compared from its end (they all begin with `twin.`).
+ */
+class KeyTable {
+  private readonly bytes: Buffer[];
+  private readonly byLength = new Int8Array(64).fill(-1);
+
+  constructor(keys: readonly string[]) {
+    this.bytes = keys.map((key) => Buffer.from(key, 'latin1'));
+    this.bytes.forEach((key, i) => {
+      if (this.byLength[key.length] !== -1) throw new Error(`two keys of ${key.length} bytes`);
+      this.byLength[key.length] = i;
+    });
+  }
+
+  /** The index of the key at [start, end) of `buf`, or -1. */
+  find(buf: Buffer, start: number, end: number): number {
+    const length = end - start;
+    const k = length < 64 ? this.byLength[length]! : -1;
+    if (k < 0) return -1;
+    const key = this.bytes[k]!;
+    for (let i = length - 1; i >= 0; i--) if (key[i] !== buf[start + i]) return -1;
+    return k;
+  }
+}
+
+const resourceKeyTable = new KeyTable(resourceKeys);
+const pointKeyTable = new KeyTable(pointKeys);
+
+/**
+ * The string values of one twin key recently read (a source, a property, a model name): a value
+ * seen before is the same AnyValue again, neither decoded nor checked anew. The values are only
+ * ever read, so one object serves every point that carries it.
+ */
+class StringValues {
+  private readonly bytes: Buffer[] = [];
+  private readonly values: AnyValue[] = [];
+  private next = 0;
+
+  /** The AnyValue of the UTF-8 string at [start, end) of `buf`, once it is known to be valid. */
+  get(buf: Buffer, start: number, end: number): AnyValue | undefined {
+    const length = end - start;
+    for (let e = 0; e < this.bytes.length; e++) {
+      const known = this.bytes[e]!;
+      if (known.length !== length) continue;
+      let i = length - 1;
+      while (i >= 0 && known[i] === buf[start + i]) i--;
+      if (i < 0) return this.values[e];
+    }
+    return undefined;
+  }
+
+  add(buf: Buffer, start: number, end: number, value: AnyValue): void {
+    // A few per key: sources, a class's properties, a model's name and versions.
+    if (end - start > 64) return;
+    const slot = this.next;
+    this.next = (slot + 1) % 8;
+    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
+    this.values[slot] = value;
+  }
+}
+
+const resourceValues = resourceKeys.map(() => new StringValues());
+/** A prediction's target time differs from point to point: it is read each time. */
+const pointValues = pointKeys.map((key) =>
+  key === 'twin.prediction.target_time_unix_nano' ? undefined : new StringValues(),
+);
+
+/**
+ * The request's points, or undefined when the general path must read it. `maxPoints`: more data
+ * points than this is also left to the general path, which refuses the request.
+ */
+export function readMetricsDirect(body: Buffer, maxPoints = Infinity): NormalizedBatch | undefined {
+  const reader = new DirectReader(body, maxPoints);
+  try {
+    reader.request();
+  } catch (error) {
+    if (error === notDirect) return undefined;
+    throw error;
+  }
+  return { points: reader.points, rejected: {}, rejectedCount: 0, errorMessage: '' };
+}
+
+class DirectReader {
+  readonly points: TwinPoint[] = [];
+  private pos = 0;
+  private counted = 0;
+  private readonly attributes = new PointAttributes();
+  /** The field ranges of the message being read, for messages whose fields may come in any order. */
+  private readonly scopes: number[] = [];
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly maxPoints: number,
+  ) {}
+
+  request(): void {
+    const end = this.buf.length;
+    while (this.pos < end) {
+      const tag = this.tag();
+      if (tag === ((1 << 3) | BYTES)) this.resourceMetrics(this.length());
+      else this.unknown(tag, known.request);
+    }
+  }
+
+  // ---- messages ----
+
+  /** The resource may follow its scopes on the wire: the scopes are read once it is known. */
+  private resourceMetrics(end: number): void {
+    let resourceStart = -1;
+    let resourceEnd = -1;
+    const scopes = this.scopes;
+    const first = scopes.length;
+    while (this.pos < end) {
+      const tag = this.tag();
+      if (tag === ((1 << 3) | BYTES)) {
+        if (resourceStart >= 0) throw notDirect; // protobufjs keeps the last; rare: leave it to it
+        resourceEnd = this.length();
+        resourceStart = this.pos;
+        this.pos = resourceEnd;
+      } else if (tag === ((2 << 3) | BYTES)) {
+        const scopeEnd = this.length();
+        scopes.push(this.pos, scopeEnd);
+        this.pos = scopeEnd;
+      } else if (tag === ((3 << 3) | BYTES)) {
+        this.skipText(); // schema_url
+      } else this.unknown(tag, known.resourceMetrics);
+    }
+    this.end(end);
+    const attributes: KeyValue[] = [];
+    if (resourceStart >= 0) {
+      this.pos = resourceStart;
+      this.resource(resourceEnd, attributes);
+    }
+    const resource = twinResource(resourceStart >= 0 ? { attributes } : undefined);
+    if (resource.rejected) throw notDirect;
+    const last = scopes.length;
+    for (let i = first; i < last; i += 2) {
+      this.pos = scopes[i]!;
+      this.scopeMetrics(scopes[i + 1]!, resource);
+    }
+    scopes.length = first;
+    this.pos = end;
+  }
+
+  private resource(end: number, twin: KeyValue[]): void {
+    while (this.pos < end) {
+      const tag = this.tag();
+      if (tag === ((1 << 3) | BYTES)) this.keyValue(this.length(), resourceKeyTable, twin);
+      else if (tag === ((2 << 3) | VARINT))
+        this.varint(); // dropped_attributes_count
+      else this.unknown(tag, known.resource);
+    }
+    this.end(end);
+  }
+
+  private scopeMetrics(end: number, resource: ReturnType<typeof twinResource>): void {
+    let scopeSeen = false;
+    while (this.pos < end) {
+      const tag = this.tag();
+      if (tag === ((1 << 3) | BYTES)) {
+        if (scopeSeen) throw notDirect;
+        scopeSeen = true;
+        this.scope(this.length());
+      } else if (tag === ((2 << 3) | BYTES)) this.metric(this.length(), resource);
+      else if (tag === ((3 << 3) | BYTES))
+        this.skipText(); // schema_url
+      else this.unknown(tag, known.scopeMetrics);
+    }
+    this.end(end);
+  }
+
+  private scope(end: number): void {
+    while (this.pos < end) {
+      const tag = this.tag();
+      if (tag === ((1 << 3) | BYTES) || tag === ((2 << 3) | BYTES)) this.skipText();
+      else if (tag === ((3 << 3) | BYTES)) this.keyValue(this.length(), undefined, undefined);
+      else if (tag === ((4 << 3) | VARINT)) this.varint();
+      else this.unknown(tag, known.scope);
+    }
+    this.end(end);
+  }
+
+  /** The name may follow the data on the wire: the points are read once it is known. */
+  private metric(end: number, resource: ReturnType<typeof twinResource>): void {
+    let nameStart = 0;
+    let nameEnd = 0;
+    let dataStart = -1;
+    let dataEnd = -1;
+    let dataMask = known.gauge;
+    while (this.pos < end) {
+      const tag = this.tag();
+      const field = tag >>> 3;
+      if (tag === ((1 << 3) | BYTES)) {
+        nameEnd = this.length();
+        nameStart = this.pos;
+        this.checkText(nameStart, nameEnd);
+        this.pos = nameEnd;
+      } else if (tag === ((2 << 3) | BYTES) || tag === ((3 << 3) | BYTES)) {
+        this.skipText(); // description, unit
+      } else if (tag === ((5 << 3) | BYTES) || tag === ((7 << 3) | BYTES)) {
+        if (dataStart >= 0) throw notDirect; // two data members: the last wins, in protobufjs
+        dataMask = field === 5 ? known.gauge : known.sum;
+        dataEnd = this.length();
+        dataStart = this.pos;
+        this.pos = dataEnd;
+      } else if (field === 9 || field === 10 || field === 11) {
+        throw notDirect; // histograms and summaries are rejected: the general path says so
+      } else this.unknown(tag, known.metric);
+    }
+    this.end(end);
+    if (dataStart < 0) return; // no data: no points, as in the general path
+    const name = boundedString(this.buf.utf8Slice(nameStart, nameEnd));
+    this.pos = dataStart;
+    this.numberData(dataEnd, dataMask, resource, name);
+    this.pos = end;
+  }
+
+  /** Gauge or Sum (`mask`): their points are field 1 in both; Sum's other fields are scalars. */
+  private numberData(
+    end: number,
+    mask: number,
+    resource: ReturnType<typeof twinResource>,
+    name: string | null | undefined,
+  ): void {
+    while (this.pos < end) {
+      const tag = this.tag();
+      if (tag === ((1 << 3) | BYTES)) this.numberDataPoint(this.length(), resource, name);
+      else if (mask === known.sum && (tag === ((2 << 3) | VARINT) || tag === ((3 << 3) | VARINT))) {
+        this.varint(); // aggregation_temporality, is_monotonic
+      } else this.unknown(tag, mask);
+    }
+    this.end(end);
+  }
+
+  private numberDataPoint(
+    end: number,
+    resource: ReturnType<typeof twinResource>,
+    name: string | null | undefined,
+  ): void {
+    if (++this.counted > this.maxPoints) throw notDirect;
+    const attributes = this.attributes;
+    attributes.clear();
+    let timeMs = 0;
+    let value: number | undefined;
+    let valueSet = false;
+    const buf = this.buf;
+    while (this.pos < end) {
+      const tag = this.tag();
+      switch (tag) {
+        case (7 << 3) | BYTES:
+          this.keyValue(this.length(), pointKeyTable, undefined);
+          break;
+        case (2 << 3) | FIXED64:
+          this.fixed(8); // start_time_unix_nano
+          break;
+        case (3 << 3) | FIXED64: {
+          const at = this.fixed(8);
+          timeMs = unsignedNanosToMs(buf.readUInt32LE(at + 4), buf.readUInt32LE(at));
+          break;
+        }
+        case (4 << 3) | FIXED64:
+          value = finite(buf.readDoubleLE(this.fixed(8)));
+          valueSet = true;
+          break;
+        case (6 << 3) | FIXED64: {
+          const at = this.fixed(8);
+          value = finite(buf.readInt32LE(at + 4) * 4294967296 + buf.readUInt32LE(at));
+          valueSet = true;
+          break;
+        }
+        case (8 << 3) | VARINT:
+          this.varint(); // flags
+          break;
+        default:
+          this.unknown(tag, known.numberDataPoint);
+      }
+    }
+    this.end(end);
+    const point = twinPoint(resource, attributes, name, valueSet ? value : undefined, timeMs);
+    if (typeof point === 'string') throw notDirect; // rejected: the general path counts and says why
+    this.points.push(point);
+  }
+
+  /**
+   * A KeyValue. With `keys`, a key among them has its value decoded: into `twin` (resources), or
+   * onto the point's attributes (points). Any other key's value is checked and skipped.
+   */
+  private keyValue(end: number, keys: KeyTable | undefined, twin: KeyValue[] | undefined): void {
+    let keyStart = -1;
+    let keyEnd = -1;
+    let valueStart = -1;
+    let valueEnd = -1;
+    while (this.pos < end) {
+      const tag = this.tag();
+      if (tag === ((1 << 3) | BYTES)) {
+        keyEnd = this.length();
+        keyStart = this.pos;
+        this.pos = keyEnd;
+      } else if (tag === ((2 << 3) | BYTES)) {
+        if (valueStart >= 0) throw notDirect;
+        valueEnd = this.length();
+        valueStart = this.pos;
+        this.pos = valueEnd;
+      } else this.unknown(tag, known.keyValue);
+    }
+    this.end(end);
+    const which = keys && keyStart >= 0 ? keys.find(this.buf, keyStart, keyEnd) : -1;
+    // A twin key is ASCII; any other is checked as protobufjs would.
+    if (which < 0 && keyStart >= 0) this.checkText(keyStart, keyEnd);
+    let value: AnyValue | undefined;
+    if (valueStart >= 0) {
+      value =
+        which < 0
+          ? this.anyValue(valueStart, valueEnd, false)
+          : this.twinValue(valueStart, valueEnd, (twin ? resourceValues : pointValues)[which]);
+    }
+    this.pos = end;
+    if (which < 0) return;
+    if (twin) twin.push({ key: resourceKeys[which]!, value });
+    else setPointAttribute(this.attributes, which, value);
+  }
+
+  /** A twin key's value: a string seen before is taken from `known`; anything else is read. */
+  private twinValue(
+    start: number,
+    end: number,
+    known: StringValues | undefined,
+  ): AnyValue | undefined {
+    if (!known) return this.anyValue(start, end, true);
+    const buf = this.buf;
+    // One string member: its tag, a one-byte length, the bytes to the end of the AnyValue.
+    const length = buf[start + 1]!;
+    if (buf[start] === ((1 << 3) | BYTES) && length < 0x80 && start + 2 + length === end) {
+      const seen = known.get(buf, start + 2, end);
+      if (seen) return seen;
+      const value = this.anyValue(start, end, true)!;
+      known.add(buf, start + 2, end, value);
+      return value;
+    }
+    return this.anyValue(start, end, true);
+  }
+
+  /**
+   * An AnyValue of one scalar member, decoded when `decode`, else only checked. Nested values,
+   * bytes and repeated members are left to the general path.
+   */
+  private anyValue(start: number, end: number, decode: boolean): AnyValue | undefined {
+    this.pos = start;
+    let result: AnyValue | undefined;
+    let members = 0;
+    const buf = this.buf;
+    while (this.pos < end) {
+      const tag = this.tag();
+      members++;
+      switch (tag) {
+        case (1 << 3) | BYTES: {
+          const stringEnd = this.length();
+          this.checkText(this.pos, stringEnd);
+          if (decode) {
+            result = { value: 'stringValue', stringValue: buf.utf8Slice(this.pos, stringEnd) };
+          }
+          this.pos = stringEnd;
+          break;
+        }
+        case (2 << 3) | VARINT: {
+          const low = this.varint();
+          if (decode) result = { value: 'boolValue', boolValue: low !== 0 };
+          break;
+        }
+        case (3 << 3) | VARINT: {
+          const at = this.pos;
+          this.varint64();
+          if (decode) result = { value: 'intValue', intValue: this.int64At(at) };
+          break;
+        }
+        case (4 << 3) | FIXED64: {
+          const at = this.fixed(8);
+          if (decode) result = { value: 'doubleValue', doubleValue: buf.readDoubleLE(at) };
+          break;
+        }
+        default:
+          throw notDirect; // arrays, key-value lists, bytes, unknown fields
+      }
+    }
+    if (members > 1) throw notDirect;
+    this.end(end);
+    return decode ? (result ?? {}) : undefined;
+  }
+
+  // ---- wire ----
+
+  /**
+   * A string field's bytes must be UTF-8: protobufjs verifies proto3 strings (`stringVerify`) and
+   * refuses the request otherwise, so such a request is left to it. ASCII is checked here.
+   */
+  private checkText(start: number, end: number): void {
+    const buf = this.buf;
+    for (let i = start; i < end; i++) {
+      if (buf[i]! >= 0x80) {
+        if (!isUtf8(buf.subarray(start, end))) throw notDirect;
+        return;
+      }
+    }
+  }
+
+  /** A string field not needed: checked, and skipped. */
+  private skipText(): void {
+    const end = this.length();
+    this.checkText(this.pos, end);
+    this.pos = end;
+  }
+
+  /** A field's tag (its number and wire type); field 0 is no field. */
+  private tag(): number {
+    const tag = this.varint();
+    if (tag >>> 3 === 0) throw notDirect;
+    return tag;
+  }
+
+  /** A length-delimited field's length, as its end offset within the body. */
+  private length(): number {
+    const length = this.varint();
+    const end = this.pos + length;
+    if (end > this.buf.length) throw notDirect;
+    return end;
+  }
+
+  /**
+   * A tag, a length or a 32-bit field's varint, of at most 4 bytes (below 2^28): every protobufjs
+   * reads those alike. Longer ones (negative int32s, huge field numbers) are left to it.
+   */
+  private varint(): number {
+    const buf = this.buf;
+    let value = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (this.pos >= buf.length) throw notDirect;
+      const byte = buf[this.pos++]!;
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value;
+    }
+    throw notDirect;
+  }
+
+  /** Skips a varint of 1 to 10 bytes, as protobufjs reads 64-bit ones and skips unknown ones. */
+  private varint64(): void {
+    const buf = this.buf;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= buf.length) throw notDirect;
+      if (buf[this.pos++]! < 0x80) return;
+    }
+    throw notDirect;
+  }
+
+  /** The varint at `at` as a 64-bit integer in protobufjs's form (its two 32-bit halves). */
+  private int64At(at: number): { low: number; high: number; unsigned: boolean } {
+    const buf = this.buf;
+    let low = 0;
+    let high = 0;
+    for (let i = 0, shift = 0; i < 10; i++, shift += 7) {
+      const byte = buf[at + i]!;
+      const bits = byte & 0x7f;
+      if (shift < 28) low |= bits << shift;
+      else if (shift === 28) {
+        low |= (bits & 0x0f) << 28;
+        high |= bits >>> 4;
+      } else high |= bits << (shift - 32);
+      if (byte < 0x80) break;
+    }
+    return { low: low | 0, high: high | 0, unsigned: false };
+  }
+
+  /** Skips `size` bytes of a fixed-width field; returns where they start. */
+  private fixed(size: number): number {
+    const at = this.pos;
+    if (at + size > this.buf.length) throw notDirect;
+    this.pos = at + size;
+    return at;
+  }
+
+  /** A field `mask` does not declare: skipped as protobufjs skips it. */
+  private unknown(tag: number, mask: number): void {
+    const field = tag >>> 3;
+    if (field < 31 && (mask >>> field) & 1) throw notDirect; // declared, with another wire type
+    switch (tag & 7) {
+      case VARINT:
+        this.varint64();
+        return;
+      case FIXED64:
+        this.fixed(8);
+        return;
+      case BYTES:
+        this.pos = this.length();
+        return;
+      case FIXED32:
+        this.fixed(4);
+        return;
+      default:
+        throw notDirect; // groups, invalid wire types
+    }
+  }
+
+  /** A message must end exactly where its length said. */
+  private end(end: number): void {
+    if (this.pos !== end) throw notDirect;
+  }
+}
+
+function setPointAttribute(
+  attributes: PointAttributes,
+  which: number,
+  value: AnyValue | undefined,
+): void {
+  switch (which) {
+    case 0:
+      attributes.source = value;
+      break;
+    case 1:
+      attributes.property = value;
+      break;
+    case 2:
+      attributes.modelName = value;
+      break;
+    case 3:
+      attributes.modelVersion = value;
+      break;
+    case 4:
+      attributes.targetTime = value;
+      break;
+    case 5:
+      attributes.desiredVersion = value;
+      break;
+    case 6:
+      attributes.reportedVersion = value;
+      break;
+  }
+}
