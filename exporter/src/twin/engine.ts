@@ -678,14 +678,17 @@ export class TwinEngine {
   ): void {
     const pending = prop.pending as PendingPrediction[];
     const window = this.state.config.sli.prediction.matchWindowMs;
-    const waiting = pending.filter(
-      (p) =>
-        !(
-          matchesTarget(p.targetTimeMs, actualTimeMs, window) &&
-          this.score(asset, prop, p, actual, actualTimeMs)
-        ),
-    );
-    prop.pending = waiting.length > 0 ? waiting : undefined;
+    // In place, in order: most physical points score nothing, and then nothing is allocated.
+    let waiting = 0;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i]!;
+      const scored =
+        matchesTarget(p.targetTimeMs, actualTimeMs, window) &&
+        this.score(asset, prop, p, actual, actualTimeMs);
+      if (!scored) pending[waiting++] = p;
+    }
+    if (waiting === 0) prop.pending = undefined;
+    else pending.length = waiting;
   }
 
   /** Scores one prediction against an actual value; false if the actual cannot score it. */

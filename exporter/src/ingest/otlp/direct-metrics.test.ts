@@ -1,6 +1,7 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { attributes, encode, pumpResource } from '../../../test/ingest/otlp/testing.js';
+import { checkRequestBounds } from './bounds.js';
 import { readMetricsDirect } from './direct-metrics.js';
 import { decodeAndNormalize, decodeAndNormalizeGeneral } from './normalize.js';
 
@@ -241,8 +242,27 @@ describe('the direct reader of metrics protobuf', () => {
 
   // Random and mutated requests: test/fuzz/otlp-invariants.ts compares the two paths on each.
 
-  it('leaves a request over maxPoints to the general path, which refuses it', () => {
-    expect(readMetricsDirect(Buffer.from(everyKind), 2)).toBeUndefined();
-    expect(readMetricsDirect(Buffer.from(everyKind), 3)?.points).toHaveLength(3);
+  it('leaves a request over its bounds to the general path, at exactly the bounds it checks', () => {
+    const body = Buffer.from(everyKind);
+    const many = 1_000_000;
+    expect(readMetricsDirect(body, { maxElements: many, maxPoints: 2 })).toBeUndefined();
+    expect(readMetricsDirect(body, { maxElements: many, maxPoints: 3 })?.points).toHaveLength(3);
+    // Every element cap: the direct reader answers exactly when checkRequestBounds lets it pass.
+    let passes = 0;
+    for (let maxElements = 1; maxElements <= 120; maxElements++) {
+      const bounds = { maxElements, maxPoints: many };
+      let passed = true;
+      try {
+        checkRequestBounds('metrics', 'otlp_proto', body, bounds);
+      } catch {
+        passed = false;
+      }
+      if (passed) passes++;
+      expect(readMetricsDirect(body, bounds) !== undefined, `maxElements ${maxElements}`).toBe(
+        passed,
+      );
+    }
+    expect(passes).toBeGreaterThan(0);
+    expect(passes).toBeLessThan(120);
   });
 });

@@ -19,6 +19,7 @@ import {
   twinResource,
   unsignedNanosToMs,
 } from './conventions.js';
+import type { RequestBounds } from './bounds.js';
 import type { AnyValue, KeyValue } from './types.js';
 
 declare global {
@@ -133,18 +134,65 @@ class StringValues {
   }
 }
 
+/**
+ * Point attributes recently read, whole (key and value bytes): a data point usually carries the
+ * same few as the one before, and one comparison of its bytes then stands for reading it.
+ */
+class RecentAttributes {
+  private readonly bytes: Buffer[] = [];
+  private readonly entries: { which: number; value: AnyValue | undefined; elements: number }[] = [];
+  private next = 0;
+
+  get(buf: Buffer, start: number, end: number) {
+    const length = end - start;
+    for (let e = 0; e < this.bytes.length; e++) {
+      const known = this.bytes[e]!;
+      if (known.length !== length) continue;
+      let i = length - 1;
+      while (i >= 0 && known[i] === buf[start + i]) i--;
+      if (i < 0) return this.entries[e];
+    }
+    return undefined;
+  }
+
+  add(
+    buf: Buffer,
+    start: number,
+    end: number,
+    which: number,
+    value: AnyValue | undefined,
+    elements: number,
+  ): void {
+    if (end - start > 96) return;
+    const slot = this.next;
+    this.next = (slot + 1) % 16;
+    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
+    this.entries[slot] = { which, value, elements };
+  }
+}
+
+const recentPointAttributes = new RecentAttributes();
+
 const resourceValues = resourceKeys.map(() => new StringValues());
 /** A prediction's target time differs from point to point: it is read each time. */
-const pointValues = pointKeys.map((key) =>
-  key === 'twin.prediction.target_time_unix_nano' ? undefined : new StringValues(),
-);
+const targetTimeKey = pointKeys.indexOf('twin.prediction.target_time_unix_nano');
+const pointValues = pointKeys.map((_, k) => (k === targetTimeKey ? undefined : new StringValues()));
 
 /**
- * The request's points, or undefined when the general path must read it. `maxPoints`: more data
- * points than this is also left to the general path, which refuses the request.
+ * The request's points, or undefined when the general path must read it. With `bounds`, a request
+ * over them is left to the general path too, which refuses it naming the bound: this reader
+ * counts the messages and points that `checkRequestBounds` counts, so it never accepts what that
+ * refuses.
  */
-export function readMetricsDirect(body: Buffer, maxPoints = Infinity): NormalizedBatch | undefined {
-  const reader = new DirectReader(body, maxPoints);
+export function readMetricsDirect(
+  body: Buffer,
+  bounds?: RequestBounds,
+): NormalizedBatch | undefined {
+  const reader = new DirectReader(
+    body,
+    bounds?.maxElements ?? Infinity,
+    bounds?.maxPoints ?? Infinity,
+  );
   try {
     reader.request();
   } catch (error) {
@@ -157,22 +205,34 @@ export function readMetricsDirect(body: Buffer, maxPoints = Infinity): Normalize
 class DirectReader {
   readonly points: TwinPoint[] = [];
   private pos = 0;
+  /** Messages and data points read so far, as `checkRequestBounds` counts them. */
+  private elements = 0;
   private counted = 0;
+  /** The value the last `keyValue` read (undefined when it had none, or it was not decoded). */
+  private lastValue: AnyValue | undefined;
   private readonly attributes = new PointAttributes();
   /** The field ranges of the message being read, for messages whose fields may come in any order. */
   private readonly scopes: number[] = [];
 
   constructor(
     private readonly buf: Buffer,
+    private readonly maxElements: number,
     private readonly maxPoints: number,
   ) {}
+
+  /** One more message of the schema (any of them, as the bounds count them). */
+  private element(): void {
+    if (++this.elements > this.maxElements) throw notDirect;
+  }
 
   request(): void {
     const end = this.buf.length;
     while (this.pos < end) {
       const tag = this.tag();
-      if (tag === ((1 << 3) | BYTES)) this.resourceMetrics(this.length());
-      else this.unknown(tag, known.request);
+      if (tag === ((1 << 3) | BYTES)) {
+        this.element();
+        this.resourceMetrics(this.length());
+      } else this.unknown(tag, known.request);
     }
   }
 
@@ -188,10 +248,12 @@ class DirectReader {
       const tag = this.tag();
       if (tag === ((1 << 3) | BYTES)) {
         if (resourceStart >= 0) throw notDirect; // protobufjs keeps the last; rare: leave it to it
+        this.element();
         resourceEnd = this.length();
         resourceStart = this.pos;
         this.pos = resourceEnd;
       } else if (tag === ((2 << 3) | BYTES)) {
+        this.element();
         const scopeEnd = this.length();
         scopes.push(this.pos, scopeEnd);
         this.pos = scopeEnd;
@@ -244,6 +306,7 @@ class DirectReader {
   }
 
   private scope(end: number): void {
+    this.element();
     while (this.pos < end) {
       const tag = this.tag();
       if (tag === ((1 << 3) | BYTES) || tag === ((2 << 3) | BYTES)) this.skipText();
@@ -256,6 +319,7 @@ class DirectReader {
 
   /** The name may follow the data on the wire: the points are read once it is known. */
   private metric(end: number, resource: ReturnType<typeof twinResource>): void {
+    this.element();
     let nameStart = 0;
     let nameEnd = 0;
     let dataStart = -1;
@@ -273,6 +337,7 @@ class DirectReader {
         this.skipText(); // description, unit
       } else if (tag === ((5 << 3) | BYTES) || tag === ((7 << 3) | BYTES)) {
         if (dataStart >= 0) throw notDirect; // two data members: the last wins, in protobufjs
+        this.element();
         dataMask = field === 5 ? known.gauge : known.sum;
         dataEnd = this.length();
         dataStart = this.pos;
@@ -311,6 +376,7 @@ class DirectReader {
     resource: ReturnType<typeof twinResource>,
     name: string | null | undefined,
   ): void {
+    this.element();
     if (++this.counted > this.maxPoints) throw notDirect;
     const attributes = this.attributes;
     attributes.clear();
@@ -322,7 +388,7 @@ class DirectReader {
       const tag = this.tag();
       switch (tag) {
         case (7 << 3) | BYTES:
-          this.keyValue(this.length(), pointKeyTable, undefined);
+          this.pointAttribute(this.length());
           break;
         case (2 << 3) | FIXED64:
           this.fixed(8); // start_time_unix_nano
@@ -355,11 +421,37 @@ class DirectReader {
     this.points.push(point);
   }
 
+  /** A point attribute: one seen before is taken as it was read then. */
+  private pointAttribute(end: number): void {
+    const start = this.pos;
+    const seen = recentPointAttributes.get(this.buf, start, end);
+    if (seen) {
+      if ((this.elements += seen.elements) > this.maxElements) throw notDirect;
+      if (seen.which >= 0) setPointAttribute(this.attributes, seen.which, seen.value);
+      this.pos = end;
+      return;
+    }
+    const before = this.elements;
+    const which = this.keyValue(end, pointKeyTable, undefined);
+    // A prediction's target time differs from point to point: not worth keeping.
+    if (which !== targetTimeKey) {
+      recentPointAttributes.add(
+        this.buf,
+        start,
+        end,
+        which,
+        this.lastValue,
+        this.elements - before,
+      );
+    }
+  }
+
   /**
    * A KeyValue. With `keys`, a key among them has its value decoded: into `twin` (resources), or
    * onto the point's attributes (points). Any other key's value is checked and skipped.
    */
-  private keyValue(end: number, keys: KeyTable | undefined, twin: KeyValue[] | undefined): void {
+  private keyValue(end: number, keys: KeyTable | undefined, twin: KeyValue[] | undefined): number {
+    this.element();
     let keyStart = -1;
     let keyEnd = -1;
     let valueStart = -1;
@@ -372,6 +464,7 @@ class DirectReader {
         this.pos = keyEnd;
       } else if (tag === ((2 << 3) | BYTES)) {
         if (valueStart >= 0) throw notDirect;
+        this.element();
         valueEnd = this.length();
         valueStart = this.pos;
         this.pos = valueEnd;
@@ -389,9 +482,11 @@ class DirectReader {
           : this.twinValue(valueStart, valueEnd, (twin ? resourceValues : pointValues)[which]);
     }
     this.pos = end;
-    if (which < 0) return;
+    this.lastValue = value;
+    if (which < 0) return which;
     if (twin) twin.push({ key: resourceKeys[which]!, value });
     else setPointAttribute(this.attributes, which, value);
+    return which;
   }
 
   /** A twin key's value: a string seen before is taken from `known`; anything else is read. */

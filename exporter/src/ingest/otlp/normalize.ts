@@ -46,11 +46,10 @@ export function decodeAndNormalize(
   bounds?: RequestBounds,
 ): NormalizedBatch {
   if (signal === 'metrics' && encoding === 'otlp_proto') {
-    if (bounds) checkRequestBounds(signal, encoding, body, bounds);
     const buffer = Buffer.isBuffer(body)
       ? body
       : Buffer.from(body.buffer, body.byteOffset, body.length);
-    const direct = readMetricsDirect(buffer, bounds?.maxPoints);
+    const direct = readMetricsDirect(buffer, bounds);
     if (direct) return direct;
   }
   return decodeAndNormalizeGeneral(signal, encoding, body, bounds);
