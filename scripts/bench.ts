@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the benchmarks, never part of `npm test`. Prints the machine, then each figure.
- * `npm run bench -- NAME…` runs some: ingest, state, heap, decode, kafka, ledger, commands,
- * durability, pipeline, plugin.
+ * `npm run bench -- NAME…` runs some: ingest, state, heap, decode, kafka, kafka-ingest, ledger,
+ * commands, durability, pipeline, plugin. The run ends with the table of the performance targets
+ * (test/bench/targets.ts) its benchmarks measured.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -13,9 +14,11 @@ import { commandThroughput } from '../test/bench/command-throughput.js';
 import { durability } from '../test/bench/durability.js';
 import { heapBench } from '../test/bench/heap.js';
 import { ingestThroughput } from '../test/bench/ingest-throughput.js';
+import { kafkaIngest } from '../test/bench/kafka-ingest.js';
 import { kafkaRoundTrip } from '../test/bench/kafka-roundtrip.js';
 import { pipelineLatency } from '../test/bench/pipeline-latency.js';
 import { pluginFleet } from '../test/bench/plugin-fleet.js';
+import { recordPrinted, targetTable } from '../test/bench/targets.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // read when a producer is made; its notice is no result
 buildExporter(); // the process benchmarks run its CLI
@@ -35,7 +38,7 @@ function stateInChildProcess(): string[] {
     { cwd: repoRoot, encoding: 'utf8' },
   );
   if (child.status !== 0) throw new Error(`state benchmark failed:\n${child.stderr}`);
-  return child.stdout.trim().split('\n');
+  return recordPrinted(child.stdout.trim().split('\n'));
 }
 
 const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
@@ -44,6 +47,7 @@ const benchmarks: Record<string, () => Promise<string[]> | string[]> = {
   heap: heapBench,
   decode: benchDecode,
   kafka: () => kafkaRoundTrip(),
+  'kafka-ingest': kafkaIngest,
   ledger: () => benchLedger(),
   commands: commandThroughput,
   durability,
@@ -64,3 +68,5 @@ for (const name of chosen) {
   console.log(`== ${name}`);
   for (const line of await run()) console.log(line);
 }
+const table = targetTable();
+if (table.length) console.log(['', '== targets', ...table].join('\n'));

@@ -7,6 +7,7 @@ import { CommandLedger } from '../../exporter/src/commands/ledger/ledger.js';
 import { startKafka, waitFor } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
 import { cpuSeconds } from './cpu.js';
+import { figure } from './targets.js';
 import { pumpSetSpeed } from '../../exporter/test/commands/pump-catalog.js';
 import { topics } from '../../contracts/commands.js';
 
@@ -216,7 +217,22 @@ export async function commandThroughput(): Promise<string[]> {
         .map((r) => r.dispatchedAtMs! - r.submittedAtMs)
         .sort((a, b) => a - b);
       const trips = roundTrips.sort((a, b) => a - b);
+      const rate = measured / ((lastDispatch - firstSubmit) / 1000);
       return [
+        figure({
+          target: `commands submit→dispatched p99 (durable ledger, Kafka acks=all), at ${Math.round(rate)}/s`,
+          measured: percentile(latencies, 99),
+          unit: 'ms',
+          goal: 10,
+          better: 'lower',
+        }),
+        figure({
+          target: 'commands dispatched per second in that run',
+          measured: rate,
+          unit: '/s',
+          goal: 1_000,
+          better: 'higher',
+        }),
         `${measured} commands (after ${warmUp} to warm up), ${concurrency} concurrent clients over HTTP, ledger synchronous=FULL, Kafka acks=all (1 broker)`,
         `throughput: ${Math.round(measured / ((lastDispatch - firstSubmit) / 1000))} commands/s submitted→dispatched (${Math.round(measured / submitSeconds)} submissions/s answered)`,
         `submit→dispatched: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies.at(-1)} ms`,

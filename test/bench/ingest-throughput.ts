@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { freePort, startCollector } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
+import type { Encoding } from '../../exporter/src/model.js';
 import { cpuSeconds } from './cpu.js';
+import { figure } from './targets.js';
 
 /**
  * Ingest throughput over OTLP/HTTP protobuf, per core: the exporter process (every SLI updating:
@@ -20,7 +22,7 @@ const durationMs = 10_000;
 const concurrency = 4;
 
 /** One request: 100 assets × 3 properties × (physical, twin, prediction) = 900 points. */
-export function payload(index: number, nowMs: number): { body: Uint8Array; points: number } {
+export function payload(index: number, nowMs: number, encoding: Encoding = 'otlp_proto'): Body {
   const text = (key: string, value: string) => ({ key, value: { stringValue: value } });
   const ns = (ms: number) => String(BigInt(Math.round(ms)) * 1_000_000n);
   let points = 0;
@@ -55,9 +57,11 @@ export function payload(index: number, nowMs: number): { body: Uint8Array; point
                   dataPoints('model', property, 50.1 + p, [
                     text('twin.model.name', 'forecaster'),
                     text('twin.model.version', '1.0.0'),
+                    // Aimed at the physical point of this request: every prediction is scored,
+                    // so the prediction-accuracy SLI updates too.
                     {
                       key: 'twin.prediction.target_time_unix_nano',
-                      value: { stringValue: ns(t + 1000) },
+                      value: { stringValue: ns(t) },
                     },
                   ]),
                 ]),
@@ -68,13 +72,24 @@ export function payload(index: number, nowMs: number): { body: Uint8Array; point
       ],
     };
   });
-  return { body: encode('metrics', 'otlp_proto', { resourceMetrics }), points };
+  return { body: encode('metrics', encoding, { resourceMetrics }), points, encoding };
 }
+
+interface Body {
+  body: Uint8Array;
+  points: number;
+  encoding: Encoding;
+}
+
+const contentTypes: Record<Encoding, string> = {
+  otlp_proto: 'application/x-protobuf',
+  otlp_json: 'application/json',
+};
 
 /** Posts the payloads round-robin with `concurrency` loops for `durationMs`; accepted points. */
 async function drive(
   url: string,
-  bodies: { body: Uint8Array; points: number }[],
+  bodies: Body[],
 ): Promise<{ points: number; seconds: number; failures: number }> {
   let points = 0;
   let failures = 0;
@@ -88,7 +103,7 @@ async function drive(
         const response = await fetch(`${url}/v1/metrics`, {
           method: 'POST',
           body: item.body,
-          headers: { 'Content-Type': 'application/x-protobuf' },
+          headers: { 'Content-Type': contentTypes[item.encoding] },
         });
         await response.arrayBuffer();
         if (response.ok) points += item.points;
@@ -99,12 +114,7 @@ async function drive(
   return { points, seconds: (performance.now() - start) / 1000, failures };
 }
 
-export async function measure(
-  name: string,
-  url: string,
-  pid: number,
-  bodies: { body: Uint8Array; points: number }[],
-) {
+export async function measure(name: string, url: string, pid: number, bodies: Body[]) {
   await drive(url, bodies.slice(0, 4)); // warm up (JIT, connections)
   const cpuBefore = cpuSeconds(pid);
   const run = await drive(url, bodies);
@@ -112,25 +122,31 @@ export async function measure(
   return { name, ...run, cpu, perCore: run.points / cpu, nsPerPoint: (cpu / run.points) * 1e9 };
 }
 
-export async function ingestThroughput(): Promise<string[]> {
-  const now = Date.now();
-  const bodies = Array.from({ length: requests }, (_, i) => payload(i, now));
-  const lines: string[] = [
-    `payload: ${bodies[0]!.points} points per request (${(bodies[0]!.body.length / 1024).toFixed(0)} KiB protobuf), ${fleetSize} assets, ${concurrency} connections, ${durationMs / 1000} s`,
-  ];
-
+/** A fresh exporter (every SLI on, state in memory) taking `bodies`. */
+export async function measureExporter(name: string, bodies: Body[]) {
   const exporter = await startExporterProcess({
     // The payloads repeat: with retries remembered, every repeat would be answered unapplied.
     ingest: { retries: { maxRequests: 0 } },
     state: { snapshot: { path: ':memory:' } },
     sli: { prediction: { matchWindow: '50ms' } },
   });
-  let exporterResult;
   try {
-    exporterResult = await measure('exporter', exporter.otlpUrl, exporter.pid, bodies);
+    return await measure(name, exporter.otlpUrl, exporter.pid, bodies);
   } finally {
     await exporter.stop();
   }
+}
+
+export async function ingestThroughput(): Promise<string[]> {
+  const now = Date.now();
+  const bodies = Array.from({ length: requests }, (_, i) => payload(i, now));
+  const jsonBodies = Array.from({ length: requests }, (_, i) => payload(i, now, 'otlp_json'));
+  const lines: string[] = [
+    `payload: ${bodies[0]!.points} points per request (${(bodies[0]!.body.length / 1024).toFixed(0)} KiB protobuf, ${(jsonBodies[0]!.body.length / 1024).toFixed(0)} KiB JSON), ${fleetSize} assets, ${concurrency} connections, ${durationMs / 1000} s`,
+  ];
+
+  const exporterResult = await measureExporter('exporter', bodies);
+  const jsonResult = await measureExporter('exporter, OTLP/JSON', jsonBodies);
 
   const [health, otlp] = [await freePort(), await freePort()];
   const collector = await startCollector({
@@ -145,13 +161,33 @@ export async function ingestThroughput(): Promise<string[]> {
     await collector.stop();
   }
 
-  for (const r of [exporterResult, collectorResult]) {
+  for (const r of [exporterResult, jsonResult, collectorResult]) {
     lines.push(
       `${r.name}: ${Math.round(r.points / r.seconds)} points/s wall, ${r.cpu.toFixed(2)} CPU-s for ${r.points} points = ${Math.round(r.perCore)} points/s per core (${Math.round(r.nsPerPoint)} ns CPU per point)${r.failures ? `, ${r.failures} failed requests` : ''}`,
     );
   }
   lines.push(
-    `CPU per point, exporter ÷ collector: ${(exporterResult.nsPerPoint / collectorResult.nsPerPoint).toFixed(2)}`,
+    figure({
+      target: 'ingest over OTLP/HTTP protobuf, every SLI updating, per CPU-second',
+      measured: exporterResult.perCore,
+      unit: 'points',
+      goal: 1_000_000,
+      better: 'higher',
+    }),
+    figure({
+      target: 'ingest CPU per point, exporter ÷ collector (same payloads, same run)',
+      measured: exporterResult.nsPerPoint / collectorResult.nsPerPoint,
+      unit: '×',
+      goal: 0.5,
+      better: 'lower',
+    }),
+    figure({
+      target: 'ingest over OTLP/JSON ÷ over protobuf, points per CPU-second',
+      measured: jsonResult.perCore / exporterResult.perCore,
+      unit: '×',
+      goal: 0.5,
+      better: 'higher',
+    }),
   );
   return lines;
 }

@@ -13,6 +13,7 @@ import { encodeAsset, restoreEncodedAsset } from '../../exporter/src/twin/codec.
 import { TwinEngine } from '../../exporter/src/twin/engine.js';
 import { testConfig } from '../../exporter/test/twin/fixtures.js';
 import { finishRestore, restoreAggregates } from '../../exporter/src/twin/snapshot.js';
+import { printedFigure } from './targets.js';
 
 const classes = ['pump', 'valve', 'compressor', 'fan', 'chiller', 'boiler', 'meter', 'motor'];
 const properties = ['flow', 'pressure', 'temperature'];
@@ -88,12 +89,24 @@ async function renderMs(registry: Registry): Promise<{ ms: number; lines: number
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-async function benchSize(assets: number, steadyRounds: number): Promise<string[]> {
+/** What one size measured, for the targets. */
+interface SizeFigures {
+  bytesPerAsset: number;
+  evaluateMs: number;
+  renderMs: number;
+}
+
+async function benchSize(
+  assets: number,
+  steadyRounds: number,
+  historyLength = 32,
+  figures?: SizeFigures[],
+): Promise<string[]> {
   const config = testConfig({
     // The exporter's defaults where they matter for size: history 32, 64 properties allowed.
     state: {
       maxAssets: assets,
-      historyLength: 32,
+      historyLength,
       maxPropertiesPerAsset: 64,
       retentionMs: 86_400_000,
     },
@@ -113,8 +126,9 @@ async function benchSize(assets: number, steadyRounds: number): Promise<string[]
   registerTwinMetrics(registry, engine);
   const render = await renderMs(registry);
 
+  figures?.push({ bytesPerAsset: (filled - before) / assets, evaluateMs, renderMs: render.ms });
   const lines = [
-    `twin state ${fmt(assets)} assets × ${properties.length} properties (physical + twin): ` +
+    `twin state ${fmt(assets)} assets × ${properties.length} properties (physical + twin)${historyLength === 0 ? ', history off' : ''}: ` +
       `${fmt((filled - before) / assets)} B/asset (heap and typed arrays) after the first value of each; ` +
       `apply ${fmt(points / applySeconds / 1e6, 2)} M points/s; evaluate ${fmt(evaluateMs, 1)} ms; ` +
       `/metrics ${fmt(render.ms, 2)} ms (${render.lines} lines)`,
@@ -158,8 +172,36 @@ async function benchSize(assets: number, steadyRounds: number): Promise<string[]
 
 export async function benchState(): Promise<string[]> {
   const lines = gc ? [] : ['(no --expose-gc: heap figures are rough heapUsed deltas)'];
-  lines.push(...(await benchSize(10_000, 16)));
+  const small: SizeFigures[] = [];
+  const large: SizeFigures[] = [];
+  const off: SizeFigures[] = [];
+  lines.push(...(await benchSize(10_000, 16, 32, small)));
   lines.push(...(await benchSize(100_000, 16)));
-  lines.push(...(await benchSize(1_000_000, 0)));
+  lines.push(...(await benchSize(1_000_000, 0, 32, large)));
+  lines.push(...(await benchSize(1_000_000, 0, 0, off)));
+  const evaluationIntervalMs = testConfig().sli.evaluationIntervalMs;
+  lines.push(
+    printedFigure({
+      target: '/metrics render time, 1M assets ÷ 10k assets (flat in fleet size)',
+      measured: large[0]!.renderMs / small[0]!.renderMs,
+      unit: '×',
+      goal: 2,
+      better: 'lower',
+    }),
+    printedFigure({
+      target: `evaluation of 1M assets, share of one core per ${evaluationIntervalMs / 1000} s interval`,
+      measured: (100 * off[0]!.evaluateMs) / evaluationIntervalMs,
+      unit: '%',
+      goal: 20,
+      better: 'lower',
+    }),
+    printedFigure({
+      target: 'memory per asset, 1M assets × 3 properties, history off',
+      measured: off[0]!.bytesPerAsset,
+      unit: 'B',
+      goal: 1024,
+      better: 'lower',
+    }),
+  );
   return lines;
 }
