@@ -688,7 +688,7 @@ export class TwinEngine {
       if (!scored) pending[waiting++] = p;
     }
     if (waiting === 0) prop.pending = undefined;
-    else pending.length = waiting;
+    else if (waiting < pending.length) pending.length = waiting;
   }
 
   /** Scores one prediction against an actual value; false if the actual cannot score it. */
