@@ -49,10 +49,10 @@ export async function kafkaIngest(): Promise<string[]> {
     await producer.connect();
     try {
       const produce = async (count: number) => {
-        for (let sent = 0; sent < count; sent += 20) {
+        for (let sent = 0; sent < count; sent += 5) {
           await producer.send({
             topic,
-            messages: Array.from({ length: Math.min(20, count - sent) }, (_, i) => ({
+            messages: Array.from({ length: Math.min(5, count - sent) }, (_, i) => ({
               key: String((sent + i) % requests),
               value: Buffer.from(bodies[(sent + i) % requests]!.body),
             })),

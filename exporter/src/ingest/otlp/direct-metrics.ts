@@ -7,7 +7,7 @@
  * reject, a truncated body — makes it answer `undefined`, and the caller takes the general path
  * (protobufjs, then normalize.ts), which decides as it always has. Where it answers, its answer is
  * the general path's: both apply the same conventions (conventions.ts) to the same values, and
- * direct-metrics.test.ts compares the two on generated and mutated requests.
+ * the fuzz suite (test/fuzz/otlp-invariants.ts) compares the two on every body it makes.
  */
 import { isUtf8 } from 'node:buffer';
 import type { NormalizedBatch, TwinPoint } from '../../model.js';
@@ -102,17 +102,23 @@ const resourceKeyTable = new KeyTable(resourceKeys);
 const pointKeyTable = new KeyTable(pointKeys);
 
 /**
- * The string values of one twin key recently read (a source, a property, a model name): a value
- * seen before is the same AnyValue again, neither decoded nor checked anew. The values are only
- * ever read, so one object serves every point that carries it.
+ * What was read from a few byte strings seen recently, by their bytes: a value seen before is
+ * taken again, neither decoded nor checked anew. What is kept is only ever read, so one object
+ * serves every point that carries the same bytes.
  */
-class StringValues {
+class Recent<T> {
   private readonly bytes: Buffer[] = [];
-  private readonly values: AnyValue[] = [];
+  private readonly values: T[] = [];
   private next = 0;
 
-  /** The AnyValue of the UTF-8 string at [start, end) of `buf`, once it is known to be valid. */
-  get(buf: Buffer, start: number, end: number): AnyValue | undefined {
+  /** @param size entries kept (the oldest goes); @param longest longer byte strings are not kept */
+  constructor(
+    private readonly size: number,
+    private readonly longest: number,
+  ) {}
+
+  /** What was read from the bytes at [start, end) of `buf`, if they were seen. */
+  get(buf: Buffer, start: number, end: number): T | undefined {
     const length = end - start;
     for (let e = 0; e < this.bytes.length; e++) {
       const known = this.bytes[e]!;
@@ -124,59 +130,34 @@ class StringValues {
     return undefined;
   }
 
-  add(buf: Buffer, start: number, end: number, value: AnyValue): void {
-    // A few per key: sources, a class's properties, a model's name and versions.
-    if (end - start > 64) return;
+  add(buf: Buffer, start: number, end: number, value: T): void {
+    if (end - start > this.longest) return;
     const slot = this.next;
-    this.next = (slot + 1) % 8;
+    this.next = (slot + 1) % this.size;
     this.bytes[slot] = Buffer.from(buf.subarray(start, end));
     this.values[slot] = value;
   }
 }
 
-/**
- * Point attributes recently read, whole (key and value bytes): a data point usually carries the
- * same few as the one before, and one comparison of its bytes then stands for reading it.
- */
-class RecentAttributes {
-  private readonly bytes: Buffer[] = [];
-  private readonly entries: { which: number; value: AnyValue | undefined; elements: number }[] = [];
-  private next = 0;
-
-  get(buf: Buffer, start: number, end: number) {
-    const length = end - start;
-    for (let e = 0; e < this.bytes.length; e++) {
-      const known = this.bytes[e]!;
-      if (known.length !== length) continue;
-      let i = length - 1;
-      while (i >= 0 && known[i] === buf[start + i]) i--;
-      if (i < 0) return this.entries[e];
-    }
-    return undefined;
-  }
-
-  add(
-    buf: Buffer,
-    start: number,
-    end: number,
-    which: number,
-    value: AnyValue | undefined,
-    elements: number,
-  ): void {
-    if (end - start > 96) return;
-    const slot = this.next;
-    this.next = (slot + 1) % 16;
-    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
-    this.entries[slot] = { which, value, elements };
-  }
+/** A point attribute as read: which twin key (-1: another), its value, the messages it counts. */
+interface ReadAttribute {
+  which: number;
+  value: AnyValue | undefined;
+  elements: number;
 }
 
-const recentPointAttributes = new RecentAttributes();
+/**
+ * Point attributes, whole (key and value bytes): a data point usually carries the same few as
+ * the one before, and one comparison of their bytes then stands for reading them.
+ */
+const recentPointAttributes = new Recent<ReadAttribute>(16, 96);
 
-const resourceValues = resourceKeys.map(() => new StringValues());
+/** The string values of each twin key: sources, a class's properties, a model's versions. */
+const stringValues = () => new Recent<AnyValue>(8, 64);
+const resourceValues = resourceKeys.map(stringValues);
 /** A prediction's target time differs from point to point: it is read each time. */
 const targetTimeKey = pointKeys.indexOf('twin.prediction.target_time_unix_nano');
-const pointValues = pointKeys.map((_, k) => (k === targetTimeKey ? undefined : new StringValues()));
+const pointValues = pointKeys.map((_, k) => (k === targetTimeKey ? undefined : stringValues()));
 
 /**
  * The request's points, or undefined when the general path must read it. With `bounds`, a request
@@ -435,14 +416,8 @@ class DirectReader {
     const which = this.keyValue(end, pointKeyTable, undefined);
     // A prediction's target time differs from point to point: not worth keeping.
     if (which !== targetTimeKey) {
-      recentPointAttributes.add(
-        this.buf,
-        start,
-        end,
-        which,
-        this.lastValue,
-        this.elements - before,
-      );
+      const read = { which, value: this.lastValue, elements: this.elements - before };
+      recentPointAttributes.add(this.buf, start, end, read);
     }
   }
 
@@ -493,7 +468,7 @@ class DirectReader {
   private twinValue(
     start: number,
     end: number,
-    known: StringValues | undefined,
+    known: Recent<AnyValue> | undefined,
   ): AnyValue | undefined {
     if (!known) return this.anyValue(start, end, true);
     const buf = this.buf;
