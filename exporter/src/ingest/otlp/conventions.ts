@@ -63,12 +63,15 @@ export class PointAttributes {
   modelName: AnyValue | undefined;
   modelVersion: AnyValue | undefined;
   targetTime: AnyValue | undefined;
+  /** `targetTime` in milliseconds when the reader already knows it (the direct reader does). */
+  targetTimeMs: number | undefined;
   desiredVersion: AnyValue | undefined;
   reportedVersion: AnyValue | undefined;
 
   clear(): void {
     this.source = this.property = this.modelName = this.modelVersion = undefined;
     this.targetTime = this.desiredVersion = this.reportedVersion = undefined;
+    this.targetTimeMs = undefined;
   }
 
   read(attributes: KeyValue[]): void {
@@ -133,7 +136,9 @@ export function twinPoint(
     if (name === undefined || version === undefined) return 'missing_model';
     if (name === null || version === null) return 'bad_attribute';
     model = { name, version };
-    targetTimeMs = attributes.targetTime ? targetTime(attributes.targetTime) : timeMs;
+    targetTimeMs = attributes.targetTime
+      ? (attributes.targetTimeMs ?? targetTime(attributes.targetTime))
+      : timeMs;
     if (!validTime(targetTimeMs)) return 'bad_timestamp';
   }
   const desiredVersion = attributes.desiredVersion && versionNumber(attributes.desiredVersion);

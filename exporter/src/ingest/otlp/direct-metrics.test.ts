@@ -125,6 +125,62 @@ describe('the direct reader of metrics protobuf', () => {
     expect(direct(new Uint8Array())).toEqual(general(new Uint8Array()));
   });
 
+  it('reads target times given as decimal digits as the general path reads them', () => {
+    const forecast = (target: string) =>
+      encode('metrics', 'otlp_proto', {
+        resourceMetrics: [
+          {
+            resource: pumpResource(),
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'speed',
+                    gauge: {
+                      dataPoints: [
+                        {
+                          timeUnixNano: t,
+                          asDouble: 1,
+                          attributes: attributes({
+                            'twin.source': 'model',
+                            'twin.model.name': 'm',
+                            'twin.model.version': '1',
+                            'twin.prediction.target_time_unix_nano': target,
+                          }),
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    const targets = [
+      '1767225601000000000', // 19 digits: split into milliseconds and the rest
+      '1767225601123456789',
+      '001767225601123456789', // 21, leading zeros
+      '946684800000000001', // 18
+      '946684800000001', // 15: read whole (then out of range, rejected)
+      '9466848000000010000', // 19
+      '17672256011234567890', // 20: after 2200, rejected
+      '0017672256011234567890', // 22: read as text
+      '17672256O1000000000', // a letter
+      '',
+    ];
+    for (const target of targets) {
+      const body = forecast(target);
+      const read = direct(body);
+      expect(read ?? general(body), target).toEqual(general(body));
+      if (read)
+        expect(read.points[0]?.targetTimeMs, target).toBe(general(body).points[0]?.targetTimeMs);
+    }
+    expect(direct(forecast('1767225601123456789'))?.points[0]?.targetTimeMs).toBe(
+      1767225601123.4568,
+    );
+  });
+
   it('reads fields in any order, and skips fields the schema does not declare', () => {
     const unknown = join(
       w()

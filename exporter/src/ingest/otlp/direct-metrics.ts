@@ -155,7 +155,11 @@ const recentPointAttributes = new Recent<ReadAttribute>(16, 96);
 /** The string values of each twin key: sources, a class's properties, a model's versions. */
 const stringValues = () => new Recent<AnyValue>(8, 64);
 const resourceValues = resourceKeys.map(stringValues);
-/** A prediction's target time differs from point to point: it is read each time. */
+/**
+ * A prediction's target time differs from point to point: it is read each time, and when it is
+ * decimal digits, straight into milliseconds, its AnyValue then standing for "given in digits".
+ */
+const inDigits: AnyValue = { value: 'stringValue' };
 const targetTimeKey = pointKeys.indexOf('twin.prediction.target_time_unix_nano');
 const pointValues = pointKeys.map((_, k) => (k === targetTimeKey ? undefined : stringValues()));
 
@@ -450,18 +454,54 @@ class DirectReader {
     // A twin key is ASCII; any other is checked as protobufjs would.
     if (which < 0 && keyStart >= 0) this.checkText(keyStart, keyEnd);
     let value: AnyValue | undefined;
+    let targetTimeMs: number | undefined;
     if (valueStart >= 0) {
-      value =
-        which < 0
-          ? this.anyValue(valueStart, valueEnd, false)
-          : this.twinValue(valueStart, valueEnd, (twin ? resourceValues : pointValues)[which]);
+      if (which < 0) value = this.anyValue(valueStart, valueEnd, false);
+      else if (!twin && which === targetTimeKey) {
+        targetTimeMs = this.digitsAsMs(valueStart, valueEnd);
+        value = targetTimeMs === undefined ? this.anyValue(valueStart, valueEnd, true) : inDigits;
+      } else {
+        value = this.twinValue(valueStart, valueEnd, (twin ? resourceValues : pointValues)[which]);
+      }
     }
     this.pos = end;
     this.lastValue = value;
     if (which < 0) return which;
     if (twin) twin.push({ key: resourceKeys[which]!, value });
-    else setPointAttribute(this.attributes, which, value);
+    else {
+      setPointAttribute(this.attributes, which, value);
+      if (which === targetTimeKey) this.attributes.targetTimeMs = targetTimeMs;
+    }
     return which;
+  }
+
+  /**
+   * An AnyValue holding a string of 1 to 21 decimal digits (a time in nanoseconds, as OTLP/JSON
+   * writes 64-bit integers), in milliseconds exactly as `nanosToMs` reads the string; undefined
+   * for anything else, which is then read as a value.
+   */
+  private digitsAsMs(start: number, end: number): number | undefined {
+    const buf = this.buf;
+    const length = buf[start + 1]!;
+    if (buf[start] !== ((1 << 3) | BYTES) || length > 21 || start + 2 + length !== end) {
+      return undefined;
+    }
+    const from = start + 2;
+    const split = Math.max(from, end - 6); // the sub-millisecond digits, when there are more than 15
+    let high = 0;
+    let low = 0;
+    for (let i = from; i < end; i++) {
+      const digit = buf[i]! - 0x30;
+      if (digit < 0 || digit > 9) return undefined;
+      if (length <= 15 || i < split) high = high * 10 + digit;
+      else low = low * 10 + digit;
+    }
+    if (length === 0) return undefined;
+    if (length <= 15) {
+      const subMs = high % 1e6;
+      return (high - subMs) / 1e6 + subMs / 1e6;
+    }
+    return high + low / 1e6;
   }
 
   /** A twin key's value: a string seen before is taken from `known`; anything else is read. */
