@@ -178,8 +178,19 @@ function stringAttribute(value: AnyValue | undefined): string | null | undefined
 }
 
 export function boundedString(text: string): string | null | undefined {
-  return text === '' ? undefined : text.length > maxLength || notAName.test(text) ? null : text;
+  // The same few names come point after point (often the very same string): judged once.
+  for (let i = 0; i < judged.length; i++) if (judged[i] === text) return verdicts[i];
+  const verdict =
+    text === '' ? undefined : text.length > maxLength || notAName.test(text) ? null : text;
+  judged[nextJudged] = text;
+  verdicts[nextJudged] = verdict;
+  nextJudged = (nextJudged + 1) % 8;
+  return verdict;
 }
+
+const judged: string[] = [];
+const verdicts: (string | null | undefined)[] = [];
+let nextJudged = 0;
 
 const notAName =
   // eslint-disable-next-line no-control-regex -- control characters are what it finds

@@ -380,16 +380,16 @@ class DirectReader {
           break;
         case (3 << 3) | FIXED64: {
           const at = this.fixed(8);
-          timeMs = unsignedNanosToMs(buf.readUInt32LE(at + 4), buf.readUInt32LE(at));
+          timeMs = unsignedNanosToMs(uint32At(buf, at + 4), uint32At(buf, at));
           break;
         }
         case (4 << 3) | FIXED64:
-          value = finite(buf.readDoubleLE(this.fixed(8)));
+          value = finite(doubleAt(buf, this.fixed(8)));
           valueSet = true;
           break;
         case (6 << 3) | FIXED64: {
           const at = this.fixed(8);
-          value = finite(buf.readInt32LE(at + 4) * 4294967296 + buf.readUInt32LE(at));
+          value = finite((uint32At(buf, at + 4) | 0) * 4294967296 + uint32At(buf, at));
           valueSet = true;
           break;
         }
@@ -559,7 +559,7 @@ class DirectReader {
         }
         case (4 << 3) | FIXED64: {
           const at = this.fixed(8);
-          if (decode) result = { value: 'doubleValue', doubleValue: buf.readDoubleLE(at) };
+          if (decode) result = { value: 'doubleValue', doubleValue: doubleAt(buf, at) };
           break;
         }
         default:
@@ -687,6 +687,22 @@ class DirectReader {
   private end(end: number): void {
     if (this.pos !== end) throw notDirect;
   }
+}
+
+/** A little-endian uint32 at `at` (in bounds: `fixed` checked), without Buffer's own checks. */
+function uint32At(buf: Buffer, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+}
+
+const doubleBytes = new Uint8Array(8);
+const doubleView = new Float64Array(doubleBytes.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A little-endian double at `at` (in bounds), through a scratch view on a little-endian CPU. */
+function doubleAt(buf: Buffer, at: number): number {
+  if (!littleEndian) return buf.readDoubleLE(at);
+  for (let i = 0; i < 8; i++) doubleBytes[i] = buf[at + i]!;
+  return doubleView[0]!;
 }
 
 function setPointAttribute(
