@@ -90,12 +90,13 @@ const contentTypes: Record<Encoding, string> = {
 async function drive(
   url: string,
   bodies: Body[],
+  ms = durationMs,
 ): Promise<{ points: number; seconds: number; failures: number }> {
   let points = 0;
   let failures = 0;
   let next = 0;
   const start = performance.now();
-  const deadline = start + durationMs;
+  const deadline = start + ms;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
@@ -122,14 +123,18 @@ export async function measure(name: string, url: string, pid: number, bodies: Bo
   return { name, ...run, cpu, perCore: run.points / cpu, nsPerPoint: (cpu / run.points) * 1e9 };
 }
 
-/** A fresh exporter (every SLI on, state in memory) taking `bodies`. */
-export async function measureExporter(name: string, bodies: Body[]) {
-  const exporter = await startExporterProcess({
+/** An exporter as the benchmarks run it: every SLI on, state in memory. */
+const startBenchExporter = () =>
+  startExporterProcess({
     // The payloads repeat: with retries remembered, every repeat would be answered unapplied.
     ingest: { retries: { maxRequests: 0 } },
     state: { snapshot: { path: ':memory:' } },
     sli: { prediction: { matchWindow: '50ms' } },
   });
+
+/** A fresh exporter taking `bodies`. */
+export async function measureExporter(name: string, bodies: Body[]) {
+  const exporter = await startBenchExporter();
   try {
     return await measure(name, exporter.otlpUrl, exporter.pid, bodies);
   } finally {
@@ -137,29 +142,79 @@ export async function measureExporter(name: string, bodies: Body[]) {
   }
 }
 
+interface Server {
+  name: string;
+  url: string;
+  pid: number;
+  bodies: Body[];
+}
+
+/**
+ * The servers in turn, `rounds` times, for an equal share of `durationMs` each turn: a machine
+ * that slows down or speeds up (a shared host does) weighs on every server alike. CPU and points
+ * are summed per server over its turns.
+ */
+async function measureInTurns(servers: Server[], rounds = 4) {
+  for (const server of servers) await drive(server.url, server.bodies.slice(0, 4), 1_000); // warm up
+  const totals = servers.map(() => ({ points: 0, seconds: 0, failures: 0, cpu: 0 }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, server] of servers.entries()) {
+      const cpuBefore = cpuSeconds(server.pid);
+      const run = await drive(server.url, server.bodies, durationMs / rounds);
+      const total = totals[i]!;
+      total.cpu += cpuSeconds(server.pid) - cpuBefore;
+      total.points += run.points;
+      total.seconds += run.seconds;
+      total.failures += run.failures;
+    }
+  }
+  return servers.map((server, i) => {
+    const run = totals[i]!;
+    return {
+      name: server.name,
+      ...run,
+      perCore: run.points / run.cpu,
+      nsPerPoint: (run.cpu / run.points) * 1e9,
+    };
+  });
+}
+
 export async function ingestThroughput(): Promise<string[]> {
   const now = Date.now();
   const bodies = Array.from({ length: requests }, (_, i) => payload(i, now));
   const jsonBodies = Array.from({ length: requests }, (_, i) => payload(i, now, 'otlp_json'));
   const lines: string[] = [
-    `payload: ${bodies[0]!.points} points per request (${(bodies[0]!.body.length / 1024).toFixed(0)} KiB protobuf, ${(jsonBodies[0]!.body.length / 1024).toFixed(0)} KiB JSON), ${fleetSize} assets, ${concurrency} connections, ${durationMs / 1000} s`,
+    `payload: ${bodies[0]!.points} points per request (${(bodies[0]!.body.length / 1024).toFixed(0)} KiB protobuf, ${(jsonBodies[0]!.body.length / 1024).toFixed(0)} KiB JSON), ${fleetSize} assets, ${concurrency} connections, ${durationMs / 1000} s per server in 4 alternating turns`,
   ];
 
-  const exporterResult = await measureExporter('exporter', bodies);
-  const jsonResult = await measureExporter('exporter, OTLP/JSON', jsonBodies);
-
+  const exporter = await startBenchExporter();
+  const jsonExporter = await startBenchExporter();
   const [health, otlp] = [await freePort(), await freePort()];
   const collector = await startCollector({
     config: { path: fileURLToPath(new URL('collector-latency.yaml', import.meta.url)) },
     env: { HEALTH_PORT: String(health), OTLP_PORT: String(otlp) },
     readyUrl: `http://127.0.0.1:${health}/`,
   });
-  let collectorResult;
+  let results;
   try {
-    collectorResult = await measure('collector', `http://127.0.0.1:${otlp}`, collector.pid, bodies);
+    results = await measureInTurns([
+      { name: 'exporter', url: exporter.otlpUrl, pid: exporter.pid, bodies },
+      {
+        name: 'exporter, OTLP/JSON',
+        url: jsonExporter.otlpUrl,
+        pid: jsonExporter.pid,
+        bodies: jsonBodies,
+      },
+      { name: 'collector', url: `http://127.0.0.1:${otlp}`, pid: collector.pid, bodies },
+    ]);
   } finally {
-    await collector.stop();
+    await Promise.all([exporter.stop(), jsonExporter.stop(), collector.stop()]);
   }
+  const [exporterResult, jsonResult, collectorResult] = results as [
+    (typeof results)[number],
+    (typeof results)[number],
+    (typeof results)[number],
+  ];
 
   for (const r of [exporterResult, jsonResult, collectorResult]) {
     lines.push(
