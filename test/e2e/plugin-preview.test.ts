@@ -237,11 +237,17 @@ describe('the Grafana app in Chromium through the preview host', () => {
 
     // Fleet → Diverged: conveyor-1 shows up once its drift lasted longer than the grace period.
     await choose(page, 'diverged');
-    const divergedRow = page.getByTestId('data-testid fleet-row').filter({ hasText: 'conveyor-1' });
+    const rows = page.getByTestId('data-testid fleet-row');
+    const divergedRow = rows.filter({ hasText: 'conveyor-1' });
+    // Until the filtered list is shown (every row diverged, the list before it had in-sync rows
+    // too) and conveyor-1 is in it.
     await waitFor(
       'conveyor-1 listed as diverged',
       async () => {
-        if (await divergedRow.count()) return true;
+        const shown = await rows.allTextContents();
+        if (shown.length && shown.every((row) => row.includes('diverged'))) {
+          if (await divergedRow.count()) return true;
+        }
         await page.getByRole('button', { name: 'Refresh the fleet' }).click();
         await page.waitForTimeout(500);
         return undefined;
