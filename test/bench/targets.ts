@@ -58,5 +58,6 @@ export function targetTable(): string[] {
 
 function format(value: number): string {
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
-  return Number(value.toPrecision(3)).toString();
+  // Three significant digits, kept: 1.0006 against a goal of 1 reads "1.00", not "1".
+  return value.toPrecision(3);
 }

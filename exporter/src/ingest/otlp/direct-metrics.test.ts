@@ -72,6 +72,29 @@ const everyKind = encode('metrics', 'otlp_proto', {
   ],
 });
 
+/** One `speed` gauge point of pump-1 at `t`, value 1, with these attributes. */
+function speedPoint(pointAttributes: object): Uint8Array {
+  return encode('metrics', 'otlp_proto', {
+    resourceMetrics: [
+      {
+        resource: pumpResource(),
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'speed',
+                gauge: {
+                  dataPoints: [{ timeUnixNano: t, asDouble: 1, attributes: pointAttributes }],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+}
+
 /** Protobuf fields by hand, for orders and forms the encoder never writes. */
 const w = () => protobuf.Writer.create();
 const message = (field: number, bytes: Uint8Array) =>
@@ -127,36 +150,14 @@ describe('the direct reader of metrics protobuf', () => {
 
   it('reads target times given as decimal digits as the general path reads them', () => {
     const forecast = (target: string) =>
-      encode('metrics', 'otlp_proto', {
-        resourceMetrics: [
-          {
-            resource: pumpResource(),
-            scopeMetrics: [
-              {
-                metrics: [
-                  {
-                    name: 'speed',
-                    gauge: {
-                      dataPoints: [
-                        {
-                          timeUnixNano: t,
-                          asDouble: 1,
-                          attributes: attributes({
-                            'twin.source': 'model',
-                            'twin.model.name': 'm',
-                            'twin.model.version': '1',
-                            'twin.prediction.target_time_unix_nano': target,
-                          }),
-                        },
-                      ],
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      });
+      speedPoint(
+        attributes({
+          'twin.source': 'model',
+          'twin.model.name': 'm',
+          'twin.model.version': '1',
+          'twin.prediction.target_time_unix_nano': target,
+        }),
+      );
     const targets = [
       '1767225601000000000', // 19 digits: split into milliseconds and the rest
       '1767225601123456789',
@@ -224,37 +225,17 @@ describe('the direct reader of metrics protobuf', () => {
         },
       ],
     });
-    const pointOf = (attrs: object, extra: object = {}) =>
-      encode('metrics', 'otlp_proto', {
-        resourceMetrics: [
-          {
-            resource: pumpResource(),
-            scopeMetrics: [
-              {
-                metrics: [
-                  {
-                    name: 'speed',
-                    gauge: {
-                      dataPoints: [{ timeUnixNano: t, asDouble: 1, attributes: attrs, ...extra }],
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      });
     const cases: Record<string, Uint8Array> = {
       'a histogram (rejected as unsupported)': histogram,
-      'a point the conventions reject': pointOf(attributes({ 'twin.source': 'guess' })),
+      'a point the conventions reject': speedPoint(attributes({ 'twin.source': 'guess' })),
       'a resource without an asset id': encode('metrics', 'otlp_proto', {
         resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [] }],
       }),
-      'a nested attribute value': pointOf([
+      'a nested attribute value': speedPoint([
         { key: 'twin.source', value: { stringValue: 'physical' } },
         { key: 'deep', value: { arrayValue: { values: [{ intValue: '1' }] } } },
       ]),
-      'a bytes value on a twin key': pointOf([
+      'a bytes value on a twin key': speedPoint([
         { key: 'twin.source', value: { bytesValue: 'AA==' } },
       ]),
       'a declared field with another wire type': outOfOrder(

@@ -161,7 +161,8 @@ const resourceValues = resourceKeys.map(stringValues);
  */
 const inDigits: AnyValue = { value: 'stringValue' };
 const targetTimeKey = pointKeys.indexOf('twin.prediction.target_time_unix_nano');
-const pointValues = pointKeys.map((_, k) => (k === targetTimeKey ? undefined : stringValues()));
+/** (The target time's slot stays empty: `keyValue` reads that value itself.) */
+const pointValues = pointKeys.map(stringValues);
 
 /**
  * The request's points, or undefined when the general path must read it. With `bounds`, a request
@@ -461,7 +462,7 @@ class DirectReader {
         targetTimeMs = this.digitsAsMs(valueStart, valueEnd);
         value = targetTimeMs === undefined ? this.anyValue(valueStart, valueEnd, true) : inDigits;
       } else {
-        value = this.twinValue(valueStart, valueEnd, (twin ? resourceValues : pointValues)[which]);
+        value = this.twinValue(valueStart, valueEnd, (twin ? resourceValues : pointValues)[which]!);
       }
     }
     this.pos = end;
@@ -505,12 +506,7 @@ class DirectReader {
   }
 
   /** A twin key's value: a string seen before is taken from `known`; anything else is read. */
-  private twinValue(
-    start: number,
-    end: number,
-    known: Recent<AnyValue> | undefined,
-  ): AnyValue | undefined {
-    if (!known) return this.anyValue(start, end, true);
+  private twinValue(start: number, end: number, known: Recent<AnyValue>): AnyValue | undefined {
     const buf = this.buf;
     // One string member: its tag, a one-byte length, the bytes to the end of the AnyValue.
     const length = buf[start + 1]!;
