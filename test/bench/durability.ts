@@ -20,6 +20,7 @@ import { encode } from '../../exporter/test/ingest/otlp/testing.js';
 import { freePort } from '../bed/index.js';
 import { repoRoot } from '../../tools/paths.js';
 import { startExporterProcess } from '../support/exporter-process.js';
+import { benchNodeFlags } from './cpu.js';
 import { measure, payload, requests } from './ingest-throughput.js';
 
 const fmt = (n: number, digits = 0) =>
@@ -165,10 +166,7 @@ async function fleet(
       sli: { freshness: { staleAfter: '10m' } },
     }),
   );
-  const heap = [
-    '--max-old-space-size=16384',
-    ...(process.env.TWINOPS_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-  ];
+  const heap = ['--max-old-space-size=16384', ...benchNodeFlags()];
   const fleetProcess = (...args: string[]) =>
     spawn(process.execPath, [...heap, '--import', 'tsx', 'test/bench/durable-fleet.ts', ...args], {
       cwd: repoRoot,

@@ -7,6 +7,7 @@ import {
   chainHash,
   entryHash,
   genesisHash,
+  redactedCanonicalJson,
   verifyChain,
 } from './audit.js';
 import {
@@ -71,6 +72,27 @@ describe('canonical JSON', () => {
     );
     expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
     expect(canonicalJson([undefined, Number.NaN, 'é"'])).toBe('[null,null,"é\\""]');
+  });
+
+  it('redacts credential-like keys at every depth, even unset ones, and is canonical otherwise', () => {
+    const value = {
+      b: [{ apiKey: 'k-1', x: undefined }, undefined],
+      Authorization: 'Bearer s3cr3t',
+      a: { password: undefined, idempotencyKey: 'k', n: 1.5, t: null },
+    };
+    expect(redactedCanonicalJson(value)).toBe(
+      '{"Authorization":"[redacted]","a":{"idempotencyKey":"k","n":1.5,"password":"[redacted]","t":null},"b":[{"apiKey":"[redacted]"},null]}',
+    );
+    // Without such keys it is canonicalJson, byte for byte.
+    for (const plain of [
+      { b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } },
+      [undefined, Number.NaN, 'é"', { '': [] }],
+      'text',
+      7,
+      null,
+    ]) {
+      expect(redactedCanonicalJson(plain)).toBe(canonicalJson(plain));
+    }
   });
 });
 

@@ -17,7 +17,12 @@ import {
   refusedStale,
   request,
 } from '../../../test/commands/ledger/fixtures.js';
-import { CommandLedger, guardQueries, type CommandRecord, type DecisionResult } from './ledger.js';
+import {
+  CommandLedger,
+  indexedQueries,
+  type CommandRecord,
+  type DecisionResult,
+} from './ledger.js';
 
 const accepted = { status: 'accepted', assetClass: 'pump', risk: 'low' } as const;
 const pending = { status: 'pending_approval', assetClass: 'pump', risk: 'high' } as const;
@@ -503,14 +508,25 @@ describe('queries', () => {
     expect(ledger.list({ status: 'refused', limit: 10 }).map((r) => r.id)).toEqual([ids[3]]);
   });
 
-  it("answers the guards' per-submission queries from an index, not the asset's whole history", () => {
+  it("answers the guards' and the follower's queries from an index, not the whole history", () => {
     const dir = mkdtempSync(join(tmpdir(), 'twinops-ledger-plan-'));
     try {
       const path = join(dir, 'commands.db');
       const ledger = open(path);
+      const ids: string[] = [];
       for (let i = 0; i < 300; i++) {
-        ledger.recordDecision(request({ idempotencyKey: `h${i}` }), alice, passing, accepted, i);
+        const result = ledger.recordDecision(
+          request({ idempotencyKey: `h${i}` }),
+          alice,
+          passing,
+          accepted,
+          i,
+        );
+        if (result.kind === 'recorded') ids.push(result.record.id);
       }
+      // Sent at 1,000 + i ms; the first one acked.
+      ids.forEach((id, i) => ledger.markAllDispatched([id], 1_000 + i));
+      ledger.recordAck({ commandId: ids[0]!, assetId: 'pump-1', status: 'accepted' }, 2_000);
       withRawDb(path, (db) => {
         db.exec('ANALYZE');
         const plan = (sql: string, ...params: unknown[]) =>
@@ -521,13 +537,23 @@ describe('queries', () => {
           )
             .map((row) => row.detail)
             .join(' | ');
-        expect(plan(guardQueries.inFlight, 'pump-1')).toMatch(
+        expect(plan(indexedQueries.inFlight, 'pump-1')).toMatch(
           /^SEARCH commands USING INDEX commands_in_flight \(asset_id=\?\)/,
         );
-        expect(plan(guardQueries.recentAccepted, 'pump-1', 'setSpeed', 0)).toMatch(
+        expect(plan(indexedQueries.recentAccepted, 'pump-1', 'setSpeed', 0)).toMatch(
           /^SEARCH commands USING INDEX commands_accepted_at \(asset_id=\? AND name=\? AND <expr>>\?\)/,
         );
+        const followUp = plan(indexedQueries.dueForFollowUp, 1_010);
+        expect(followUp).toContain(
+          'SEARCH commands USING INDEX commands_open_by_status (status=?)',
+        );
+        expect(followUp).toContain(
+          'SEARCH commands USING INDEX commands_open_by_status (status=? AND dispatched_at_ms<?)',
+        );
+        expect(followUp).not.toContain('SCAN');
       });
+      // The acked one, then those sent before 1,010 ms (the acked one was sent first).
+      expect(ledger.dueForFollowUp(1_010).map((r) => r.id)).toEqual(ids.slice(0, 10));
       expect(ledger.inFlight('pump-1')).toHaveLength(300);
       expect(ledger.recentAccepted('pump-1', 'setSpeed', 290)).toHaveLength(10);
     } finally {

@@ -10,7 +10,7 @@
  * Kafka's idempotent producer does not help here, since it only de-duplicates retries within one
  * producer session, and a restart is a new one.
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from './ids.js';
 import Database from 'better-sqlite3';
 import type { CommandRecord, KillSwitchState } from '../../../../contracts/api.js';
 import type {
@@ -31,7 +31,7 @@ import {
   canonicalJson,
   chainHash,
   genesisHash,
-  redactSecrets,
+  redactedCanonicalJson,
   verifyChain,
 } from './audit.js';
 
@@ -219,10 +219,12 @@ const schema = `
     outcome_message TEXT,
     UNIQUE (username, idempotency_key)
   );
-  CREATE INDEX IF NOT EXISTS commands_asset ON commands (asset_id, name, submitted_at_ms);
-  CREATE INDEX IF NOT EXISTS commands_open ON commands (status) WHERE outcome IS NULL;
+  -- Open commands by status, dispatched ones by when they were sent: the follower's query reads
+  -- only those past their ack window, not every command still waiting for its ack.
+  CREATE INDEX IF NOT EXISTS commands_open_by_status ON commands (status, dispatched_at_ms)
+    WHERE outcome IS NULL;
   -- The guards' per-submission queries: an asset's open commands, and its commands accepted
-  -- since a moment. Without them each submission read the asset's whole command history, a cost
+  -- since a moment (the second also finds an asset's commands for a list). Without them each submission read the asset's whole command history, a cost
   -- that grew with the ledger (found by npm run soak).
   CREATE INDEX IF NOT EXISTS commands_in_flight ON commands (asset_id, submitted_at_ms)
     WHERE outcome IS NULL;
@@ -251,16 +253,22 @@ const everAccepted = `status NOT IN ('refused', 'pending_approval', 'approval_re
 const open: readonly CommandStatus[] = ['accepted', 'dispatched', 'acked'];
 
 /**
- * What the guards ask per submission; each is an index search in the index's own order (the
- * ledger test checks), so its cost follows the answer, not the asset's history. Accepted commands
- * come in the order they were accepted (approval time for approved ones).
+ * What the guards ask per submission and the follower each tick; each is an index search (the
+ * ledger test checks), so its cost follows the answer, not the asset's history or the commands
+ * still open. Accepted commands come in the order they were accepted (approval time for approved
+ * ones).
  */
-export const guardQueries = {
+export const indexedQueries = {
   inFlight: `SELECT * FROM commands WHERE asset_id = ? AND outcome IS NULL
     AND status IN ('accepted', 'dispatched', 'acked') ORDER BY submitted_at_ms`,
   recentAccepted: `SELECT * FROM commands WHERE asset_id = ? AND name = ? AND ${everAccepted}
     AND COALESCE(approved_at_ms, submitted_at_ms) >= ?
     ORDER BY COALESCE(approved_at_ms, submitted_at_ms)`,
+  /** The follower's, each tick: acked commands, and dispatched ones sent before a moment. */
+  dueForFollowUp: `SELECT * FROM commands WHERE status = 'acked' AND outcome IS NULL
+    UNION ALL
+    SELECT * FROM commands WHERE status = 'dispatched' AND outcome IS NULL AND dispatched_at_ms < ?
+    ORDER BY dispatched_at_ms`,
 };
 
 export class CommandLedger {
@@ -324,13 +332,9 @@ export class CommandLedger {
         `UPDATE commands SET status = ?, outcome = ?, outcome_at_ms = ?, outcome_message = ?,
            acked_at_ms = COALESCE(acked_at_ms, ?) WHERE id = ? RETURNING asset_id`,
       ),
-      inFlight: db.prepare(guardQueries.inFlight),
-      recentAccepted: db.prepare(guardQueries.recentAccepted),
-      dueForFollowUp: db.prepare(
-        `SELECT * FROM commands WHERE outcome IS NULL
-           AND (status = 'acked' OR (status = 'dispatched' AND dispatched_at_ms < ?))
-         ORDER BY dispatched_at_ms`,
-      ),
+      inFlight: db.prepare(indexedQueries.inFlight),
+      recentAccepted: db.prepare(indexedQueries.recentAccepted),
+      dueForFollowUp: db.prepare(indexedQueries.dueForFollowUp),
       setKillSwitch: db.prepare(
         `INSERT OR REPLACE INTO kill_switches (scope, asset_class, engaged, actor, reason, changed_at_ms)
          VALUES (?, ?, ?, ?, ?, ?)`,
@@ -407,7 +411,7 @@ export class CommandLedger {
         );
         return { kind: same ? 'duplicate' : 'conflict', record };
       }
-      const id = judgement.id ?? randomUUID();
+      const id = judgement.id ?? timeOrderedUuid(nowMs);
       // A refused command is never sent: its params are kept only as large as an audit entry's.
       const params = (
         judgement.status === 'refused' ? boundedForAudit(request.params) : request.params
@@ -889,7 +893,7 @@ export class CommandLedger {
   private append(input: AuditInput, atMs: number): ChainHead {
     const head = this.auditHead();
     // Hash exactly the text stored: redacted and canonical (it reads back to the same text).
-    const detailsJson = canonicalJson(redactSecrets(input.details));
+    const detailsJson = redactedCanonicalJson(input.details);
     const seq = head.seq + 1;
     const { actor, action, commandId, assetId } = input;
     const hash = chainHash(
@@ -1013,6 +1017,11 @@ function migrate(db: Database.Database): void {
     db.exec('DROP TRIGGER audit_log_no_delete');
     db.exec(auditNoDelete);
   }
+  // (asset_id, name, submitted_at_ms) served nothing commands_accepted_at does not, and each
+  // command wrote a random page of it.
+  db.exec('DROP INDEX IF EXISTS commands_asset');
+  // Replaced by commands_open_by_status, which also orders dispatched commands by their time.
+  db.exec('DROP INDEX IF EXISTS commands_open');
 }
 
 function scopeKey(scope: KillSwitchScope): string {
