@@ -224,8 +224,9 @@ const schema = `
   CREATE INDEX IF NOT EXISTS commands_open_by_status ON commands (status, dispatched_at_ms)
     WHERE outcome IS NULL;
   -- The guards' per-submission queries: an asset's open commands, and its commands accepted
-  -- since a moment (the second also finds an asset's commands for a list). Without them each submission read the asset's whole command history, a cost
-  -- that grew with the ledger (found by npm run soak).
+  -- since a moment (the second also finds an asset's commands for a list). Without them each
+  -- submission read the asset's whole command history, a cost that grew with the ledger (found
+  -- by npm run soak).
   CREATE INDEX IF NOT EXISTS commands_in_flight ON commands (asset_id, submitted_at_ms)
     WHERE outcome IS NULL;
   CREATE INDEX IF NOT EXISTS commands_accepted_at
