@@ -277,6 +277,7 @@ export class CommandLedger {
   private readonly sql;
   /** One wrapper for every write; better-sqlite3 makes each a transaction (a savepoint if nested). */
   private readonly transaction;
+  private readonly synchronous;
 
   /** `path` is a file, or ':memory:' for tests. */
   constructor(path: string) {
@@ -288,6 +289,11 @@ export class CommandLedger {
     this.db.exec(schema);
     migrate(this.db);
     this.transaction = this.db.transaction((work: () => unknown) => work());
+    // Prepared once: db.pragma() compiles its statement at every call.
+    this.synchronous = {
+      full: this.db.prepare('PRAGMA synchronous = FULL'),
+      normal: this.db.prepare('PRAGMA synchronous = NORMAL'),
+    };
     const db = this.db;
     this.sql = {
       head: db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
@@ -537,11 +543,11 @@ export class CommandLedger {
     // Not flushed on its own: the next flushed commit carries it to disk (WAL frames are written
     // in order). Losing it to a power cut only sends the commands again after the restart, which
     // devices de-duplicate by command id, exactly as after a crash between send and mark.
-    this.db.pragma('synchronous = NORMAL');
+    this.synchronous.normal.run();
     try {
       return this.write(() => commandIds.filter((commandId) => this.markOne(commandId, nowMs)));
     } finally {
-      this.db.pragma('synchronous = FULL');
+      this.synchronous.full.run();
     }
   }
 
