@@ -20,6 +20,17 @@ import {
   unsignedNanosToMs,
 } from './conventions.js';
 import type { RequestBounds } from './bounds.js';
+import {
+  KeyTable,
+  Recent,
+  digitsToMs,
+  pointKeyTable,
+  pointKeys,
+  resourceKeyTable,
+  resourceKeys,
+  setPointAttribute,
+  targetTimeKey,
+} from './direct-shared.js';
 import type { AnyValue, KeyValue } from './types.js';
 
 declare global {
@@ -37,20 +48,6 @@ const VARINT = 0;
 const FIXED64 = 1;
 const BYTES = 2;
 const FIXED32 = 5;
-
-/** Resource attributes the conventions read (twinResource), by key. */
-const resourceKeys = ['twin.asset.id', 'twin.asset.class', 'twin.site', 'twin.source'];
-
-/** Point attributes the conventions read (PointAttributes), by key, in `setPointAttribute`'s order. */
-const pointKeys = [
-  'twin.source',
-  'twin.property',
-  'twin.model.name',
-  'twin.model.version',
-  'twin.prediction.target_time_unix_nano',
-  'twin.desired.version',
-  'twin.reported.version',
-];
 
 /**
  * The field numbers each message of the schema declares (exporter/proto/otlp.proto), as bit masks.
@@ -70,74 +67,6 @@ const known = {
   numberDataPoint: fields(2, 3, 4, 6, 7, 8),
   keyValue: fields(1, 2),
 };
-
-/**
- * Keys found by their bytes, no string made: the twin's keys have distinct lengths, so the length
- * picks the one candidate, compared from its end (they all begin with `twin.`).
- */
-class KeyTable {
-  private readonly bytes: Buffer[];
-  private readonly byLength = new Int8Array(64).fill(-1);
-
-  constructor(keys: readonly string[]) {
-    this.bytes = keys.map((key) => Buffer.from(key, 'latin1'));
-    this.bytes.forEach((key, i) => {
-      if (this.byLength[key.length] !== -1) throw new Error(`two keys of ${key.length} bytes`);
-      this.byLength[key.length] = i;
-    });
-  }
-
-  /** The index of the key at [start, end) of `buf`, or -1. */
-  find(buf: Buffer, start: number, end: number): number {
-    const length = end - start;
-    const k = length < 64 ? this.byLength[length]! : -1;
-    if (k < 0) return -1;
-    const key = this.bytes[k]!;
-    for (let i = length - 1; i >= 0; i--) if (key[i] !== buf[start + i]) return -1;
-    return k;
-  }
-}
-
-const resourceKeyTable = new KeyTable(resourceKeys);
-const pointKeyTable = new KeyTable(pointKeys);
-
-/**
- * What was read from a few byte strings seen recently, by their bytes: a value seen before is
- * taken again, neither decoded nor checked anew. What is kept is only ever read, so one object
- * serves every point that carries the same bytes.
- */
-class Recent<T> {
-  private readonly bytes: Buffer[] = [];
-  private readonly values: T[] = [];
-  private next = 0;
-
-  /** @param size entries kept (the oldest goes); @param longest longer byte strings are not kept */
-  constructor(
-    private readonly size: number,
-    private readonly longest: number,
-  ) {}
-
-  /** What was read from the bytes at [start, end) of `buf`, if they were seen. */
-  get(buf: Buffer, start: number, end: number): T | undefined {
-    const length = end - start;
-    for (let e = 0; e < this.bytes.length; e++) {
-      const known = this.bytes[e]!;
-      if (known.length !== length) continue;
-      let i = length - 1;
-      while (i >= 0 && known[i] === buf[start + i]) i--;
-      if (i < 0) return this.values[e];
-    }
-    return undefined;
-  }
-
-  add(buf: Buffer, start: number, end: number, value: T): void {
-    if (end - start > this.longest) return;
-    const slot = this.next;
-    this.next = (slot + 1) % this.size;
-    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
-    this.values[slot] = value;
-  }
-}
 
 /** A point attribute as read: which twin key (-1: another), its value, the messages it counts. */
 interface ReadAttribute {
@@ -160,7 +89,6 @@ const resourceValues = resourceKeys.map(stringValues);
  * decimal digits, straight into milliseconds, its AnyValue then standing for "given in digits".
  */
 const inDigits: AnyValue = { value: 'stringValue' };
-const targetTimeKey = pointKeys.indexOf('twin.prediction.target_time_unix_nano');
 /** (The target time's slot stays empty: `keyValue` reads that value itself.) */
 const pointValues = pointKeys.map(stringValues);
 
@@ -484,25 +412,8 @@ class DirectReader {
   private digitsAsMs(start: number, end: number): number | undefined {
     const buf = this.buf;
     const length = buf[start + 1]!;
-    if (buf[start] !== ((1 << 3) | BYTES) || length > 21 || start + 2 + length !== end) {
-      return undefined;
-    }
-    const from = start + 2;
-    const split = Math.max(from, end - 6); // the sub-millisecond digits, when there are more than 15
-    let high = 0;
-    let low = 0;
-    for (let i = from; i < end; i++) {
-      const digit = buf[i]! - 0x30;
-      if (digit < 0 || digit > 9) return undefined;
-      if (length <= 15 || i < split) high = high * 10 + digit;
-      else low = low * 10 + digit;
-    }
-    if (length === 0) return undefined;
-    if (length <= 15) {
-      const subMs = high % 1e6;
-      return (high - subMs) / 1e6 + subMs / 1e6;
-    }
-    return high + low / 1e6;
+    if (buf[start] !== ((1 << 3) | BYTES) || start + 2 + length !== end) return undefined;
+    return digitsToMs(buf, start + 2, end);
   }
 
   /** A twin key's value: a string seen before is taken from `known`; anything else is read. */
@@ -699,34 +610,4 @@ function doubleAt(buf: Buffer, at: number): number {
   if (!littleEndian) return buf.readDoubleLE(at);
   for (let i = 0; i < 8; i++) doubleBytes[i] = buf[at + i]!;
   return doubleView[0]!;
-}
-
-function setPointAttribute(
-  attributes: PointAttributes,
-  which: number,
-  value: AnyValue | undefined,
-): void {
-  switch (which) {
-    case 0:
-      attributes.source = value;
-      break;
-    case 1:
-      attributes.property = value;
-      break;
-    case 2:
-      attributes.modelName = value;
-      break;
-    case 3:
-      attributes.modelVersion = value;
-      break;
-    case 4:
-      attributes.targetTime = value;
-      break;
-    case 5:
-      attributes.desiredVersion = value;
-      break;
-    case 6:
-      attributes.reportedVersion = value;
-      break;
-  }
 }
