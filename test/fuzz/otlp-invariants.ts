@@ -36,7 +36,7 @@ export function checkBody(
   body: Uint8Array,
   bounds?: Bounds,
 ): void {
-  if (encoding === 'otlp_proto' && signal === 'metrics') checkSameAsGeneral(body, bounds);
+  if (signal === 'metrics') checkSameAsGeneral(encoding, body, bounds);
   let batch: NormalizedBatch;
   try {
     batch = timed(`decodeAndNormalize(${signal}, ${encoding})`, budgetMs, () =>
@@ -58,11 +58,11 @@ export function checkBody(
 }
 
 /**
- * Metrics in protobuf may be read directly from their bytes (direct-metrics.ts): what the
- * exporter answers is then exactly what the general path (protobufjs, then the normalizer)
- * answers, the same batch or the same error.
+ * Metrics may be read directly from their bytes (direct-metrics.ts, direct-json.ts): what the
+ * exporter answers is then exactly what the general path (protobufjs or the JSON reader, then the
+ * normalizer) answers, the same batch or the same error.
  */
-function checkSameAsGeneral(body: Uint8Array, bounds?: Bounds): void {
+function checkSameAsGeneral(encoding: Encoding, body: Uint8Array, bounds?: Bounds): void {
   const outcome = (read: () => NormalizedBatch): NormalizedBatch | string => {
     try {
       return read();
@@ -70,8 +70,8 @@ function checkSameAsGeneral(body: Uint8Array, bounds?: Bounds): void {
       return `${(error as Error).name}: ${(error as Error).message}`;
     }
   };
-  const answered = outcome(() => decodeAndNormalize('metrics', 'otlp_proto', body, bounds));
-  const general = outcome(() => decodeAndNormalizeGeneral('metrics', 'otlp_proto', body, bounds));
+  const answered = outcome(() => decodeAndNormalize('metrics', encoding, body, bounds));
+  const general = outcome(() => decodeAndNormalizeGeneral('metrics', encoding, body, bounds));
   if (!isDeepStrictEqual(answered, general)) {
     throw new Error(
       `the direct reader answered ${JSON.stringify(answered)}, the general path ${JSON.stringify(general)}`,

@@ -33,13 +33,6 @@ import {
 } from './direct-shared.js';
 import type { AnyValue, KeyValue } from './types.js';
 
-declare global {
-  interface Buffer {
-    /** Node's UTF-8 decoder without `toString`'s argument handling; protobufjs reads strings so. */
-    utf8Slice(start: number, end: number): string;
-  }
-}
-
 /** Thrown inside the reader for "not the common case": caught at the top, never escapes. */
 const notDirect = new Error('not read directly');
 

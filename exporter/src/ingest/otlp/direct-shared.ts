@@ -6,6 +6,15 @@
 import type { AnyValue } from './types.js';
 import type { PointAttributes } from './conventions.js';
 
+declare global {
+  interface Buffer {
+    /** Node's UTF-8 decoder without `toString`'s argument handling; protobufjs reads strings so. */
+    utf8Slice(start: number, end: number): string;
+    /** The same for Latin-1 (JSON numbers are ASCII). */
+    latin1Slice(start: number, end: number): string;
+  }
+}
+
 /** Resource attributes the conventions read (twinResource), by key. */
 export const resourceKeys = ['twin.asset.id', 'twin.asset.class', 'twin.site', 'twin.source'];
 

@@ -24,6 +24,7 @@ import {
   twinResource,
 } from './conventions.js';
 import { decodeRequest } from './decode.js';
+import { readMetricsJsonDirect } from './direct-json.js';
 import { readMetricsDirect } from './direct-metrics.js';
 import type {
   AnyValue,
@@ -35,9 +36,9 @@ import type {
 
 /**
  * The one call the OTLP/HTTP and Kafka adapters make. Throws OtlpDecodeError only for a malformed
- * body; points that break the conventions are counted in the batch instead. Metrics in protobuf
- * are read directly from their bytes when they can be (direct-metrics.ts), which answers as the
- * general path would; everything else takes the general path.
+ * body; points that break the conventions are counted in the batch instead. Metrics are read
+ * directly from their bytes when they can be (direct-metrics.ts for protobuf, direct-json.ts for
+ * JSON), which answers as the general path would; everything else takes the general path.
  */
 export function decodeAndNormalize(
   signal: Signal,
@@ -45,11 +46,14 @@ export function decodeAndNormalize(
   body: Uint8Array,
   bounds?: RequestBounds,
 ): NormalizedBatch {
-  if (signal === 'metrics' && encoding === 'otlp_proto') {
+  if (signal === 'metrics') {
     const buffer = Buffer.isBuffer(body)
       ? body
       : Buffer.from(body.buffer, body.byteOffset, body.length);
-    const direct = readMetricsDirect(buffer, bounds);
+    const direct =
+      encoding === 'otlp_proto'
+        ? readMetricsDirect(buffer, bounds)
+        : readMetricsJsonDirect(buffer, bounds);
     if (direct) return direct;
   }
   return decodeAndNormalizeGeneral(signal, encoding, body, bounds);
