@@ -500,6 +500,17 @@ describe('predictions', () => {
       targetTimeMs: targetMs,
     });
 
+  it('keeps the last 50 scored predictions of a model, newest first, however many were scored', () => {
+    const engine = engineWith({ sli: regressionRules });
+    for (let i = 0; i < 237; i++) {
+      const at = T0 + i * 1_000;
+      engine.apply([{ ...predict(i, at), sourceTimeMs: at }], at);
+      engine.apply([point({ assetId: 'p1', property: 'flow', value: i, sourceTimeMs: at })], at);
+    }
+    const recent = engine.predictions({ model: 'flow-forecast' });
+    expect(recent.map((p) => p.predicted)).toEqual(Array.from({ length: 50 }, (_, i) => 236 - i));
+  });
+
   it('scores regressions against the physical value at the target time, window edges included', async () => {
     const engine = engineWith({ sli: regressionRules });
     engine.apply(

@@ -729,9 +729,7 @@ export class TwinEngine {
     }
     series.scored++;
     if (scored.good) series.good++;
-    const recent = series.model.recent;
-    recent.push(scored);
-    if (recent.length > limits.recentScoredPerModel) recent.shift();
+    series.model.addScored(scored);
     return true;
   }
 

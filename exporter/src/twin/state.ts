@@ -404,8 +404,29 @@ export class ModelVersionState {
   /** Pending predictions dropped unscored: over maxPendingPredictions, or their asset evicted. */
   dropped = 0;
   readonly series = new Map<string, PredictionSeries>();
-  /** Newest last, at most limits.recentScoredPerModel. */
-  recent: ScoredPrediction[] = [];
+  /**
+   * Scored predictions, newest last, trimmed to the last limits.recentScoredPerModel only once
+   * they are twice as many: a shift per scored prediction copied them all each time.
+   */
+  private scoredLog: ScoredPrediction[] = [];
+
+  /** The last limits.recentScoredPerModel scored predictions, newest last. */
+  get recent(): ScoredPrediction[] {
+    const extra = this.scoredLog.length - limits.recentScoredPerModel;
+    return extra > 0 ? this.scoredLog.slice(extra) : this.scoredLog;
+  }
+
+  set recent(scored: ScoredPrediction[]) {
+    this.scoredLog = scored.slice(-limits.recentScoredPerModel);
+  }
+
+  addScored(scored: ScoredPrediction): void {
+    const log = this.scoredLog;
+    log.push(scored);
+    if (log.length >= 2 * limits.recentScoredPerModel) {
+      log.splice(0, log.length - limits.recentScoredPerModel);
+    }
+  }
 
   constructor(
     readonly name: string,

@@ -131,7 +131,7 @@ const INT_VALUE = 2;
 const DOUBLE_VALUE = 3;
 
 /** The string values of each twin key, by their bytes (see direct-metrics.ts). */
-const stringValues = () => new Recent<AnyValue>(8, 64);
+const stringValues = () => new Recent<AnyValue>(16, 64);
 const resourceValues = resourceKeys.map(stringValues);
 const pointValues = pointKeys.map(stringValues);
 /** A target time read from its digits: `targetTimeMs` holds it (see direct-metrics.ts). */

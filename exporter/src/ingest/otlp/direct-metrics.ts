@@ -72,10 +72,10 @@ interface ReadAttribute {
  * Point attributes, whole (key and value bytes): a data point usually carries the same few as
  * the one before, and one comparison of their bytes then stands for reading them.
  */
-const recentPointAttributes = new Recent<ReadAttribute>(16, 96);
+const recentPointAttributes = new Recent<ReadAttribute>(64, 96);
 
 /** The string values of each twin key: sources, a class's properties, a model's versions. */
-const stringValues = () => new Recent<AnyValue>(8, 64);
+const stringValues = () => new Recent<AnyValue>(16, 64);
 const resourceValues = resourceKeys.map(stringValues);
 /**
  * A prediction's target time differs from point to point: it is read each time, and when it is

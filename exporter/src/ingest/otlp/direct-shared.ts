@@ -62,40 +62,57 @@ export const resourceKeyTable = new KeyTable(resourceKeys);
 export const pointKeyTable = new KeyTable(pointKeys);
 
 /**
- * What was read from a few byte strings seen recently, by their bytes: a value seen before is
- * taken again, neither decoded nor checked anew. What is kept is only ever read, so one object
- * serves every point that carries the same bytes.
+ * What was read from byte strings seen recently, by their bytes: a value seen before is taken
+ * again, neither decoded nor checked anew. What is kept is only ever read, so one object serves
+ * every point that carries the same bytes. Direct-mapped: a string's slot follows from its length
+ * and three of its bytes, so a lookup compares one candidate, whatever the cache holds; two
+ * strings sharing a slot take turns (a miss reads the value again).
  */
-export class Recent<T> {
-  private readonly bytes: Buffer[] = [];
-  private readonly values: T[] = [];
-  private next = 0;
+/** 2^32 divided by the golden ratio: multiplying by it spreads a few bytes over every bit. */
+const golden = 0x9e3779b1;
 
-  /** @param size entries kept (the oldest goes); @param longest longer byte strings are not kept */
+export class Recent<T> {
+  private readonly bytes: (Buffer | undefined)[];
+  private readonly values: (T | undefined)[];
+  private readonly mask: number;
+
+  /** @param slots kept (a power of two); @param longest longer byte strings are not kept */
   constructor(
-    private readonly size: number,
+    slots: number,
     private readonly longest: number,
-  ) {}
+  ) {
+    this.mask = slots - 1;
+    this.bytes = new Array<Buffer | undefined>(slots).fill(undefined);
+    this.values = new Array<T | undefined>(slots).fill(undefined);
+  }
 
   /** What was read from the bytes at [start, end) of `buf`, if they were seen. */
   get(buf: Buffer, start: number, end: number): T | undefined {
+    const slot = this.slot(buf, start, end);
+    const known = this.bytes[slot];
     const length = end - start;
-    for (let e = 0; e < this.bytes.length; e++) {
-      const known = this.bytes[e]!;
-      if (known.length !== length) continue;
-      let i = length - 1;
-      while (i >= 0 && known[i] === buf[start + i]) i--;
-      if (i < 0) return this.values[e];
-    }
-    return undefined;
+    if (known === undefined || known.length !== length) return undefined;
+    let i = length - 1;
+    while (i >= 0 && known[i] === buf[start + i]) i--;
+    return i < 0 ? this.values[slot] : undefined;
   }
 
   add(buf: Buffer, start: number, end: number, value: T): void {
     if (end - start > this.longest) return;
-    const slot = this.next;
-    this.next = (slot + 1) % this.size;
+    const slot = this.slot(buf, start, end);
     this.bytes[slot] = Buffer.from(buf.subarray(start, end));
     this.values[slot] = value;
+  }
+
+  private slot(buf: Buffer, start: number, end: number): number {
+    const length = end - start;
+    if (length === 0) return 0;
+    let hash = Math.imul(length, golden);
+    hash = Math.imul(hash ^ buf[end - 1]!, golden);
+    hash = Math.imul(hash ^ buf[start + (length >> 1)]!, golden);
+    hash = Math.imul(hash ^ buf[start + ((3 * length) >> 2)]!, golden);
+    hash = Math.imul(hash ^ buf[start + ((7 * length) >> 3)]!, golden);
+    return (hash >>> 16) & this.mask;
   }
 }
 
