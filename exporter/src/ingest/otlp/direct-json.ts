@@ -57,28 +57,47 @@ const NINE = 0x39;
 
 /**
  * A message's field names (its JSON name and its proto name, which the proto3 JSON mapping also
- * allows), each to a field id; unknown names are -1. A handful per message: matched by length,
- * then bytes.
+ * allows), each to a field id; unknown names are -1. The name that followed each field last time
+ * is tried first, against the bytes as written (quotes included): members mostly come in the
+ * same order, and one comparison then stands for reading the key and looking it up.
  */
 class FieldNames {
-  private readonly byLength: { bytes: Buffer; id: number }[][] = [];
+  private readonly quoted: Buffer[] = [];
+  readonly ids: number[] = [];
+  private readonly byLength: number[][] = [];
+  /** The name (its index) that came after field id `i - 1` last time; index 0: first in its object. */
+  readonly next: Int16Array;
 
   constructor(fields: Record<string, number>) {
     for (const [name, id] of Object.entries(fields)) {
-      (this.byLength[name.length] ??= []).push({ bytes: Buffer.from(name, 'latin1'), id });
+      (this.byLength[name.length] ??= []).push(this.ids.length);
+      this.quoted.push(Buffer.from(`"${name}"`, 'latin1'));
+      this.ids.push(id);
     }
+    this.next = new Int16Array(Math.max(...this.ids) + 2).fill(-1);
   }
 
+  /** The name at [start, end) of `buf` (unquoted): its index, or -1. */
   find(buf: Buffer, start: number, end: number): number {
     const candidates = this.byLength[end - start];
     if (candidates === undefined) return -1;
     for (let c = 0; c < candidates.length; c++) {
-      const { bytes, id } = candidates[c]!;
-      let i = bytes.length - 1;
-      while (i >= 0 && bytes[i] === buf[start + i]) i--;
-      if (i < 0) return id;
+      const name = candidates[c]!;
+      const bytes = this.quoted[name]!;
+      let i = bytes.length - 2;
+      while (i >= 1 && bytes[i] === buf[start + i - 1]) i--;
+      if (i < 1) return name;
     }
     return -1;
+  }
+
+  /** The length of name `name`, quoted, if it is written at `at` of `buf`; else 0. */
+  writtenAt(buf: Buffer, at: number, name: number): number {
+    const bytes = this.quoted[name]!;
+    if (at + bytes.length > buf.length) return 0;
+    let i = bytes.length - 1;
+    while (i >= 0 && bytes[i] === buf[at + i]) i--;
+    return i < 0 ? bytes.length : 0;
   }
 }
 
@@ -134,6 +153,61 @@ const DOUBLE_VALUE = 3;
 const stringValues = () => new Recent<AnyValue>(16, 64);
 const resourceValues = resourceKeys.map(stringValues);
 const pointValues = pointKeys.map(stringValues);
+/** A point attribute as read: its twin key (-1: another), value, containers and commas, bytes. */
+interface ReadAttribute {
+  which: number;
+  value: AnyValue | undefined;
+  elements: number;
+  length: number;
+}
+
+/**
+ * JSON values read recently, by their bytes, found from where they start: a KeyValue object is
+ * a complete JSON value, so bytes equal to one seen before, from its `{` to its `}`, are that
+ * same value. Direct-mapped by a few bytes after the start (past the `{"key":"twin.` most share).
+ */
+class RecentValues<T extends { length: number }> {
+  private readonly bytes: (Buffer | undefined)[];
+  private readonly values: (T | undefined)[];
+  private readonly mask: number;
+
+  constructor(
+    slots: number,
+    private readonly longest: number,
+  ) {
+    this.mask = slots - 1;
+    this.bytes = new Array<Buffer | undefined>(slots).fill(undefined);
+    this.values = new Array<T | undefined>(slots).fill(undefined);
+  }
+
+  get(buf: Buffer, start: number): T | undefined {
+    const slot = this.slot(buf, start);
+    const known = this.bytes[slot];
+    if (known === undefined || start + known.length > buf.length) return undefined;
+    let i = known.length - 1;
+    while (i >= 0 && known[i] === buf[start + i]) i--;
+    return i < 0 ? this.values[slot] : undefined;
+  }
+
+  add(buf: Buffer, start: number, end: number, value: T): void {
+    if (end - start > this.longest) return;
+    const slot = this.slot(buf, start);
+    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
+    this.values[slot] = value;
+  }
+
+  private slot(buf: Buffer, start: number): number {
+    let hash = 0;
+    for (let offset = 13; offset < 64; offset += 5) {
+      const at = start + offset;
+      hash = Math.imul(hash ^ (at < buf.length ? buf[at]! : 0), 0x9e3779b1);
+    }
+    return (hash >>> 16) & this.mask;
+  }
+}
+
+const recentPointAttributes = new RecentValues<ReadAttribute>(64, 128);
+
 /** A target time read from its digits: `targetTimeMs` holds it (see direct-metrics.ts). */
 const inDigits: AnyValue = { value: 'stringValue' };
 
@@ -176,6 +250,10 @@ class JsonReader {
   private escaped = false;
   /** The last number read, at [numberStart, pos). */
   private numberStart = 0;
+  /** The value the last `keyValue` read. */
+  private lastValue: AnyValue | undefined;
+  /** The deepest nesting reached since it was last set. */
+  private deepest = 0;
 
   constructor(
     private readonly buf: Buffer,
@@ -186,9 +264,11 @@ class JsonReader {
   request(): void {
     this.space();
     let seen = 0;
+    let field = -1;
     if (this.openObject()) {
       do {
-        if (this.key(requestFields) === 1) {
+        field = this.key(requestFields, field);
+        if (field === 1) {
           seen = once(seen, 1);
           if (this.openArray()) {
             do this.resourceMetrics();
@@ -206,9 +286,10 @@ class JsonReader {
   private resourceMetrics(): void {
     let seen = 0;
     let resource: TwinResource | undefined;
+    let field = -1;
     if (this.openObject()) {
       do {
-        const field = this.key(resourceMetricsFields);
+        field = this.key(resourceMetricsFields, field);
         if (field === 1) {
           seen = once(seen, 1);
           resource = this.resource();
@@ -228,9 +309,11 @@ class JsonReader {
   private resource(): TwinResource {
     const twin: KeyValue[] = [];
     let seen = 0;
+    let field = -1;
     if (this.openObject()) {
       do {
-        if (this.key(resourceFields) === 1) {
+        field = this.key(resourceFields, field);
+        if (field === 1) {
           seen = once(seen, 1);
           this.keyValues(resourceKeyTable, twin);
         } else this.skipValue();
@@ -241,9 +324,10 @@ class JsonReader {
 
   private scopeMetrics(resource: TwinResource): void {
     let seen = 0;
+    let field = -1;
     if (this.openObject()) {
       do {
-        const field = this.key(scopeMetricsFields);
+        field = this.key(scopeMetricsFields, field);
         if (field === 1) {
           seen = once(seen, 1);
           this.scope();
@@ -261,9 +345,10 @@ class JsonReader {
   /** Its name, version and attributes are read (so checked) by the general path, then dropped. */
   private scope(): void {
     let seen = 0;
+    let field = -1;
     if (this.openObject()) {
       do {
-        const field = this.key(scopeFields);
+        field = this.key(scopeFields, field);
         if (field === 1 || field === 2) {
           seen = once(seen, field);
           this.string();
@@ -278,9 +363,10 @@ class JsonReader {
   private metric(resource: TwinResource): void {
     let seen = 0;
     let name: string | null | undefined;
+    let field = -1;
     if (this.openObject()) {
       do {
-        const field = this.key(metricFields);
+        field = this.key(metricFields, field);
         if (field === 1) {
           // After the data, the points were made without it: rare, left to the general path.
           seen = once(seen, 1 | 2);
@@ -299,9 +385,11 @@ class JsonReader {
 
   private numberData(resource: TwinResource, name: string | null | undefined): void {
     let seen = 0;
+    let field = -1;
     if (this.openObject()) {
       do {
-        if (this.key(numberDataFields) === 1) {
+        field = this.key(numberDataFields, field);
+        if (field === 1) {
           seen = once(seen, 1);
           if (this.openArray()) {
             do this.numberDataPoint(resource, name);
@@ -319,12 +407,14 @@ class JsonReader {
     let seen = 0;
     let timeMs = 0;
     let value: number | undefined;
+    let field = -1;
     if (this.openObject()) {
       do {
-        switch (this.key(pointFields)) {
+        field = this.key(pointFields, field);
+        switch (field) {
           case 1:
             seen = once(seen, 1);
-            this.keyValues(pointKeyTable, undefined);
+            this.pointAttributes();
             break;
           case 2:
             seen = once(seen, 2);
@@ -355,17 +445,50 @@ class JsonReader {
    */
   private keyValues(keys: KeyTable | undefined, twin: KeyValue[] | undefined): void {
     if (!this.openArray()) return;
-    do this.keyValue(keys, twin);
-    while (this.nextItem());
+    do {
+      const which = this.keyValue(keys, twin !== undefined);
+      if (which < 0) continue;
+      if (twin) twin.push({ key: resourceKeys[which]!, value: this.lastValue });
+      else setPointAttribute(this.attributes, which, this.lastValue);
+    } while (this.nextItem());
   }
 
-  private keyValue(keys: KeyTable | undefined, twin: KeyValue[] | undefined): void {
+  /** A point's attributes: one seen before, byte for byte, is taken as it was read then. */
+  private pointAttributes(): void {
+    if (!this.openArray()) return;
+    const buf = this.buf;
+    do {
+      const start = this.pos;
+      const seen = recentPointAttributes.get(buf, start);
+      if (seen && this.depth + 2 <= maxJsonDepth) {
+        if ((this.elements += seen.elements) > this.maxElements) throw notDirect;
+        if (seen.which >= 0) setPointAttribute(this.attributes, seen.which, seen.value);
+        this.pos = start + seen.length;
+        continue;
+      }
+      const elements = this.elements;
+      const depth = this.depth;
+      this.deepest = depth;
+      const which = this.keyValue(pointKeyTable, false);
+      if (which >= 0) setPointAttribute(this.attributes, which, this.lastValue);
+      // A prediction's target time differs from point to point: not worth keeping.
+      if (which !== targetTimeKey && this.deepest - depth <= 2) {
+        const length = this.pos - start;
+        const read = { which, value: this.lastValue, elements: this.elements - elements, length };
+        recentPointAttributes.add(buf, start, this.pos, read);
+      }
+    } while (this.nextItem());
+  }
+
+  /** A KeyValue: its key's index in `keys` (-1: another, or no `keys`), its value in `lastValue`. */
+  private keyValue(keys: KeyTable | undefined, ofResource: boolean): number {
     let seen = 0;
     let which = -1;
     let value: AnyValue | undefined;
+    let field = -1;
     if (this.openObject()) {
       do {
-        const field = this.key(keyValueFields);
+        field = this.key(keyValueFields, field);
         if (field === 1) {
           seen = once(seen, 1);
           this.string();
@@ -378,13 +501,12 @@ class JsonReader {
           if (!(seen & 1)) throw notDirect; // the value before its key: rare
           seen = once(seen, 2);
           if (this.buf[this.pos] === 0x6e) this.literal('null');
-          else value = this.anyValue(which, twin !== undefined);
+          else value = this.anyValue(which, ofResource);
         } else this.skipValue();
       } while (this.nextMember());
     }
-    if (which < 0) return;
-    if (twin) twin.push({ key: resourceKeys[which]!, value });
-    else setPointAttribute(this.attributes, which, value);
+    this.lastValue = value;
+    return which;
   }
 
   /**
@@ -399,9 +521,11 @@ class JsonReader {
     const decode = which >= 0;
     const targetTime = decode && !ofResource && which === targetTimeKey;
     if (targetTime) this.attributes.targetTimeMs = undefined;
+    let previous = -1;
     if (this.openObject()) {
       do {
-        const name = this.key(anyValueFields);
+        const name = this.key(anyValueFields, previous);
+        previous = name;
         if (name < 0) {
           this.skipValue();
           continue;
@@ -504,16 +628,27 @@ class JsonReader {
 
   // ---- JSON ----
 
-  /** A key of an object the reader is in, and its colon: the field's id in `fields`, or -1. */
-  private key(fields: FieldNames): number {
-    this.string();
-    if (this.escaped) throw notDirect;
-    const field = fields.find(this.buf, this.textStart, this.textEnd);
+  /**
+   * A key of an object the reader is in, and its colon: the field's id in `fields`, or -1.
+   * `previous` is the id of the member before it (-1: none, or unknown).
+   */
+  private key(fields: FieldNames, previous: number): number {
+    const buf = this.buf;
+    const guess = fields.next[previous + 1]!;
+    const length = guess >= 0 ? fields.writtenAt(buf, this.pos, guess) : 0;
+    let name = guess;
+    if (length > 0) this.pos += length;
+    else {
+      this.string();
+      if (this.escaped) throw notDirect;
+      name = fields.find(buf, this.textStart, this.textEnd);
+      if (name >= 0) fields.next[previous + 1] = name;
+    }
     this.space();
-    if (this.buf[this.pos] !== COLON) throw notDirect;
+    if (buf[this.pos] !== COLON) throw notDirect;
     this.pos++;
     this.space();
-    return field;
+    return name < 0 ? -1 : fields.ids[name]!;
   }
 
   /** `{`, counted; false when the object is empty (then closed). A field's value must be one. */
@@ -529,6 +664,7 @@ class JsonReader {
 
   private open(close: number): boolean {
     if (++this.elements > this.maxElements || ++this.depth > maxJsonDepth) throw notDirect;
+    if (this.depth > this.deepest) this.deepest = this.depth;
     this.pos++;
     this.space();
     if (this.buf[this.pos] !== close) return true;
