@@ -7,7 +7,7 @@
  */
 import { startKafka, waitFor } from '../bed/index.js';
 import { startExporterProcess } from '../support/exporter-process.js';
-import { cpuSeconds } from './cpu.js';
+import { benchNodeFlags, cpuSeconds } from './cpu.js';
 import { measureExporter, payload, requests } from './ingest-throughput.js';
 import { figure } from './targets.js';
 
@@ -33,18 +33,21 @@ export async function kafkaIngest(): Promise<string[]> {
   const pointsPerMessage = bodies[0]!.points;
   const broker = await startKafka({ topics: [{ topic, numPartitions: 2 }] });
   try {
-    const exporter = await startExporterProcess({
-      ingest: {
-        retries: { maxRequests: 0 },
-        kafka: {
-          enabled: true,
-          brokers: [broker.bootstrap],
-          topics: [{ name: topic, signal: 'metrics', encoding: 'otlp_proto' }],
+    const exporter = await startExporterProcess(
+      {
+        ingest: {
+          retries: { maxRequests: 0 },
+          kafka: {
+            enabled: true,
+            brokers: [broker.bootstrap],
+            topics: [{ name: topic, signal: 'metrics', encoding: 'otlp_proto' }],
+          },
         },
+        state: { snapshot: { path: ':memory:' } },
+        sli: { prediction: { matchWindow: '50ms' } },
       },
-      state: { snapshot: { path: ':memory:' } },
-      sli: { prediction: { matchWindow: '50ms' } },
-    });
+      { nodeArgs: benchNodeFlags() },
+    );
     const producer = broker.client('twinops-bench').producer();
     await producer.connect();
     try {
