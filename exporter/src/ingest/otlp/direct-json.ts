@@ -31,17 +31,16 @@ import {
   type KeyTable,
   Recent,
   digitsToMs,
+  notDirect,
   pointKeyTable,
   pointKeys,
+  readDirectly,
   resourceKeyTable,
   resourceKeys,
   setPointAttribute,
   targetTimeKey,
 } from './direct-shared.js';
 import type { AnyValue, Int64, KeyValue } from './types.js';
-
-/** Thrown inside the reader for "not the common case": caught at the top, never escapes. */
-const notDirect = new Error('not read directly');
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -166,37 +165,15 @@ interface ReadAttribute {
  * a complete JSON value, so bytes equal to one seen before, from its `{` to its `}`, are that
  * same value. Direct-mapped by a few bytes after the start (past the `{"key":"twin.` most share).
  */
-class RecentValues<T extends { length: number }> {
-  private readonly bytes: (Buffer | undefined)[];
-  private readonly values: (T | undefined)[];
-  private readonly mask: number;
-
-  constructor(
-    slots: number,
-    private readonly longest: number,
-  ) {
-    this.mask = slots - 1;
-    this.bytes = new Array<Buffer | undefined>(slots).fill(undefined);
-    this.values = new Array<T | undefined>(slots).fill(undefined);
-  }
-
-  get(buf: Buffer, start: number): T | undefined {
-    const slot = this.slot(buf, start);
-    const known = this.bytes[slot];
+class RecentValues<T extends { length: number }> extends Recent<T> {
+  /** The value whose bytes are those at `start` of `buf` (as many as it had), if one is. */
+  getAt(buf: Buffer, start: number): T | undefined {
+    const known = this.bytes[this.slot(buf, start)];
     if (known === undefined || start + known.length > buf.length) return undefined;
-    let i = known.length - 1;
-    while (i >= 0 && known[i] === buf[start + i]) i--;
-    return i < 0 ? this.values[slot] : undefined;
+    return this.get(buf, start, start + known.length);
   }
 
-  add(buf: Buffer, start: number, end: number, value: T): void {
-    if (end - start > this.longest) return;
-    const slot = this.slot(buf, start);
-    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
-    this.values[slot] = value;
-  }
-
-  private slot(buf: Buffer, start: number): number {
+  protected override slot(buf: Buffer, start: number): number {
     let hash = 0;
     for (let offset = 13; offset < 64; offset += 5) {
       const at = start + offset;
@@ -222,18 +199,9 @@ export function readMetricsJsonDirect(
   // The general path decodes the whole body as UTF-8 first (a byte order mark included: left
   // to it), and refuses it if any of it is not.
   if (body.length === 0 || !isUtf8(body)) return undefined;
-  const reader = new JsonReader(
-    body,
-    bounds?.maxElements ?? Infinity,
-    bounds?.maxPoints ?? Infinity,
+  return readDirectly(
+    new JsonReader(body, bounds?.maxElements ?? Infinity, bounds?.maxPoints ?? Infinity),
   );
-  try {
-    reader.request();
-  } catch (error) {
-    if (error === notDirect) return undefined;
-    throw error;
-  }
-  return { points: reader.points, rejected: {}, rejectedCount: 0, errorMessage: '' };
 }
 
 class JsonReader {
@@ -459,7 +427,7 @@ class JsonReader {
     const buf = this.buf;
     do {
       const start = this.pos;
-      const seen = recentPointAttributes.get(buf, start);
+      const seen = recentPointAttributes.getAt(buf, start);
       if (seen && this.depth + 2 <= maxJsonDepth) {
         if ((this.elements += seen.elements) > this.maxElements) throw notDirect;
         if (seen.which >= 0) setPointAttribute(this.attributes, seen.which, seen.value);

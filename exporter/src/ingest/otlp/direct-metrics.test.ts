@@ -1,7 +1,12 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { attributes, encode, pumpResource } from '../../../test/ingest/otlp/testing.js';
-import { checkRequestBounds } from './bounds.js';
+import {
+  attributes,
+  boundsVerdicts,
+  encode,
+  everyKindOfPoint,
+  pumpResource,
+} from '../../../test/ingest/otlp/testing.js';
 import { readMetricsDirect } from './direct-metrics.js';
 import { decodeAndNormalize, decodeAndNormalizeGeneral } from './normalize.js';
 
@@ -9,68 +14,7 @@ const t = '1767225600000000000'; // 2026-01-01, in nanoseconds
 const general = (body: Uint8Array) => decodeAndNormalizeGeneral('metrics', 'otlp_proto', body);
 const direct = (body: Uint8Array) => readMetricsDirect(Buffer.from(body));
 
-/** Every kind of point the conventions know, each attribute form they accept. */
-const everyKind = encode('metrics', 'otlp_proto', {
-  resourceMetrics: [
-    {
-      resource: pumpResource('pump-1', { 'twin.source': 'physical' }),
-      scopeMetrics: [
-        {
-          scope: { name: 'gateway', version: '2', attributes: attributes({ a: 1 }) },
-          metrics: [
-            // The resource's source; the metric name as the property.
-            {
-              name: 'speed',
-              unit: 'rpm',
-              gauge: { dataPoints: [{ timeUnixNano: t, asDouble: 1.5 }] },
-            },
-            {
-              name: 'total',
-              sum: {
-                aggregationTemporality: 2,
-                isMonotonic: true,
-                dataPoints: [
-                  {
-                    timeUnixNano: t,
-                    asInt: '-42',
-                    attributes: attributes({
-                      'twin.source': 'twin',
-                      'twin.property': 'count',
-                      'twin.desired.version': 7,
-                      'twin.reported.version': '6',
-                      other: true,
-                    }),
-                  },
-                ],
-              },
-            },
-            {
-              name: 'forecast',
-              gauge: {
-                dataPoints: [
-                  {
-                    startTimeUnixNano: t,
-                    timeUnixNano: t,
-                    asDouble: 3.25,
-                    flags: 1,
-                    attributes: attributes({
-                      'twin.source': 'model',
-                      'twin.model.name': 'lstm',
-                      'twin.model.version': 12345678901234567n,
-                      'twin.prediction.target_time_unix_nano': '1767225601000000000',
-                      ratio: 0.5,
-                    }),
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    },
-    { resource: pumpResource('pump-2'), scopeMetrics: [] },
-  ],
-});
+const everyKind = encode('metrics', 'otlp_proto', everyKindOfPoint(t));
 
 /** One `speed` gauge point of pump-1 at `t`, value 1, with these attributes. */
 function speedPoint(pointAttributes: object): Uint8Array {
@@ -285,21 +229,10 @@ describe('the direct reader of metrics protobuf', () => {
     expect(readMetricsDirect(body, { maxElements: many, maxPoints: 2 })).toBeUndefined();
     expect(readMetricsDirect(body, { maxElements: many, maxPoints: 3 })?.points).toHaveLength(3);
     // Every element cap: the direct reader answers exactly when checkRequestBounds lets it pass.
-    let passes = 0;
-    for (let maxElements = 1; maxElements <= 120; maxElements++) {
-      const bounds = { maxElements, maxPoints: many };
-      let passed = true;
-      try {
-        checkRequestBounds('metrics', 'otlp_proto', body, bounds);
-      } catch {
-        passed = false;
-      }
-      if (passed) passes++;
-      expect(readMetricsDirect(body, bounds) !== undefined, `maxElements ${maxElements}`).toBe(
-        passed,
-      );
+    const verdicts = boundsVerdicts('otlp_proto', body, 120, readMetricsDirect);
+    for (const { maxElements, passed, answered } of verdicts) {
+      expect(answered, `maxElements ${maxElements}`).toBe(passed);
     }
-    expect(passes).toBeGreaterThan(0);
-    expect(passes).toBeLessThan(120);
+    expect(new Set(verdicts.map((v) => v.passed))).toEqual(new Set([true, false]));
   });
 });

@@ -24,17 +24,16 @@ import {
   KeyTable,
   Recent,
   digitsToMs,
+  notDirect,
   pointKeyTable,
   pointKeys,
+  readDirectly,
   resourceKeyTable,
   resourceKeys,
   setPointAttribute,
   targetTimeKey,
 } from './direct-shared.js';
 import type { AnyValue, KeyValue } from './types.js';
-
-/** Thrown inside the reader for "not the common case": caught at the top, never escapes. */
-const notDirect = new Error('not read directly');
 
 // Wire types.
 const VARINT = 0;
@@ -95,18 +94,9 @@ export function readMetricsDirect(
   body: Buffer,
   bounds?: RequestBounds,
 ): NormalizedBatch | undefined {
-  const reader = new DirectReader(
-    body,
-    bounds?.maxElements ?? Infinity,
-    bounds?.maxPoints ?? Infinity,
+  return readDirectly(
+    new DirectReader(body, bounds?.maxElements ?? Infinity, bounds?.maxPoints ?? Infinity),
   );
-  try {
-    reader.request();
-  } catch (error) {
-    if (error === notDirect) return undefined;
-    throw error;
-  }
-  return { points: reader.points, rejected: {}, rejectedCount: 0, errorMessage: '' };
 }
 
 class DirectReader {

@@ -3,8 +3,9 @@
  * twin's attribute keys found by their bytes, values recently read kept by their bytes, and
  * decimal nanoseconds read straight from their digits.
  */
-import type { AnyValue } from './types.js';
+import type { NormalizedBatch, TwinPoint } from '../../model.js';
 import type { PointAttributes } from './conventions.js';
+import type { AnyValue } from './types.js';
 
 declare global {
   interface Buffer {
@@ -72,9 +73,9 @@ export const pointKeyTable = new KeyTable(pointKeys);
 const golden = 0x9e3779b1;
 
 export class Recent<T> {
-  private readonly bytes: (Buffer | undefined)[];
-  private readonly values: (T | undefined)[];
-  private readonly mask: number;
+  protected readonly bytes: (Buffer | undefined)[];
+  protected readonly values: (T | undefined)[];
+  protected readonly mask: number;
 
   /** @param slots kept (a power of two); @param longest longer byte strings are not kept */
   constructor(
@@ -104,7 +105,7 @@ export class Recent<T> {
     this.values[slot] = value;
   }
 
-  private slot(buf: Buffer, start: number, end: number): number {
+  protected slot(buf: Buffer, start: number, end: number): number {
     const length = end - start;
     if (length === 0) return 0;
     let hash = Math.imul(length, golden);
@@ -114,6 +115,26 @@ export class Recent<T> {
     hash = Math.imul(hash ^ buf[start + ((7 * length) >> 3)]!, golden);
     return (hash >>> 16) & this.mask;
   }
+}
+
+/** Thrown inside a direct reader for "not the common case": caught by `readDirectly`. */
+export const notDirect = new Error('not read directly');
+
+/**
+ * Runs a direct reader over a whole request: its points, or undefined when it met something it
+ * leaves to the general path (it threw `notDirect`).
+ */
+export function readDirectly(reader: {
+  request(): void;
+  readonly points: TwinPoint[];
+}): NormalizedBatch | undefined {
+  try {
+    reader.request();
+  } catch (error) {
+    if (error === notDirect) return undefined;
+    throw error;
+  }
+  return { points: reader.points, rejected: {}, rejectedCount: 0, errorMessage: '' };
 }
 
 /** Sets the point attribute `which` (an index of `pointKeys`). */

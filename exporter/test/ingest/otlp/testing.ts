@@ -4,6 +4,7 @@
  */
 import protobuf from 'protobufjs';
 import type { Encoding, Signal } from '../../../src/model.js';
+import { checkRequestBounds, type RequestBounds } from '../../../src/ingest/otlp/bounds.js';
 import { otlpRoot } from '../../../src/ingest/otlp/decode.js';
 
 export const encodings: readonly Encoding[] = ['otlp_proto', 'otlp_json'];
@@ -93,4 +94,94 @@ export function deepLogBodyJson(depth: number): Uint8Array {
   return Buffer.from(
     JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: value }] }] }] }),
   );
+}
+
+/**
+ * A metrics request with every kind of point the conventions know (a gauge point taking the
+ * resource's source and its metric's name, a sum point with versions, a prediction with a target
+ * time), each attribute form they accept, and a resource with no points; times at `t` (ns).
+ */
+export const everyKindOfPoint = (t: string) => ({
+  resourceMetrics: [
+    {
+      resource: pumpResource('pump-1', { 'twin.source': 'physical' }),
+      scopeMetrics: [
+        {
+          scope: { name: 'gateway', version: '2', attributes: attributes({ a: 1 }) },
+          metrics: [
+            // The resource's source; the metric name as the property.
+            {
+              name: 'speed',
+              unit: 'rpm',
+              gauge: { dataPoints: [{ timeUnixNano: t, asDouble: 1.5 }] },
+            },
+            {
+              name: 'total',
+              sum: {
+                aggregationTemporality: 2,
+                isMonotonic: true,
+                dataPoints: [
+                  {
+                    timeUnixNano: t,
+                    asInt: '-42',
+                    attributes: attributes({
+                      'twin.source': 'twin',
+                      'twin.property': 'count',
+                      'twin.desired.version': 7,
+                      'twin.reported.version': '6',
+                      other: true,
+                    }),
+                  },
+                ],
+              },
+            },
+            {
+              name: 'forecast',
+              gauge: {
+                dataPoints: [
+                  {
+                    startTimeUnixNano: t,
+                    timeUnixNano: t,
+                    asDouble: 3.25,
+                    flags: 1,
+                    attributes: attributes({
+                      'twin.source': 'model',
+                      'twin.model.name': 'lstm',
+                      'twin.model.version': 12345678901234567n,
+                      'twin.prediction.target_time_unix_nano': '1767225601000000000',
+                      ratio: 0.5,
+                    }),
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    },
+    { resource: pumpResource('pump-2'), scopeMetrics: [] },
+  ],
+});
+
+/**
+ * For each element cap from 1 to `upTo`: whether `checkRequestBounds` lets `body` pass, and
+ * whether a direct reader answered it (`read`). A direct reader must answer exactly when the
+ * bounds let the body pass; the caps must include both cases.
+ */
+export function boundsVerdicts(
+  encoding: Encoding,
+  body: Buffer,
+  upTo: number,
+  read: (body: Buffer, bounds: RequestBounds) => unknown,
+): { maxElements: number; passed: boolean; answered: boolean }[] {
+  return Array.from({ length: upTo }, (_, i) => {
+    const bounds = { maxElements: i + 1, maxPoints: 1_000_000 };
+    let passed = true;
+    try {
+      checkRequestBounds('metrics', encoding, body, bounds);
+    } catch {
+      passed = false;
+    }
+    return { maxElements: i + 1, passed, answered: read(body, bounds) !== undefined };
+  });
 }
