@@ -92,6 +92,55 @@ class Connection {
   }
 }
 
+/**
+ * Open loop: call i of `count` is due `i / rate` seconds after the start and made then, whatever
+ * the earlier ones do; each result with its scheduled moment in epoch milliseconds.
+ */
+async function paced<T>(
+  count: number,
+  call: (i: number) => Promise<T>,
+): Promise<{ result: T; scheduledAtMs: number }[]> {
+  const calls: Promise<{ result: T; scheduledAtMs: number }>[] = [];
+  const startedAt = performance.now();
+  const epochOffset = Date.now() - startedAt;
+  for (let next = 0; next < count;) {
+    const due = Math.floor(((performance.now() - startedAt) * rate) / 1000) + 1;
+    for (; next < Math.min(due, count); next++) {
+      const scheduledAtMs = epochOffset + startedAt + (next * 1000) / rate;
+      calls.push(call(next).then((result) => ({ result, scheduledAtMs })));
+    }
+    await new Promise((resolveTick) => setTimeout(resolveTick, 1));
+  }
+  return Promise.all(calls);
+}
+
+/**
+ * The broker's own latency at the paced rate, before the exporter starts: one-message produces
+ * with acks=all, scheduled like the commands, nothing else running. No command can be dispatched
+ * faster than this.
+ */
+async function produceFloor(broker: Awaited<ReturnType<typeof startKafka>>): Promise<number[]> {
+  const producer = broker.client('twinops-bench-floor').producer({ maxInFlightRequests: 5 });
+  await producer.connect();
+  try {
+    const send = (i: number) =>
+      producer
+        .send({
+          topic: floorTopic,
+          acks: -1,
+          messages: [{ key: `pump-${i}`, value: 'x'.repeat(400) }],
+        })
+        .then(() => Date.now());
+    for (let i = 0; i < warmUp; i++) await send(i);
+    const sends = await paced(measured, send);
+    return sends.map(({ result, scheduledAtMs }) => result - scheduledAtMs).sort((a, b) => a - b);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+const floorTopic = 'bench.produce-floor';
+
 export async function commandThroughput(): Promise<string[]> {
   const workDir = mkdtempSync(join(tmpdir(), 'twinops-bench-commands-'));
   const ledgerPath = join(workDir, 'commands.db');
@@ -99,8 +148,10 @@ export async function commandThroughput(): Promise<string[]> {
     topics: [
       { topic: topics.commands, numPartitions: 3 },
       { topic: topics.acks, numPartitions: 3 },
+      { topic: floorTopic, numPartitions: 3 },
     ],
   });
+  const floor = await produceFloor(broker);
   const exporter = await startExporterProcess(
     {
       state: { snapshot: { path: ':memory:' } },
@@ -189,24 +240,12 @@ export async function commandThroughput(): Promise<string[]> {
       );
       return ids;
     };
-    /**
-     * Open loop: command i of [from, to) is due `i / rate` seconds after the start and sent then,
-     * answered or not; each id with its scheduled moment in epoch milliseconds.
-     */
-    const submitPaced = async (from: number, to: number) => {
-      const sent: Promise<{ id: string; scheduledAtMs: number }>[] = [];
-      const startedAt = performance.now();
-      const epochOffset = Date.now() - startedAt;
-      for (let next = from; next < to;) {
-        const due = from + Math.floor(((performance.now() - startedAt) * rate) / 1000) + 1;
-        for (; next < Math.min(due, to); next++) {
-          const scheduledAtMs = epochOffset + startedAt + ((next - from) * 1000) / rate;
-          sent.push(submit(next).then((id) => ({ id, scheduledAtMs })));
-        }
-        await new Promise((resolveTick) => setTimeout(resolveTick, 1));
-      }
-      return Promise.all(sent);
-    };
+    /** Open loop over assets [from, to): each command's id with its scheduled moment. */
+    const submitPaced = async (from: number, to: number) =>
+      (await paced(to - from, (i) => submit(from + i))).map(({ result, scheduledAtMs }) => ({
+        id: result,
+        scheduledAtMs,
+      }));
 
     const ledger = new CommandLedger(ledgerPath);
     const dispatched = (ids: string[]) =>
@@ -280,6 +319,7 @@ export async function commandThroughput(): Promise<string[]> {
         }),
         `ledger synchronous=FULL, Kafka acks=all (1 broker); ${measured} commands per run after ${warmUp} to warm up`,
         `paced at ${rate}/s (open loop, ${opened.length} connections used): ${Math.round(measured / pacedSpan)}/s dispatched; scheduled→dispatched p50 ${ms(percentile(fromSchedule, 50))} ms, p99 ${ms(percentile(fromSchedule, 99))} ms, max ${ms(fromSchedule.at(-1)!)} ms; received→dispatched p50 ${percentile(fromReceipt, 50)} ms, p99 ${percentile(fromReceipt, 99)} ms; exporter CPU ${((pacedCpu / measured) * 1e6).toFixed(0)} µs per command`,
+        `the broker alone at ${rate}/s (one-message produces, acks=all, before the exporter starts): p50 ${ms(percentile(floor, 50))} ms, p99 ${ms(percentile(floor, 99))} ms`,
         `saturated (${concurrency} clients, closed loop): ${Math.round(saturatedRate)}/s dispatched; received→dispatched p50 ${percentile(saturated, 50)} ms, p99 ${percentile(saturated, 99)} ms`,
         `CPU while saturated (${submitSeconds.toFixed(2)} s on 2 cores): exporter ${cpu.exporter.toFixed(2)} s (${((cpu.exporter / measured) * 1e6).toFixed(0)} µs per command), broker ${cpu.broker.toFixed(2)} s, load generator ${cpu.client.toFixed(2)} s`,
       ];
