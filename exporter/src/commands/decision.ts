@@ -53,23 +53,22 @@ export class CommandDecisions {
 
   /**
    * Judges and records an authenticated submission. Submissions arriving in the same event-loop
-   * turn share one ledger transaction, and one disk flush, off the event loop, serves every batch
-   * committed before it starts (group commit): each answer waits until its decision is on disk,
-   * and nothing is dispatched before that.
+   * turn share one ledger transaction, so a burst costs one disk flush rather than one each
+   * (group commit); every answer waits for that commit, and nothing is dispatched before it.
    * `parent` is the API request's span: the command's whole life continues its trace.
    */
   submit(principal: Principal, request: CommandRequest, parent: Context): Promise<CommandAnswer> {
     return new Promise((resolve, reject) => {
       this.submissions.push({ principal, request, parent, resolve, reject });
-      if (this.submissions.length === 1) setImmediate(() => void this.decideSubmissions());
+      if (this.submissions.length === 1) setImmediate(() => this.decideSubmissions());
     });
   }
 
-  private async decideSubmissions(): Promise<void> {
+  private decideSubmissions(): void {
     const batch = this.submissions.splice(0);
     let answers: (CommandAnswer | Error)[];
     try {
-      answers = await this.options.ledger.batch(() =>
+      answers = this.options.ledger.batch(() =>
         batch.map(({ principal, request, parent }) => {
           try {
             return this.decide(principal, request, parent);

@@ -710,58 +710,6 @@ describe('transactions', () => {
   });
 });
 
-describe('group commit, flushed off the event loop', () => {
-  const decide = (ledger: CommandLedger, key: string) =>
-    ledger.batch(() =>
-      recorded(
-        ledger.recordDecision(request({ idempotencyKey: key }), alice, passing, accepted, 1),
-      ),
-    );
-
-  it('answers a batch once it is on disk, and sends none of it before', async () => {
-    const ledger = open(freshPath());
-    const answer = decide(ledger, 'g1');
-    // Committed, so readable, but not yet flushed: the dispatcher does not see it.
-    const [record] = ledger.list({ limit: 1 });
-    expect(record?.status).toBe('accepted');
-    expect(ledger.pendingIds(10)).toEqual([]);
-    expect(await answer).toEqual(record);
-    expect(ledger.pendingIds(10)).toEqual([record?.id]);
-    // A write that syncs at its commit carries earlier commits to disk too.
-    const later = decide(ledger, 'g2');
-    const second = ledger.list({ limit: 1 })[0]!;
-    ledger.setKillSwitch('global', false, 'bob', 'baseline', 2);
-    expect(ledger.pendingIds(10)).toEqual([record?.id, second.id]);
-    await later;
-  });
-
-  it('syncs on close what it committed, and the answer still comes', async () => {
-    const path = freshPath();
-    const ledger = open(path);
-    const answer = decide(ledger, 'g1');
-    ledger.close();
-    const record = await answer;
-    const reopened = open(path);
-    expect(reopened.get(record.id)).toEqual(record);
-    expect(reopened.pendingIds(10)).toEqual([record.id]);
-  });
-
-  it('takes no more writes and sends nothing once a flush fails', async () => {
-    const path = freshPath();
-    const ledger = open(path);
-    ledger.setKillSwitch('global', false, 'bob', 'baseline', 1); // the log exists
-    rmSync(`${path}-wal`); // and vanishes under the open database: its flush cannot be done
-    await expect(decide(ledger, 'g1')).rejects.toThrow(
-      /^the command ledger could not flush to disk: ENOENT/,
-    );
-    expect(() =>
-      ledger.recordDecision(request({ idempotencyKey: 'g2' }), alice, passing, accepted, 2),
-    ).toThrow(/could not flush to disk/);
-    await expect(decide(ledger, 'g3')).rejects.toThrow(/could not flush to disk/);
-    expect(ledger.pendingIds(10)).toEqual([]);
-  });
-});
-
 describe('archiving the audit log', () => {
   /** A ledger with `n` entries (kill-switch changes: one entry each). */
   function filled(n: number, path = ':memory:'): CommandLedger {

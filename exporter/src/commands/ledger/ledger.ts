@@ -10,7 +10,6 @@
  * Kafka's idempotent producer does not help here, since it only de-duplicates retries within one
  * producer session, and a restart is a new one.
  */
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import { timeOrderedUuid } from './ids.js';
 import Database from 'better-sqlite3';
 import type { CommandRecord, KillSwitchState } from '../../../../contracts/api.js';
@@ -280,22 +279,9 @@ export class CommandLedger {
   private readonly transaction;
   private readonly synchronous;
 
-  /** The write-ahead log `flushed` syncs (none in memory), and its descriptor once opened. */
-  private readonly walPath: string | undefined;
-  private walFd: number | undefined;
-  private flushing: Promise<void> | undefined;
-  private nextFlush: Promise<void> | undefined;
-  private flushFailure: Error | undefined;
-  private closed = false;
-  /** Whether the write in progress leaves its flush to `flushed`. */
-  private flushLater = false;
-  /** Outbox entries committed but not yet on disk: not sent before they are. */
-  private readonly outboxNotOnDisk = new Set<string>();
-
   /** `path` is a file, or ':memory:' for tests. */
   constructor(path: string) {
     this.db = new Database(path);
-    this.walPath = this.db.memory ? undefined : `${this.db.name}-wal`;
     this.db.pragma('journal_mode = WAL');
     // Commands are safety records: a commit is on disk before we answer or dispatch.
     this.db.pragma('synchronous = FULL');
@@ -376,14 +362,6 @@ export class CommandLedger {
   }
 
   close(): void {
-    const fd = this.walFd;
-    if (fd !== undefined) {
-      // What was committed is on disk when this returns; a flush still running finishes first.
-      if (!this.flushFailure) fdatasyncSync(fd);
-      void (this.flushing ?? Promise.resolve()).catch(() => undefined).then(() => closeSync(fd));
-      this.walFd = undefined;
-    }
-    this.closed = true;
     this.db.close();
   }
 
@@ -461,10 +439,7 @@ export class CommandLedger {
         nowMs,
         judgement.traceparent ?? null,
       );
-      if (judgement.status === 'accepted') {
-        this.sql.enqueue.run(id, nowMs);
-        if (this.flushLater) this.outboxNotOnDisk.add(id);
-      }
+      if (judgement.status === 'accepted') this.sql.enqueue.run(id, nowMs);
       const action = `command.${judgement.status}`;
       this.append({ actor, action, commandId: id, assetId: request.assetId, details }, nowMs);
       // The row just written, without reading it back (what `get` would return).
@@ -543,14 +518,11 @@ export class CommandLedger {
   // ---- outbox, acks and outcomes ----
 
   /**
-   * Accepted commands on disk and not yet marked dispatched, oldest first: send these (again,
-   * after a crash). Ids only: the outbox also holds what is on the wire, and reading a record costs.
+   * Accepted commands not yet marked dispatched, oldest first: send these (again, after a crash).
+   * Ids only: the outbox also holds what is on the wire, and reading a record costs.
    */
   pendingIds(limit: number): string[] {
-    if (this.flushFailure) return [];
-    const ids = this.sql.pendingIds.all(limit) as string[];
-    if (this.outboxNotOnDisk.size === 0) return ids;
-    return ids.filter((id) => !this.outboxNotOnDisk.has(id));
+    return this.sql.pendingIds.all(limit) as string[];
   }
 
   /** Queued commands accepted (or approved) before `acceptedBefore`: those past their time. */
@@ -571,10 +543,12 @@ export class CommandLedger {
     // Not flushed on its own: the next flushed commit carries it to disk (WAL frames are written
     // in order). Losing it to a power cut only sends the commands again after the restart, which
     // devices de-duplicate by command id, exactly as after a crash between send and mark.
-    return this.write(
-      () => commandIds.filter((commandId) => this.markOne(commandId, nowMs)),
-      'later',
-    );
+    this.synchronous.normal.run();
+    try {
+      return this.write(() => commandIds.filter((commandId) => this.markOne(commandId, nowMs)));
+    } finally {
+      this.synchronous.full.run();
+    }
   }
 
   /**
@@ -909,94 +883,17 @@ export class CommandLedger {
 
   /**
    * Runs several writes as one transaction (each becomes a savepoint: one that throws is undone
-   * alone) and resolves with the result once it is on disk. The commit does not wait for the
-   * disk: `flushed` syncs the log off the event loop, once for every commit made before it
-   * starts, so requests keep being read and judged while the disk works.
+   * alone). One commit, so one disk flush, however many decisions the batch holds.
    */
-  batch<T>(work: () => T): Promise<T> {
-    let result: T;
-    try {
-      result = this.write(work, 'later');
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    return this.flushed().then(() => result);
-  }
-
-  /**
-   * Resolves once every commit made so far is on disk: an fdatasync of the write-ahead log on
-   * libuv's thread pool, which is what synchronous = FULL does at each commit on the event loop.
-   * The log holds commits in order and a checkpoint syncs it before copying it into the database,
-   * so a synced log holds every commit before the sync. A flush already running may have started
-   * before the caller's commit: later callers share the next one.
-   */
-  flushed(): Promise<void> {
-    if (this.walPath === undefined) return Promise.resolve();
-    this.nextFlush ??= (this.flushing ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => {
-        this.nextFlush = undefined;
-        this.flushing = this.syncLog();
-        return this.flushing;
-      });
-    return this.nextFlush;
-  }
-
-  private syncLog(): Promise<void> {
-    if (this.flushFailure) return Promise.reject(this.flushFailure);
-    // close() synced everything committed.
-    if (this.closed) return Promise.resolve();
-    // What was committed before the sync starts is on disk once it ends.
-    const covered = [...this.outboxNotOnDisk];
-    return new Promise((resolve, reject) => {
-      const failed = (error: Error) => {
-        // What the disk refused to flush may be lost: take no more writes (as a FULL commit whose
-        // sync fails is not committed) and send nothing more, until a restart reads what is there.
-        this.flushFailure = new Error(
-          `the command ledger could not flush to disk: ${error.message}`,
-        );
-        reject(this.flushFailure);
-      };
-      try {
-        // SQLite keeps the log while this connection is open: the descriptor stays valid.
-        this.walFd ??= openSync(this.walPath!, 'r');
-      } catch (error) {
-        failed(error as Error);
-        return;
-      }
-      fdatasync(this.walFd, (error) => {
-        if (error) return failed(error);
-        for (const id of covered) this.outboxNotOnDisk.delete(id);
-        resolve();
-      });
-    });
+  batch<T>(work: () => T): T {
+    return this.write(work);
   }
 
   // ---- internals ----
 
-  /**
-   * BEGIN IMMEDIATE: read the chain head and write under one lock, even across processes. A write
-   * syncs at its commit (synchronous = FULL, which makes every earlier commit durable too) unless
-   * `flush` is 'later': then `flushed`, or the next commit that syncs, carries it to disk.
-   */
-  private write<T>(work: () => T, flush: 'now' | 'later' = 'now'): T {
-    if (this.flushFailure) throw this.flushFailure;
-    // Inside another write: a savepoint of it, which syncs as that write does.
-    if (this.db.inTransaction) return this.transaction.immediate(work) as T;
-    if (flush === 'now') {
-      const result = this.transaction.immediate(work) as T;
-      this.outboxNotOnDisk.clear();
-      return result;
-    }
-    this.synchronous.normal.run();
-    // (In memory nothing is flushed: what is committed is all there is.)
-    this.flushLater = this.walPath !== undefined;
-    try {
-      return this.transaction.immediate(work) as T;
-    } finally {
-      this.flushLater = false;
-      this.synchronous.full.run();
-    }
+  /** BEGIN IMMEDIATE: read the chain head and write under one lock, even across processes. */
+  private write<T>(work: () => T): T {
+    return this.transaction.immediate(work) as T;
   }
 
   /** Appends to the chain; only inside `write`. */
