@@ -1,7 +1,7 @@
 /**
  * An ExportMetricsServiceRequest read from its OTLP/JSON bytes straight into TwinPoints: no
- * JSON.parse, no objects but the points; keys matched on their bytes, only the twin's values
- * decoded.
+ * JSON.parse, no objects but the points and the twin's values; keys matched on their bytes, only
+ * the twin's values decoded.
  *
  * Like direct-metrics.ts it reads the common case, strictly, and answers `undefined` for anything
  * else — malformed JSON, a key written with escapes, a known field given twice, as null or under
@@ -126,7 +126,7 @@ const pointFields = new FieldNames({
   as_int: 4,
 });
 const keyValueFields = new FieldNames({ key: 1, value: 2 });
-/** AnyValue's members by name (bit per name, to catch a repeated one), kinds in `anyValueKind`. */
+/** AnyValue's members by name (a bit each, to catch one repeated); the id halved is the kind. */
 const anyValueFields = new FieldNames({
   stringValue: 0,
   string_value: 1,
@@ -152,6 +152,7 @@ const DOUBLE_VALUE = 3;
 const stringValues = () => new Recent<AnyValue>(16, 64);
 const resourceValues = resourceKeys.map(stringValues);
 const pointValues = pointKeys.map(stringValues);
+
 /** A point attribute as read: its twin key (-1: another), value, containers and commas, bytes. */
 interface ReadAttribute {
   which: number;
