@@ -1,7 +1,8 @@
 /**
  * What the direct readers (direct-metrics.ts for protobuf, direct-json.ts for JSON) share: the
- * twin's attribute keys found by their bytes, values recently read kept by their bytes, and
- * decimal nanoseconds read straight from their digits.
+ * twin's attribute keys found by their bytes, values recently read kept by their bytes, decimal
+ * nanoseconds read straight from their digits, and how a reader gives up (`notDirect`) and is run
+ * (`readDirectly`).
  */
 import type { NormalizedBatch, TwinPoint } from '../../model.js';
 import type { PointAttributes } from './conventions.js';
