@@ -463,7 +463,7 @@ class JsonReader {
           this.string();
           if (keys) {
             which = this.escaped
-              ? (keys === pointKeyTable ? pointKeys : resourceKeys).indexOf(this.text())
+              ? keys.indexOf(this.text())
               : keys.find(this.buf, this.textStart, this.textEnd);
           }
         } else if (field === 2) {

@@ -41,12 +41,17 @@ export class KeyTable {
   private readonly bytes: Buffer[];
   private readonly byLength = new Int8Array(64).fill(-1);
 
-  constructor(keys: readonly string[]) {
+  constructor(private readonly keys: readonly string[]) {
     this.bytes = keys.map((key) => Buffer.from(key, 'latin1'));
     this.bytes.forEach((key, i) => {
       if (this.byLength[key.length] !== -1) throw new Error(`two keys of ${key.length} bytes`);
       this.byLength[key.length] = i;
     });
+  }
+
+  /** The index of `key`, or -1 (a key read from text with escapes, not from its bytes). */
+  indexOf(key: string): number {
+    return this.keys.indexOf(key);
   }
 
   /** The index of the key at [start, end) of `buf`, or -1. */
